@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Per-slot, per-CPU counters: every verdict a program takes counts once. */
+#ifndef VEPA_BPF_COUNTERS_H
+#define VEPA_BPF_COUNTERS_H
+
+#include "maps.h"
+
+static __always_inline struct vepa_counters *vepa_counters(__u32 slot)
+{
+	return bpf_map_lookup_elem(&VEPA_MAP(stats), &slot);
+}
+
+static __always_inline void vepa_count_rx(__u32 slot, __u32 len)
+{
+	struct vepa_counters *c = vepa_counters(slot);
+
+	if (c) {
+		c->rx_packets++;
+		c->rx_bytes += len;
+	}
+}
+
+static __always_inline void vepa_count_tx(__u32 slot, __u32 len)
+{
+	struct vepa_counters *c = vepa_counters(slot);
+
+	if (c) {
+		c->tx_packets++;
+		c->tx_bytes += len;
+	}
+}
+
+/* A frame from the uplink accepted and handed to the host stack. */
+static __always_inline void vepa_count_host(__u32 len)
+{
+	struct vepa_counters *c = vepa_counters(VEPA_SLOT_UPLINK);
+
+	if (c) {
+		c->rx_packets++;
+		c->rx_bytes += len;
+		c->host_packets++;
+		c->host_bytes += len;
+	}
+}
+
+static __always_inline void vepa_count_drop(__u32 slot, __u32 reason)
+{
+	struct vepa_counters *c = vepa_counters(slot);
+
+	if (c && reason < VEPA_DROP__MAX)
+		c->drops[reason]++;
+}
+
+#endif /* VEPA_BPF_COUNTERS_H */

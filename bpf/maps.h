@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The maps of the dataplane.  The C names carry the layout version (macs_v1,
+ * ...) because libbpf names each map after its variable; user space pins them
+ * under the same names (VEPA_MAP_* in vepa/abi.h).
+ */
+#ifndef VEPA_BPF_MAPS_H
+#define VEPA_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "vepa/abi.h"
+
+#define VEPA__PASTE(a, b) a##_v##b
+#define VEPA__VNAME(a, b) VEPA__PASTE(a, b)
+#define VEPA_MAP(base) VEPA__VNAME(base, VEPA_LAYOUT_VERSION)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VEPA_MAX_MACS);
+	__type(key, struct vepa_mac_key);
+	__type(value, struct vepa_port_ref);
+} VEPA_MAP(macs) SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VEPA_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct vepa_port);
+} VEPA_MAP(ports) SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VEPA_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct vepa_counters);
+} VEPA_MAP(stats) SEC(".maps");
+
+/* XDP redirect targets: ports delivered by XDP, and the uplink when it takes XDP frames. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, VEPA_MAX_PORTS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} VEPA_MAP(devs) SEC(".maps");
+
+/*
+ * One list of present ports, swapped as a whole so no reader sees half of one.
+ * Sized, not typed: clang emits only a forward declaration for a type reached
+ * through an inner-map template, which libbpf cannot size.
+ */
+struct vepa_flood_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct vepa_flood_list));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct vepa_flood_inner);
+} VEPA_MAP(flood) SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vepa_config);
+} VEPA_MAP(config) SEC(".maps");
+
+#endif /* VEPA_BPF_MAPS_H */

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Ethernet/VLAN parsing and validation shared by the XDP and TC programs. */
+#ifndef VEPA_BPF_PARSE_H
+#define VEPA_BPF_PARSE_H
+
+#include <linux/if_ether.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include "vepa/abi.h"
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+#ifndef ETH_P_PAUSE
+#define ETH_P_PAUSE 0x8808
+#endif
+
+struct vlan_tag {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+/* What the programs need to know of a frame after validation. */
+struct vepa_frame {
+	__u8 dst[6];
+	__u8 src[6];
+	__be16 proto;   /* innermost ethertype (after VLAN tags) */
+	__u32 len;      /* whole frame, all fragments */
+};
+
+static __always_inline int vepa_is_vlan(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD);
+}
+
+static __always_inline int vepa_is_group(const __u8 *mac)
+{
+	return mac[0] & 1;
+}
+
+static __always_inline int vepa_is_zero(const __u8 *mac)
+{
+	return !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]);
+}
+
+/* 01:80:c2:00:00:0X: IEEE 802.1 link-local group addresses (STP, LLDP, EVB, ...) */
+static __always_inline int vepa_is_link_local(const __u8 *mac)
+{
+	return mac[0] == 0x01 && mac[1] == 0x80 && mac[2] == 0xc2 && mac[3] == 0 &&
+	       mac[4] == 0 && (mac[5] & 0xf0) == 0;
+}
+
+/* Compare two MAC addresses (clang 14 turns __builtin_memcmp into a call). */
+static __always_inline int vepa_mac_eq(const __u8 *a, const __u8 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] &&
+	       a[4] == b[4] && a[5] == b[5];
+}
+
+static __always_inline void vepa_mac_copy(__u8 *dst, const __u8 *src)
+{
+	dst[0] = src[0]; dst[1] = src[1]; dst[2] = src[2];
+	dst[3] = src[3]; dst[4] = src[4]; dst[5] = src[5];
+}
+
+/*
+ * Parse and validate the Ethernet header and up to VEPA_MAX_VLAN_DEPTH VLAN
+ * tags in [data, data_end), the linear part of a frame of len bytes in all.
+ * Returns -1 when the frame is well formed, else the drop reason.  The length
+ * limit is not checked here: only TC knows whether a long frame is GSO.
+ */
+static __always_inline int vepa_parse(void *data, void *data_end, __u32 len,
+				      struct vepa_frame *f)
+{
+	struct ethhdr *eth = data;
+	__u32 hdr_len = sizeof(*eth);
+	__be16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > data_end)
+		return VEPA_DROP_TRUNCATED;
+	proto = eth->h_proto;
+
+#pragma unroll
+	for (i = 0; i < VEPA_MAX_VLAN_DEPTH; i++) {
+		struct vlan_tag *tag = data + hdr_len;
+
+		if (!vepa_is_vlan(proto))
+			break;
+		if ((void *)(tag + 1) > data_end)
+			return VEPA_DROP_TRUNCATED;
+		proto = tag->encap_proto;
+		hdr_len += sizeof(*tag);
+	}
+	if (vepa_is_vlan(proto))
+		return VEPA_DROP_VLAN_DEPTH;
+	if (len <= hdr_len)
+		return VEPA_DROP_NO_PAYLOAD;
+	if (vepa_is_group(eth->h_source) || vepa_is_zero(eth->h_source))
+		return VEPA_DROP_BAD_SRC;
+
+	vepa_mac_copy(f->dst, eth->h_dest);
+	vepa_mac_copy(f->src, eth->h_source);
+	f->proto = proto;
+	f->len = len;
+	return -1;
+}
+
+#endif /* VEPA_BPF_PARSE_H */

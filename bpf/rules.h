@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The VEPA rules of docs/VEPA-SEMANTICS.md that XDP and TC share.  Rule ids
+ * (T1..T6, R1..R7) are cited where each is decided.
+ */
+#ifndef VEPA_BPF_RULES_H
+#define VEPA_BPF_RULES_H
+
+#include "maps.h"
+#include "parse.h"
+
+#define VEPA_MODE_BIT(m) (1U << (m))
+#define VEPA_ALL_MODES (VEPA_MODE_BIT(VEPA_MODE_VEPA) | VEPA_MODE_BIT(VEPA_MODE_PRIVATE) | \
+			VEPA_MODE_BIT(VEPA_MODE_BRIDGE))
+
+static __always_inline const struct vepa_config *vepa_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&VEPA_MAP(config), &zero);
+}
+
+static __always_inline const struct vepa_port_ref *vepa_mac_owner(const __u8 *mac)
+{
+	struct vepa_mac_key key = {};
+
+	vepa_mac_copy(key.addr, mac);
+	return bpf_map_lookup_elem(&VEPA_MAP(macs), &key);
+}
+
+static __always_inline const struct vepa_port *vepa_port(__u32 ifindex)
+{
+	return bpf_map_lookup_elem(&VEPA_MAP(ports), &ifindex);
+}
+
+/* T5: the source MAC must be one of the port's own. */
+static __always_inline int vepa_src_allowed(const struct vepa_port *port, const __u8 *src)
+{
+	__u32 i;
+
+	if (port->flags & VEPA_PORT_F_NO_SRC_CHECK)
+		return 1;
+#pragma unroll
+	for (i = 0; i < VEPA_MAX_PORT_MACS; i++) {
+		if (i >= port->n_macs)
+			break;
+		if (vepa_mac_eq(port->macs[i].addr, src))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * R7: a unicast frame from the uplink whose source is one local port and
+ * whose destination is another, one of them private, is never delivered.
+ */
+static __always_inline int vepa_private_blocks(const struct vepa_config *cfg, const __u8 *src,
+					       const struct vepa_port_ref *dst)
+{
+	const struct vepa_port_ref *from;
+
+	if (!(cfg->flags & VEPA_CFG_F_HAVE_PRIVATE))
+		return 0;
+	from = vepa_mac_owner(src);
+	if (!from || from->ifindex == dst->ifindex)
+		return 0;
+	return from->mode == VEPA_MODE_PRIVATE || dst->mode == VEPA_MODE_PRIVATE;
+}
+
+/*
+ * R3-R6: which port modes receive a group frame from the uplink, by who sent
+ * it.  from is the local port owning the source MAC, NULL for an external one.
+ */
+static __always_inline __u32 vepa_group_receivers(const struct vepa_port_ref *from)
+{
+	if (!from)
+		return VEPA_ALL_MODES;                                          /* R3 */
+	switch (from->mode) {
+	case VEPA_MODE_VEPA:
+		return VEPA_MODE_BIT(VEPA_MODE_VEPA) | VEPA_MODE_BIT(VEPA_MODE_BRIDGE); /* R4 */
+	case VEPA_MODE_BRIDGE:
+		return VEPA_MODE_BIT(VEPA_MODE_VEPA);                          /* R5 */
+	default:
+		return 0;                                                       /* R6 */
+	}
+}
+
+/* A frame longer than the uplink can carry, unless the stack will segment it. */
+static __always_inline int vepa_oversize(const struct vepa_config *cfg, __u32 len, __u32 gso_size)
+{
+	return !gso_size && len > cfg->max_frame_len;
+}
+
+#endif /* VEPA_BPF_RULES_H */

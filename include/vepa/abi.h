@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * vepa/abi.h - the contract between vepad's BPF programs and user space.
+ *
+ * Plain C, no BPF helpers: included by bpf/vepa.bpf.c, by the C++ library and
+ * by anyone who wants to read the pinned maps.  Every struct here is a map key
+ * or value; their layout is versioned by VEPA_LAYOUT_VERSION, which is also part
+ * of every pinned map's file name, so a daemon with a different layout finds
+ * no map of its own version instead of misreading another one.
+ */
+#ifndef VEPA_ABI_H
+#define VEPA_ABI_H
+
+#include <linux/types.h>
+
+/* Bump on any change to a struct below, a map's type, key, value or size. */
+#define VEPA_LAYOUT_VERSION 1
+
+/* Map names: BPF object names (15 characters at most) and pin file names. */
+#define VEPA__STR(x) #x
+#define VEPA__XSTR(x) VEPA__STR(x)
+#define VEPA_MAP_NAME(base) #base "_v" VEPA__XSTR(VEPA_LAYOUT_VERSION)
+#define VEPA_MAP_MACS VEPA_MAP_NAME(macs)       /* hash: MAC -> owning port */
+#define VEPA_MAP_PORTS VEPA_MAP_NAME(ports)     /* hash: port ifindex -> port record */
+#define VEPA_MAP_STATS VEPA_MAP_NAME(stats)     /* per-CPU array: slot -> counters */
+#define VEPA_MAP_DEVS VEPA_MAP_NAME(devs)       /* devmap hash: ifindex -> ifindex (XDP targets) */
+#define VEPA_MAP_FLOOD VEPA_MAP_NAME(flood)     /* array of maps: [0] -> current port list */
+#define VEPA_MAP_CONFIG VEPA_MAP_NAME(config)   /* array: [0] -> struct vepa_config */
+
+/* Sizes. Slot 0 of the counters is the uplink; ports use slots 1..MAX_PORTS-1. */
+#define VEPA_MAX_PORTS 4096
+#define VEPA_MAX_MACS 131072
+#define VEPA_MAX_PORT_MACS 8
+#define VEPA_SLOT_UPLINK 0
+#define VEPA_MAX_VLAN_DEPTH 2
+
+/* Port modes, as in macvlan (see docs/VEPA-SEMANTICS.md). */
+enum vepa_mode {
+	VEPA_MODE_VEPA = 0,
+	VEPA_MODE_PRIVATE = 1,
+	VEPA_MODE_BRIDGE = 2,
+	VEPA_MODE__MAX,
+};
+
+/*
+ * How a frame is delivered into a port.  Chosen per port by the control plane
+ * from what the device can take (its XDP features), never by the BPF side.
+ */
+enum vepa_delivery {
+	VEPA_DELIVER_XDP = 0,     /* devmap redirect from XDP (tap; veth whose peer has NAPI) */
+	VEPA_DELIVER_TC_PEER = 1, /* bpf_redirect_peer from TC ingress (veth, peer in another netns) */
+	VEPA_DELIVER_TC = 2,      /* bpf_redirect from TC to the device's egress */
+	VEPA_DELIVER__MAX,
+};
+
+/* Port flags (struct vepa_port.flags). */
+#define VEPA_PORT_F_NO_SRC_CHECK (1U << 0) /* anti-spoofing (T5) off for this port */
+
+/* Config flags (struct vepa_config.flags), derived by the control plane. */
+#define VEPA_CFG_F_HAVE_PRIVATE (1U << 0) /* some port is private: R7 needs the source lookup */
+
+/* Why a frame was dropped.  Every XDP_DROP/TC_ACT_SHOT counts exactly one. */
+enum vepa_drop_reason {
+	VEPA_DROP_TRUNCATED = 0,  /* shorter than its Ethernet/VLAN headers */
+	VEPA_DROP_NO_PAYLOAD,     /* headers (VLAN tags included) and nothing after them */
+	VEPA_DROP_VLAN_DEPTH,     /* more than VEPA_MAX_VLAN_DEPTH stacked VLAN tags */
+	VEPA_DROP_OVERSIZE,       /* longer than the uplink MTU allows (non-GSO) */
+	VEPA_DROP_BAD_SRC,        /* group or all-zero source MAC */
+	VEPA_DROP_PAUSE,          /* MAC control (ethertype 0x8808): never forwarded (T6) */
+	VEPA_DROP_SPOOFED,        /* source MAC is not one of the sending port's (T5) */
+	VEPA_DROP_PRIVATE,        /* unicast between a private port and another local port (R7) */
+	VEPA_DROP_NOT_A_PORT,     /* frame on a device with no port record */
+	VEPA_DROP_NO_UPLINK,      /* the uplink is absent: nowhere to send */
+	VEPA_DROP_CLONE_FAILED,   /* bpf_clone_redirect to a port failed */
+	VEPA_DROP__MAX,
+};
+
+/* Key of the MAC table. pad must be zero. */
+struct vepa_mac_key {
+	__u8 addr[6];
+	__u8 pad[2];
+};
+
+/*
+ * A reference to a present port: the value of the MAC table and an entry of
+ * the flood list.  Carries everything the per-packet path needs, so a lookup
+ * by MAC needs no second lookup of the port record.
+ */
+struct vepa_port_ref {
+	__u32 ifindex;
+	__u16 slot;    /* index into the counters */
+	__u8 mode;     /* enum vepa_mode */
+	__u8 delivery; /* enum vepa_delivery */
+};
+
+/* The port record, keyed by the port's ifindex (__u32). */
+struct vepa_port {
+	struct vepa_port_ref ref;
+	__u32 flags;   /* VEPA_PORT_F_* */
+	__u32 n_macs;  /* valid entries in macs[] */
+	struct vepa_mac_key macs[VEPA_MAX_PORT_MACS];
+};
+
+/* The flood list: every present port, replaced as a whole by the control plane. */
+struct vepa_flood_list {
+	__u32 count;
+	__u32 pad;
+	struct vepa_port_ref ports[VEPA_MAX_PORTS];
+};
+
+/* Global configuration: element 0 of the config map. */
+struct vepa_config {
+	__u32 layout_version;  /* VEPA_LAYOUT_VERSION of whoever wrote it */
+	__u32 uplink_ifindex;  /* 0 while the uplink is absent */
+	__u32 max_frame_len;   /* longest non-GSO frame forwarded, headers included */
+	__u32 flags;           /* VEPA_CFG_F_* */
+};
+
+/*
+ * Per-slot counters (per CPU).  For a port: rx = frames the port sent (from
+ * its VM), tx = frames delivered into it, as on the port's own interface.
+ * For the uplink (slot 0): rx = frames from the switch, tx = frames sent to
+ * the switch, host = frames handed to the host stack.  A frame a program
+ * drops counts in drops[reason] of the slot it was charged to.
+ */
+struct vepa_counters {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 tx_packets;
+	__u64 tx_bytes;
+	__u64 host_packets;
+	__u64 host_bytes;
+	__u64 drops[VEPA_DROP__MAX];
+};
+
+#endif /* VEPA_ABI_H */

@@ -1,0 +1,115 @@
+#include "dataplane.hpp"
+
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+
+#include "vepa.skel.h"
+
+namespace vepa {
+
+namespace fs = std::filesystem;
+
+namespace {
+const char* const kMapNames[] = {VEPA_MAP_MACS, VEPA_MAP_PORTS, VEPA_MAP_STATS,
+                                 VEPA_MAP_DEVS, VEPA_MAP_FLOOD, VEPA_MAP_CONFIG};
+
+int map_fd(vepa_bpf* skel, const char* name)
+{
+    bpf_map* m = bpf_object__find_map_by_name(skel->obj, name);
+    if (!m)
+        throw Error(std::string("BPF object has no map ") + name);
+    return bpf_map__fd(m);
+}
+} // namespace
+
+bool is_bpffs(const std::string& path)
+{
+    struct statfs st {};
+    return ::statfs(path.c_str(), &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+std::vector<std::string> Dataplane::map_names() { return {std::begin(kMapNames), std::end(kMapNames)}; }
+
+std::vector<std::string> Dataplane::foreign_pins(const std::string& dir)
+{
+    static const std::regex re("^(macs|ports|stats|devs|flood|config)_v([0-9]+)$");
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename();
+        std::smatch m;
+        if (std::regex_match(name, m, re) && std::stoul(m[2]) != VEPA_LAYOUT_VERSION)
+            out.push_back(name);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+void Dataplane::unpin(const std::string& dir)
+{
+    std::error_code ec;
+    for (const char* name : kMapNames)
+        fs::remove(fs::path(dir) / name, ec);
+    fs::remove(dir, ec);   // only if empty
+}
+
+Dataplane::Dataplane(const DataplaneOptions& opts) : pin_dir_(opts.pin_dir)
+{
+    if (!pin_dir_.empty()) {
+        std::error_code ec;
+        fs::create_directories(pin_dir_, ec);
+        if (ec)
+            throw SysError(ec.value(), "create pin directory " + pin_dir_);
+        if (!is_bpffs(pin_dir_))
+            throw Error("pin directory " + pin_dir_ + " is not on a bpffs mount (mount -t bpf bpf /sys/fs/bpf)");
+        if (auto foreign = foreign_pins(pin_dir_); !foreign.empty()) {
+            std::string list;
+            for (const auto& f : foreign)
+                list += (list.empty() ? "" : ", ") + f;
+            throw LayoutMismatch("pin directory " + pin_dir_ + " holds maps of another layout version (" + list +
+                                 "); this vepad uses layout " + std::to_string(VEPA_LAYOUT_VERSION) +
+                                 ". Stop the dataplane with the vepad that created them (vepactl shutdown "
+                                 "--detach), or remove them (rm " + pin_dir_ + "/*_v*) and restart vepad: "
+                                 "ports are re-added from the state file, counters start again from zero");
+        }
+    }
+
+    skel_ = vepa_bpf__open();
+    if (!skel_)
+        throw SysError(errno, "open BPF skeleton");
+    try {
+        if (!pin_dir_.empty())
+            for (const char* name : kMapNames) {
+                const std::string path = pin_dir_ + "/" + name;
+                check_bpf(bpf_map__set_pin_path(bpf_object__find_map_by_name(skel_->obj, name), path.c_str()),
+                          "pin path " + path);
+            }
+        if (const int err = vepa_bpf__load(skel_))
+            throw SysError(err, "load of vepad's BPF programs" +
+                                    (pin_dir_.empty() ? std::string() : " (maps pinned in " + pin_dir_ + ")"));
+
+        macs_ = std::make_unique<MacMap>(dup_fd(map_fd(skel_, VEPA_MAP_MACS), "macs"), VEPA_MAP_MACS);
+        ports_ = std::make_unique<PortMap>(dup_fd(map_fd(skel_, VEPA_MAP_PORTS), "ports"), VEPA_MAP_PORTS);
+        stats_ = std::make_unique<StatsMap>(dup_fd(map_fd(skel_, VEPA_MAP_STATS), "stats"), VEPA_MAP_STATS);
+        devs_ = std::make_unique<DevMap>(dup_fd(map_fd(skel_, VEPA_MAP_DEVS), "devs"), VEPA_MAP_DEVS);
+        config_ = std::make_unique<ConfigMap>(dup_fd(map_fd(skel_, VEPA_MAP_CONFIG), "config"), VEPA_MAP_CONFIG);
+        flood_ = std::make_unique<FloodList>(dup_fd(map_fd(skel_, VEPA_MAP_FLOOD), "flood"));
+    } catch (...) {
+        vepa_bpf__destroy(skel_);
+        throw;
+    }
+}
+
+Dataplane::~Dataplane() { vepa_bpf__destroy(skel_); }
+
+int Dataplane::uplink_xdp_fd() const { return bpf_program__fd(skel_->progs.vepa_uplink_xdp); }
+int Dataplane::uplink_tc_fd() const { return bpf_program__fd(skel_->progs.vepa_uplink_tc); }
+int Dataplane::port_xdp_fd() const { return bpf_program__fd(skel_->progs.vepa_port_xdp); }
+int Dataplane::port_tc_fd() const { return bpf_program__fd(skel_->progs.vepa_port_tc); }
+
+} // namespace vepa

@@ -1,0 +1,77 @@
+// The loaded dataplane: vepad's BPF object, its maps pinned under one
+// directory per uplink, typed views of them, and the program fds to attach.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bpf_map.hpp"
+#include "flood_list.hpp"
+#include "vepa/abi.h"
+
+struct vepa_bpf;
+
+namespace vepa {
+
+using MacMap = BpfMap<vepa_mac_key, vepa_port_ref>;
+using PortMap = BpfMap<uint32_t, vepa_port>;
+using StatsMap = PerCpuMap<uint32_t, vepa_counters>;
+using DevMap = BpfMap<uint32_t, uint32_t>;
+using ConfigMap = BpfMap<uint32_t, vepa_config>;
+
+// Pinned maps of another layout version were found where ours belong.
+class LayoutMismatch : public Error {
+public:
+    using Error::Error;
+};
+
+struct DataplaneOptions {
+    // Where the maps are pinned (created if missing; must be on bpffs).
+    // Empty: nothing is pinned (tests).
+    std::string pin_dir;
+};
+
+class Dataplane {
+public:
+    // Load the programs; reuse the maps pinned in pin_dir, or create and pin them.
+    explicit Dataplane(const DataplaneOptions& opts);
+    ~Dataplane();
+    Dataplane(const Dataplane&) = delete;
+    Dataplane& operator=(const Dataplane&) = delete;
+
+    int uplink_xdp_fd() const;
+    int uplink_tc_fd() const;
+    int port_xdp_fd() const;
+    int port_tc_fd() const;
+    const std::string& pin_dir() const { return pin_dir_; }
+
+    MacMap& macs() { return *macs_; }
+    PortMap& ports() { return *ports_; }
+    StatsMap& stats() { return *stats_; }
+    DevMap& devs() { return *devs_; }
+    ConfigMap& config() { return *config_; }
+    FloodList& flood() { return *flood_; }
+
+    // Names of the pinned files this layout uses.
+    static std::vector<std::string> map_names();
+    // Pins of another layout version in dir (e.g. "macs_v0"); empty when none.
+    static std::vector<std::string> foreign_pins(const std::string& dir);
+    // Remove this layout's pins from dir (and dir, if then empty).
+    static void unpin(const std::string& dir);
+
+private:
+    vepa_bpf* skel_ = nullptr;
+    std::string pin_dir_;
+    std::unique_ptr<MacMap> macs_;
+    std::unique_ptr<PortMap> ports_;
+    std::unique_ptr<StatsMap> stats_;
+    std::unique_ptr<DevMap> devs_;
+    std::unique_ptr<ConfigMap> config_;
+    std::unique_ptr<FloodList> flood_;
+};
+
+// True when path is on a bpffs mount.
+bool is_bpffs(const std::string& path);
+
+} // namespace vepa

@@ -1,0 +1,72 @@
+#include "mac.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+namespace vepa {
+
+Mac::Mac(const uint8_t* p) { std::memcpy(b_.data(), p, 6); }
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+std::optional<Mac> Mac::parse(std::string_view s)
+{
+    if (s.size() != 17)
+        return std::nullopt;
+    const char sep = s[2];
+    if (sep != ':' && sep != '-')
+        return std::nullopt;
+    std::array<uint8_t, 6> b{};
+    for (size_t i = 0; i < 6; i++) {
+        const size_t o = i * 3;
+        if (i < 5 && s[o + 2] != sep)
+            return std::nullopt;
+        const int hi = hexval(s[o]), lo = hexval(s[o + 1]);
+        if (hi < 0 || lo < 0)
+            return std::nullopt;
+        b[i] = static_cast<uint8_t>(hi << 4 | lo);
+    }
+    return Mac(b);
+}
+
+std::string Mac::str() const
+{
+    char buf[18];
+    std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", b_[0], b_[1], b_[2], b_[3],
+                  b_[4], b_[5]);
+    return buf;
+}
+
+bool Mac::is_broadcast() const
+{
+    for (auto x : b_)
+        if (x != 0xff)
+            return false;
+    return true;
+}
+
+bool Mac::is_zero() const
+{
+    for (auto x : b_)
+        if (x)
+            return false;
+    return true;
+}
+
+vepa_mac_key Mac::key() const
+{
+    vepa_mac_key k{};
+    std::memcpy(k.addr, b_.data(), 6);
+    return k;
+}
+
+} // namespace vepa

@@ -1,0 +1,265 @@
+#include "netlink.hpp"
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <vector>
+
+#include "error.hpp"
+
+namespace vepa {
+
+namespace {
+// netdev generic netlink family (linux/netdev.h)
+constexpr uint8_t kNetdevCmdDevGet = 1;
+constexpr uint16_t kNetdevAttrIfindex = 1;
+constexpr uint16_t kNetdevAttrXdpFeatures = 3;
+
+// libmnl's iteration macros do not compile as C++ (void * conversions).
+template <typename F>
+void for_each_attr(const nlmsghdr* nlh, size_t offset, F f)
+{
+    const char* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
+    for (auto* a = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
+         mnl_attr_ok(a, static_cast<int>(tail - reinterpret_cast<const char*>(a))); a = mnl_attr_next(a))
+        f(a);
+}
+
+template <typename F>
+void for_each_nested(const nlattr* nest, F f)
+{
+    const char* end = static_cast<const char*>(mnl_attr_get_payload(nest)) + mnl_attr_get_payload_len(nest);
+    for (auto* a = static_cast<const nlattr*>(mnl_attr_get_payload(nest));
+         mnl_attr_ok(a, static_cast<int>(end - reinterpret_cast<const char*>(a))); a = mnl_attr_next(a))
+        f(a);
+}
+
+UniqueFd open_netlink(int proto)
+{
+    UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto));
+    if (!fd)
+        throw SysError(errno, "netlink socket");
+    sockaddr_nl sa{};
+    sa.nl_family = AF_NETLINK;
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0)
+        throw SysError(errno, "netlink bind");
+    const int one = 1;
+    ::setsockopt(fd.get(), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+    ::setsockopt(fd.get(), SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
+    return fd;
+}
+
+void parse_linkinfo(const nlattr* li, LinkInfo& out)
+{
+    for_each_nested(li, [&](const nlattr* a) {
+        if (mnl_attr_get_type(a) == IFLA_INFO_KIND)
+            out.kind = mnl_attr_get_str(a);
+    });
+}
+
+void parse_xdp(const nlattr* xa, LinkInfo& out)
+{
+    for_each_nested(xa, [&](const nlattr* a) {
+        switch (mnl_attr_get_type(a)) {
+        case IFLA_XDP_ATTACHED:
+            out.xdp_attached = mnl_attr_get_u8(a);
+            break;
+        case IFLA_XDP_PROG_ID:
+            out.xdp_prog_id = mnl_attr_get_u32(a);
+            break;
+        }
+    });
+}
+} // namespace
+
+bool LinkInfo::is_up() const
+{
+    return (flags & IFF_UP) && (flags & IFF_RUNNING);
+}
+
+std::optional<LinkInfo> parse_link(const nlmsghdr* nlh)
+{
+    if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+        return std::nullopt;
+    if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg)))
+        return std::nullopt;
+    const auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(nlh));
+    LinkInfo out;
+    out.ifindex = ifi->ifi_index;
+    out.flags = ifi->ifi_flags;
+    for_each_attr(nlh, sizeof(*ifi), [&](const nlattr* a) {
+        switch (mnl_attr_get_type(a)) {
+        case IFLA_IFNAME:
+            if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+                out.name = mnl_attr_get_str(a);
+            break;
+        case IFLA_MTU:
+            if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+                out.mtu = mnl_attr_get_u32(a);
+            break;
+        case IFLA_ADDRESS:
+            if (mnl_attr_get_payload_len(a) == 6)
+                out.mac = Mac(static_cast<const uint8_t*>(mnl_attr_get_payload(a)));
+            break;
+        case IFLA_LINK:
+            if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+                out.link = static_cast<int>(mnl_attr_get_u32(a));
+            break;
+        case IFLA_LINK_NETNSID:
+            if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+                out.link_netnsid = static_cast<int>(mnl_attr_get_u32(a));
+            break;
+        case IFLA_OPERSTATE:
+            if (mnl_attr_validate(a, MNL_TYPE_U8) == 0)
+                out.operstate = mnl_attr_get_u8(a);
+            break;
+        case IFLA_LINKINFO:
+            parse_linkinfo(a, out);
+            break;
+        case IFLA_XDP:
+            parse_xdp(a, out);
+            break;
+        }
+    });
+    return out;
+}
+
+NetlinkRequester::NetlinkRequester() : route_(open_netlink(NETLINK_ROUTE)) {}
+
+int NetlinkRequester::transact(int fd, nlmsghdr* req, const std::function<void(const nlmsghdr*)>& cb)
+{
+    req->nlmsg_seq = seq_++;
+    if (::send(fd, req, req->nlmsg_len, 0) < 0)
+        throw SysError(errno, "netlink send");
+    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
+    for (;;) {
+        const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            throw SysError(errno, "netlink recv");
+        }
+        int len = static_cast<int>(n);
+        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, len);
+             nlh = mnl_nlmsg_next(nlh, &len)) {
+            if (nlh->nlmsg_seq != req->nlmsg_seq)
+                continue;
+            if (nlh->nlmsg_type == NLMSG_ERROR) {
+                const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+                return e->error;   // 0 for an ACK
+            }
+            if (nlh->nlmsg_type == NLMSG_DONE)
+                return 0;
+            cb(nlh);
+            if (!(nlh->nlmsg_flags & NLM_F_MULTI))
+                return 0;
+        }
+    }
+}
+
+std::optional<LinkInfo> NetlinkRequester::get_link(int ifindex, const std::string* name)
+{
+    char buf[512];
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = RTM_GETLINK;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = ifindex;
+    if (name) {
+        if (name->empty() || name->size() >= IFNAMSIZ)
+            return std::nullopt;
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, name->c_str());
+    }
+    std::optional<LinkInfo> out;
+    const int err = transact(route_.get(), nlh, [&](const nlmsghdr* m) { out = parse_link(m); });
+    if (err == -ENODEV || err == -ENOENT)
+        return std::nullopt;
+    if (err < 0)
+        throw SysError(err, "RTM_GETLINK");
+    return out;
+}
+
+std::optional<LinkInfo> NetlinkRequester::link(int ifindex)
+{
+    return ifindex > 0 ? get_link(ifindex, nullptr) : std::nullopt;
+}
+
+std::optional<LinkInfo> NetlinkRequester::link(const std::string& name) { return get_link(0, &name); }
+
+std::vector<LinkInfo> NetlinkRequester::links()
+{
+    char buf[256];
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = RTM_GETLINK;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    ifi->ifi_family = AF_UNSPEC;
+    std::vector<LinkInfo> out;
+    const int err = transact(route_.get(), nlh, [&](const nlmsghdr* m) {
+        if (auto l = parse_link(m))
+            out.push_back(std::move(*l));
+    });
+    if (err < 0)
+        throw SysError(err, "RTM_GETLINK dump");
+    return out;
+}
+
+int NetlinkRequester::netdev_family()
+{
+    if (netdev_family_ >= 0)
+        return netdev_family_;
+    if (!genl_)
+        genl_ = open_netlink(NETLINK_GENERIC);
+    char buf[256];
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = GENL_ID_CTRL;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    auto* g = static_cast<genlmsghdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(genlmsghdr)));
+    g->cmd = CTRL_CMD_GETFAMILY;
+    g->version = 1;
+    mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, "netdev");
+    int id = 0;
+    const int err = transact(genl_.get(), nlh, [&](const nlmsghdr* m) {
+        for_each_attr(m, sizeof(genlmsghdr), [&](const nlattr* a) {
+            if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID)
+                id = mnl_attr_get_u16(a);
+        });
+    });
+    netdev_family_ = err < 0 ? 0 : id;
+    return netdev_family_;
+}
+
+std::optional<uint64_t> NetlinkRequester::xdp_features(int ifindex)
+{
+    const int family = netdev_family();
+    if (!family)
+        return std::nullopt;
+    char buf[256];
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = static_cast<uint16_t>(family);
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    auto* g = static_cast<genlmsghdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(genlmsghdr)));
+    g->cmd = kNetdevCmdDevGet;
+    g->version = 1;
+    mnl_attr_put_u32(nlh, kNetdevAttrIfindex, static_cast<uint32_t>(ifindex));
+    std::optional<uint64_t> out;
+    const int err = transact(genl_.get(), nlh, [&](const nlmsghdr* m) {
+        for_each_attr(m, sizeof(genlmsghdr), [&](const nlattr* a) {
+            if (mnl_attr_get_type(a) == kNetdevAttrXdpFeatures)
+                out = mnl_attr_get_u64(a);
+        });
+    });
+    if (err == -ENODEV)
+        return std::nullopt;
+    if (err < 0)
+        throw SysError(err, "netdev dev-get");
+    return out.value_or(0);
+}
+
+} // namespace vepa

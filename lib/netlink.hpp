@@ -1,0 +1,70 @@
+// What vepad reads about network interfaces over netlink: rtnetlink links, and
+// the "netdev" generic netlink family's XDP features (which tell whether a
+// device accepts XDP_REDIRECT frames, e.g. a veth only while its peer has NAPI).
+#pragma once
+
+#include <linux/netlink.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fd.hpp"
+#include "mac.hpp"
+
+namespace vepa {
+
+// XDP feature bits of the netdev family (linux/netdev.h, kernel 6.3+; not in 6.1 UAPI).
+enum XdpFeature : uint64_t {
+    kXdpActBasic = 1u << 0,
+    kXdpActRedirect = 1u << 1,
+    kXdpActNdoXmit = 1u << 2,
+    kXdpActXskZerocopy = 1u << 3,
+    kXdpActHwOffload = 1u << 4,
+    kXdpActRxSg = 1u << 5,
+    kXdpActNdoXmitSg = 1u << 6,
+};
+
+struct LinkInfo {
+    int ifindex = 0;
+    std::string name;
+    std::string kind;              // IFLA_INFO_KIND: "veth", "tun", "bridge", ... ("" for a plain NIC)
+    unsigned flags = 0;            // IFF_*
+    uint8_t operstate = 0;         // IF_OPER_*
+    uint32_t mtu = 0;
+    std::optional<Mac> mac;
+    int link = 0;                  // IFLA_LINK: a veth's peer ifindex (in its own netns)
+    std::optional<int> link_netnsid; // set when the peer lives in another netns
+    uint32_t xdp_prog_id = 0;      // IFLA_XDP_PROG_ID
+    uint8_t xdp_attached = 0;      // XDP_ATTACHED_*
+    bool is_up() const;            // admin up and carrier
+};
+
+// Parse one RTM_NEWLINK/RTM_DELLINK message.
+std::optional<LinkInfo> parse_link(const nlmsghdr* nlh);
+
+// A blocking NETLINK_ROUTE or NETLINK_GENERIC request socket (not for events).
+class NetlinkRequester {
+public:
+    NetlinkRequester();
+    std::optional<LinkInfo> link(int ifindex);
+    std::optional<LinkInfo> link(const std::string& name);
+    std::vector<LinkInfo> links();
+    // The netdev family's xdp-features of a device; nullopt when the kernel lacks the family.
+    std::optional<uint64_t> xdp_features(int ifindex);
+
+private:
+    // Send req and hand every reply message to cb; returns 0 or a negative errno.
+    int transact(int fd, nlmsghdr* req, const std::function<void(const nlmsghdr*)>& cb);
+    std::optional<LinkInfo> get_link(int ifindex, const std::string* name);
+    int netdev_family();
+
+    UniqueFd route_;
+    UniqueFd genl_;
+    uint32_t seq_ = 1;
+    int netdev_family_ = -1;       // -1 unknown, 0 absent
+};
+
+} // namespace vepa
