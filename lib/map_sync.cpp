@@ -1,0 +1,142 @@
+#include "map_sync.hpp"
+
+#include <cstring>
+#include <set>
+
+namespace vepa {
+
+namespace {
+bool same(const vepa_port_ref& a, const vepa_port_ref& b)
+{
+    return a.ifindex == b.ifindex && a.slot == b.slot && a.mode == b.mode && a.delivery == b.delivery;
+}
+bool same(const vepa_port& a, const vepa_port& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
+bool same(const vepa_config& a, const vepa_config& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
+bool same(uint32_t a, uint32_t b) { return a == b; }
+
+// Upsert every wanted entry that differs; return the number written.
+template <typename Map, typename K, typename V>
+size_t upsert(Map& map, const std::map<K, V>& want, const std::map<K, V>& have)
+{
+    size_t n = 0;
+    for (const auto& [k, v] : want) {
+        auto it = have.find(k);
+        if (it == have.end() || !same(it->second, v)) {
+            map.update(k, v);
+            n++;
+        }
+    }
+    return n;
+}
+
+template <typename Map, typename K, typename V>
+size_t remove_stale(Map& map, const std::map<K, V>& want, const std::map<K, V>& have)
+{
+    size_t n = 0;
+    for (const auto& [k, v] : have)
+        if (!want.count(k) && map.erase(k))
+            n++;
+    return n;
+}
+
+template <typename K, typename V, typename Map>
+std::map<K, V> read_all(const Map& map)
+{
+    std::map<K, V> out;
+    for (auto& [k, v] : map.entries())
+        out.emplace(k, v);
+    return out;
+}
+} // namespace
+
+MapContents build_contents(const DataplaneState& st)
+{
+    MapContents c;
+    c.config.layout_version = VEPA_LAYOUT_VERSION;
+    c.config.uplink_ifindex = st.uplink_ifindex;
+    c.config.max_frame_len = st.max_frame_len;
+    std::set<uint16_t> slots;
+    for (const PresentPort& p : st.ports) {
+        if (p.ifindex == 0 || p.ifindex == st.uplink_ifindex)
+            throw Error("port ifindex " + std::to_string(p.ifindex) + " is not a usable port");
+        if (p.slot == VEPA_SLOT_UPLINK || p.slot >= VEPA_MAX_PORTS || !slots.insert(p.slot).second)
+            throw Error("port slot " + std::to_string(p.slot) + " is reserved, out of range or used twice");
+        if (p.macs.size() > VEPA_MAX_PORT_MACS)
+            throw Error("a port has at most " + std::to_string(VEPA_MAX_PORT_MACS) + " MAC addresses");
+        const vepa_port_ref ref{p.ifindex, p.slot, static_cast<uint8_t>(p.mode), static_cast<uint8_t>(p.delivery)};
+        vepa_port rec{};
+        rec.ref = ref;
+        rec.flags = p.flags;
+        rec.n_macs = static_cast<uint32_t>(p.macs.size());
+        for (size_t i = 0; i < p.macs.size(); i++) {
+            rec.macs[i] = p.macs[i].key();
+            if (!c.macs.emplace(p.macs[i], ref).second)
+                throw Error("MAC " + p.macs[i].str() + " is on two ports");
+        }
+        if (!c.ports.emplace(p.ifindex, rec).second)
+            throw Error("ifindex " + std::to_string(p.ifindex) + " is two ports");
+        if (p.mode == VEPA_MODE_PRIVATE)
+            c.config.flags |= VEPA_CFG_F_HAVE_PRIVATE;
+        if (p.delivery == VEPA_DELIVER_XDP)
+            c.devs.emplace(p.ifindex, p.ifindex);
+        c.flood.push_back(ref);
+    }
+    if (st.uplink_ifindex && st.uplink_takes_xdp)
+        c.devs.emplace(st.uplink_ifindex, st.uplink_ifindex);
+    return c;
+}
+
+SyncStats sync_maps(Dataplane& dp, const DataplaneState& st)
+{
+    const MapContents want = build_contents(st);
+    SyncStats s;
+    const uint32_t zero = 0;
+
+    const auto have_cfg = dp.config().lookup(zero).value_or(vepa_config{});
+    auto have_macs_raw = dp.macs().entries();
+    std::map<Mac, vepa_port_ref> have_macs;
+    for (auto& [k, v] : have_macs_raw)
+        have_macs.emplace(Mac::from_key(k), v);
+    const auto have_ports = read_all<uint32_t, vepa_port>(dp.ports());
+    const auto have_devs = read_all<uint32_t, uint32_t>(dp.devs());
+
+    // 1. Config: while ports change, R7's source lookup stays on if it is on before or after.
+    vepa_config transit = want.config;
+    transit.flags |= have_cfg.flags & VEPA_CFG_F_HAVE_PRIVATE;
+    if (!same(transit, have_cfg)) {
+        dp.config().update(zero, transit);
+        s.written++;
+    }
+    // 2. Targets before references: devmap entries, then port records.
+    s.written += upsert(dp.devs(), want.devs, have_devs);
+    s.written += upsert(dp.ports(), want.ports, have_ports);
+    // 3. MAC table: new owners in place (one atomic write per MAC), stale entries out.
+    std::map<Mac, vepa_port_ref> want_macs = want.macs;
+    for (const auto& [mac, ref] : want_macs) {
+        auto it = have_macs.find(mac);
+        if (it == have_macs.end() || !same(it->second, ref)) {
+            dp.macs().update(mac.key(), ref);
+            s.written++;
+        }
+    }
+    for (const auto& [mac, ref] : have_macs)
+        if (!want_macs.count(mac) && dp.macs().erase(mac.key()))
+            s.removed++;
+    // 4. Flood list, swapped whole; returns after every reader of the old list is done.
+    const auto have_flood = dp.flood().current();
+    bool flood_same = have_flood.size() == want.flood.size();
+    for (size_t i = 0; flood_same && i < have_flood.size(); i++)
+        flood_same = same(have_flood[i], want.flood[i]);
+    if (!flood_same) {
+        dp.flood().publish(want.flood);
+        s.flood_published = true;
+    }
+    // 5. Nothing references the departed ports any more: drop their records and targets.
+    s.removed += remove_stale(dp.ports(), want.ports, have_ports);
+    s.removed += remove_stale(dp.devs(), want.devs, have_devs);
+    if (!same(want.config, transit))
+        dp.config().update(zero, want.config);
+    return s;
+}
+
+} // namespace vepa

@@ -1,0 +1,55 @@
+// The dataplane's maps as a function of the present ports, and the one routine
+// that makes the pinned maps hold exactly that, whatever they held before
+// (fresh maps, a previous daemon's, a crashed one's).  Order of writes keeps
+// every intermediate state safe: targets exist before anything points at them,
+// and nothing points at a target when it goes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "dataplane.hpp"
+#include "mac.hpp"
+#include "vepa/abi.h"
+
+namespace vepa {
+
+// One port whose interface is present, as the dataplane must know it.
+struct PresentPort {
+    uint32_t ifindex = 0;
+    uint16_t slot = 0;                        // 1..VEPA_MAX_PORTS-1, stable per configured port
+    vepa_mode mode = VEPA_MODE_VEPA;
+    vepa_delivery delivery = VEPA_DELIVER_TC;
+    uint32_t flags = 0;                       // VEPA_PORT_F_*
+    std::vector<Mac> macs;                    // at most VEPA_MAX_PORT_MACS
+};
+
+struct DataplaneState {
+    uint32_t uplink_ifindex = 0;              // 0: uplink absent
+    uint32_t max_frame_len = 1518;
+    bool uplink_takes_xdp = false;            // put the uplink in the devmap
+    std::vector<PresentPort> ports;
+};
+
+// What each map must hold.
+struct MapContents {
+    vepa_config config{};
+    std::map<Mac, vepa_port_ref> macs;
+    std::map<uint32_t, vepa_port> ports;
+    std::map<uint32_t, uint32_t> devs;
+    std::vector<vepa_port_ref> flood;
+};
+
+// Throws Error on an inconsistent state (a MAC on two ports, a slot used twice, ...).
+MapContents build_contents(const DataplaneState& st);
+
+struct SyncStats {
+    size_t written = 0;   // entries added or changed
+    size_t removed = 0;
+    bool flood_published = false;
+};
+
+SyncStats sync_maps(Dataplane& dp, const DataplaneState& st);
+
+} // namespace vepa

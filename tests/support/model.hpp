@@ -1,0 +1,50 @@
+// An executable reading of docs/VEPA-SEMANTICS.md, written from the document
+// and not from the BPF code: what must happen to a frame, and which counters
+// that moves.  The randomized tests compare the programs against it.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "frames.hpp"
+#include "vepa/abi.h"
+
+namespace vepa::test {
+
+struct ModelPort {
+    uint16_t slot = 0;
+    uint32_t ifindex = 0;
+    vepa_mode mode = VEPA_MODE_VEPA;
+    bool src_check = true;
+    std::vector<Mac> macs;
+};
+
+struct Model {
+    uint32_t uplink_ifindex = 0;
+    uint32_t max_frame_len = 1518;
+    std::vector<ModelPort> ports;
+
+    const ModelPort* owner(const Mac& m) const;
+    const ModelPort* by_slot(uint16_t slot) const;
+};
+
+struct Outcome {
+    std::optional<vepa_drop_reason> drop;
+    uint16_t charged = 0;          // slot a drop counts on
+    std::set<uint16_t> ports;      // slots that receive a copy
+    bool uplink = false;           // sent to the switch
+    bool host = false;             // handed to the host stack
+};
+
+// A frame arriving from the switch (from_slot = VEPA_SLOT_UPLINK) or sent by
+// the port in from_slot.  gso_size != 0 marks a GSO super-frame.
+Outcome expect(const Model& m, uint16_t from_slot, const Bytes& frame, uint32_t gso_size = 0);
+
+// Counter deltas an outcome implies, summed over CPUs, by slot.
+std::map<uint16_t, vepa_counters> expected_counters(uint16_t from_slot, const Outcome& o, size_t len);
+
+std::string describe(const Outcome& o);
+
+} // namespace vepa::test

@@ -1,0 +1,213 @@
+#include "testbed.hpp"
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+
+namespace vepa::test {
+
+Testbed::Testbed(const std::vector<PortSpec>& specs, std::string pin_dir)
+{
+    sh("ip link add up0 type veth peer name sw0");
+    sh("ip link set sw0 netns " + sw.path());
+    sw.sh("ip link set sw0 up");
+    sh("ip link set up0 up");
+    uplink = ifindex_of("up0");
+    uint16_t slot = 1;
+    for (const PortSpec& s : specs) {
+        TestPort p;
+        p.name = s.name;
+        p.tap = s.tap;
+        p.mode = s.mode;
+        p.macs = s.macs;
+        p.src_check = s.src_check;
+        p.slot = slot++;
+        if (s.tap) {
+            p.tap_fd = std::make_shared<TapFd>(s.name);
+            if (!s.macs.empty())
+                sh("ip link set " + s.name + " address " + s.macs[0].str());
+            p.delivery = s.delivery.value_or(VEPA_DELIVER_XDP);
+        } else {
+            p.guest_end = s.name + "g";
+            sh("ip link add " + s.name + " type veth peer name " + p.guest_end);
+            if (!s.macs.empty())
+                sh("ip link set " + p.guest_end + " address " + s.macs[0].str());
+            sh("ip link set " + p.guest_end + " netns " + guests.path());
+            guests.sh("ip link set " + p.guest_end + " up");
+            p.delivery = s.delivery.value_or(VEPA_DELIVER_TC_PEER);
+        }
+        sh("ip link set " + s.name + " up");
+        p.ifindex = ifindex_of(s.name);
+        ports.push_back(p);
+    }
+    dp = std::make_unique<Dataplane>(DataplaneOptions{std::move(pin_dir)});
+    sync();
+}
+
+Testbed::~Testbed()
+{
+    dp.reset();
+    for (const auto& p : ports)
+        ::system(("ip link del " + p.name + " 2>/dev/null").c_str());
+    ::system("ip link del up0 2>/dev/null");
+}
+
+TestPort& Testbed::port(const std::string& name)
+{
+    for (auto& p : ports)
+        if (p.name == name)
+            return p;
+    throw std::out_of_range("no test port " + name);
+}
+
+DataplaneState Testbed::state() const
+{
+    DataplaneState st;
+    st.uplink_ifindex = uplink_present ? static_cast<uint32_t>(uplink) : 0;
+    st.max_frame_len = max_frame_len;
+    st.uplink_takes_xdp = true;
+    for (const auto& p : ports) {
+        PresentPort pp;
+        pp.ifindex = static_cast<uint32_t>(p.ifindex);
+        pp.slot = p.slot;
+        pp.mode = p.mode;
+        pp.delivery = p.delivery;
+        pp.flags = p.src_check ? 0 : VEPA_PORT_F_NO_SRC_CHECK;
+        pp.macs = p.macs;
+        st.ports.push_back(pp);
+    }
+    return st;
+}
+
+void Testbed::sync() { sync_maps(*dp, state()); }
+
+Model Testbed::model() const
+{
+    Model m;
+    m.uplink_ifindex = uplink_present ? static_cast<uint32_t>(uplink) : 0;
+    m.max_frame_len = max_frame_len;
+    for (const auto& p : ports)
+        m.ports.push_back({p.slot, static_cast<uint32_t>(p.ifindex), p.mode, p.src_check, p.macs});
+    return m;
+}
+
+RunResult Testbed::xdp(int prog_fd, int ifindex, const Bytes& in, uint32_t repeat)
+{
+    RunResult r;
+    r.out.resize(in.size() + 256);
+    xdp_md ctx{};
+    ctx.data_end = static_cast<uint32_t>(in.size());
+    ctx.ingress_ifindex = static_cast<uint32_t>(ifindex);
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = r.out.data(),
+                .data_size_in = static_cast<uint32_t>(in.size()),
+                .data_size_out = static_cast<uint32_t>(r.out.size()), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+                .repeat = repeat);
+    if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
+        throw std::runtime_error("XDP test run failed: " + std::string(std::strerror(errno)));
+    r.verdict = static_cast<int>(opts.retval);
+    r.out.resize(opts.data_size_out);
+    r.duration_ns = opts.duration;
+    return r;
+}
+
+RunResult Testbed::tc(int prog_fd, int ifindex, const Bytes& in, uint32_t gso_size, uint32_t repeat)
+{
+    RunResult r;
+    r.out.resize(in.size() + 256);
+    __sk_buff ctx{};
+    ctx.ifindex = static_cast<uint32_t>(ifindex);
+    ctx.gso_size = gso_size;
+    ctx.gso_segs = gso_size ? 2 : 0;
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = r.out.data(),
+                .data_size_in = static_cast<uint32_t>(in.size()),
+                .data_size_out = static_cast<uint32_t>(r.out.size()), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+                .repeat = repeat);
+    if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
+        throw std::runtime_error("TC test run failed: " + std::string(std::strerror(errno)));
+    r.verdict = static_cast<int>(opts.retval);
+    r.out.resize(opts.data_size_out);
+    r.duration_ns = opts.duration;
+    return r;
+}
+
+void Testbed::drain_taps()
+{
+    for (auto& p : ports)
+        if (p.tap_fd)
+            p.tap_fd->drain();
+}
+
+std::map<uint16_t, vepa_counters> Testbed::counters()
+{
+    drain_taps();
+    uint16_t max_slot = 0;
+    for (const auto& p : ports)
+        max_slot = std::max(max_slot, p.slot);
+    const auto raw = dp->stats().lookup_range(0, max_slot + 1u);
+    const int ncpu = dp->stats().cpus();
+    std::map<uint16_t, vepa_counters> out;
+    for (uint16_t s = 0; s <= max_slot; s++) {
+        vepa_counters sum{};
+        for (int c = 0; c < ncpu; c++) {
+            const vepa_counters& v = raw[static_cast<size_t>(s) * ncpu + c];
+            sum.rx_packets += v.rx_packets;
+            sum.rx_bytes += v.rx_bytes;
+            sum.tx_packets += v.tx_packets;
+            sum.tx_bytes += v.tx_bytes;
+            sum.host_packets += v.host_packets;
+            sum.host_bytes += v.host_bytes;
+            for (int d = 0; d < VEPA_DROP__MAX; d++)
+                sum.drops[d] += v.drops[d];
+        }
+        out[s] = sum;
+    }
+    return out;
+}
+
+bool counters_equal(const vepa_counters& a, const vepa_counters& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
+
+std::map<uint16_t, vepa_counters> counter_delta(const std::map<uint16_t, vepa_counters>& before,
+                                                const std::map<uint16_t, vepa_counters>& after)
+{
+    std::map<uint16_t, vepa_counters> d;
+    for (const auto& [slot, a] : after) {
+        const auto it = before.find(slot);
+        const vepa_counters b = it == before.end() ? vepa_counters{} : it->second;
+        vepa_counters x{};
+        x.rx_packets = a.rx_packets - b.rx_packets;
+        x.rx_bytes = a.rx_bytes - b.rx_bytes;
+        x.tx_packets = a.tx_packets - b.tx_packets;
+        x.tx_bytes = a.tx_bytes - b.tx_bytes;
+        x.host_packets = a.host_packets - b.host_packets;
+        x.host_bytes = a.host_bytes - b.host_bytes;
+        for (int i = 0; i < VEPA_DROP__MAX; i++)
+            x.drops[i] = a.drops[i] - b.drops[i];
+        if (!counters_equal(x, vepa_counters{}))
+            d[slot] = x;
+    }
+    return d;
+}
+
+std::string describe(const std::map<uint16_t, vepa_counters>& c)
+{
+    std::ostringstream s;
+    for (const auto& [slot, v] : c) {
+        s << "slot " << slot << ":";
+        if (v.rx_packets)
+            s << " rx=" << v.rx_packets << "/" << v.rx_bytes << "B";
+        if (v.tx_packets)
+            s << " tx=" << v.tx_packets << "/" << v.tx_bytes << "B";
+        if (v.host_packets)
+            s << " host=" << v.host_packets << "/" << v.host_bytes << "B";
+        for (int i = 0; i < VEPA_DROP__MAX; i++)
+            if (v.drops[i])
+                s << " drop[" << i << "]=" << v.drops[i];
+        s << "; ";
+    }
+    return s.str();
+}
+
+} // namespace vepa::test

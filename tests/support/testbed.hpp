@@ -1,0 +1,83 @@
+// A dataplane in the test's private netns: an uplink veth whose switch end
+// lives in its own namespace, veth ports whose VM ends live in a "guests"
+// namespace, and tap ports; the maps filled from a port list, and helpers to
+// run a frame through a program with BPF_PROG_TEST_RUN.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane.hpp"
+#include "frames.hpp"
+#include "map_sync.hpp"
+#include "model.hpp"
+#include "netns.hpp"
+#include "tap.hpp"
+
+namespace vepa::test {
+
+struct TestPort {
+    std::string name;
+    bool tap = false;
+    int ifindex = 0;
+    uint16_t slot = 0;
+    vepa_mode mode = VEPA_MODE_VEPA;
+    vepa_delivery delivery = VEPA_DELIVER_TC_PEER;
+    bool src_check = true;
+    std::vector<Mac> macs;
+    std::string guest_end;    // veth: name of the VM end in the guests namespace
+    std::shared_ptr<TapFd> tap_fd;   // tap: the "QEMU" side, open so the tap has carrier
+};
+
+struct PortSpec {
+    std::string name;
+    bool tap = false;
+    vepa_mode mode = VEPA_MODE_VEPA;
+    std::vector<Mac> macs;
+    std::optional<vepa_delivery> delivery;   // default: XDP for taps, TC_PEER for veths
+    bool src_check = true;
+};
+
+struct RunResult {
+    int verdict = -1;
+    Bytes out;
+    uint32_t duration_ns = 0;   // average per repetition
+};
+
+class Testbed {
+public:
+    explicit Testbed(const std::vector<PortSpec>& ports, std::string pin_dir = "");
+    ~Testbed();
+
+    Netns guests;
+    Netns sw;
+    std::unique_ptr<Dataplane> dp;
+    int uplink = 0;                        // ifindex of up0
+    std::vector<TestPort> ports;
+    uint32_t max_frame_len = 1518;
+    bool uplink_present = true;
+
+    TestPort& port(const std::string& name);
+    Model model() const;
+    DataplaneState state() const;
+    void sync();
+
+    RunResult xdp(int prog_fd, int ifindex, const Bytes& in, uint32_t repeat = 1);
+    RunResult tc(int prog_fd, int ifindex, const Bytes& in, uint32_t gso_size = 0, uint32_t repeat = 1);
+
+    // Read and discard what the taps' readers hold, so their queues never fill.
+    void drain_taps();
+
+    // Counters summed over CPUs, by slot, for the uplink and every port.
+    std::map<uint16_t, vepa_counters> counters();
+};
+
+// After minus before, keeping only slots that moved.
+std::map<uint16_t, vepa_counters> counter_delta(const std::map<uint16_t, vepa_counters>& before,
+                                                const std::map<uint16_t, vepa_counters>& after);
+bool counters_equal(const vepa_counters& a, const vepa_counters& b);
+std::string describe(const std::map<uint16_t, vepa_counters>& c);
+
+} // namespace vepa::test

@@ -1,0 +1,85 @@
+#include <catch2/catch.hpp>
+
+#include "map_sync.hpp"
+
+using namespace vepa;
+
+namespace {
+PresentPort port(uint32_t ifindex, uint16_t slot, vepa_mode mode, std::vector<const char*> macs,
+                 vepa_delivery d = VEPA_DELIVER_TC_PEER)
+{
+    PresentPort p;
+    p.ifindex = ifindex;
+    p.slot = slot;
+    p.mode = mode;
+    p.delivery = d;
+    for (auto m : macs)
+        p.macs.push_back(*Mac::parse(m));
+    return p;
+}
+} // namespace
+
+TEST_CASE("map contents: every MAC points at its port, records carry the MAC list")
+{
+    DataplaneState st;
+    st.uplink_ifindex = 2;
+    st.uplink_takes_xdp = true;
+    st.ports = {port(10, 1, VEPA_MODE_VEPA, {"02:00:00:00:00:01", "02:00:00:00:00:02"}),
+                port(11, 2, VEPA_MODE_BRIDGE, {"02:00:00:00:00:03"}, VEPA_DELIVER_XDP)};
+    const MapContents c = build_contents(st);
+    CHECK(c.macs.size() == 3);
+    CHECK(c.macs.at(*Mac::parse("02:00:00:00:00:02")).ifindex == 10);
+    CHECK(c.macs.at(*Mac::parse("02:00:00:00:00:03")).slot == 2);
+    CHECK(c.ports.at(10).n_macs == 2);
+    CHECK(c.ports.at(11).ref.mode == VEPA_MODE_BRIDGE);
+    CHECK(c.flood.size() == 2);
+    // devmap: the XDP-delivered port and the uplink
+    CHECK(c.devs.size() == 2);
+    CHECK(c.devs.count(11));
+    CHECK(c.devs.count(2));
+    CHECK(c.config.uplink_ifindex == 2);
+    CHECK(c.config.layout_version == VEPA_LAYOUT_VERSION);
+    CHECK_FALSE(c.config.flags & VEPA_CFG_F_HAVE_PRIVATE);
+}
+
+TEST_CASE("map contents: a private port turns R7's source lookup on")
+{
+    DataplaneState st;
+    st.uplink_ifindex = 2;
+    st.ports = {port(10, 1, VEPA_MODE_PRIVATE, {"02:00:00:00:00:01"})};
+    CHECK(build_contents(st).config.flags & VEPA_CFG_F_HAVE_PRIVATE);
+    CHECK(build_contents(st).devs.empty());   // uplink does not take XDP frames, port is TC
+}
+
+TEST_CASE("map contents: inconsistent states are refused")
+{
+    DataplaneState st;
+    st.uplink_ifindex = 2;
+    SECTION("a MAC on two ports")
+    {
+        st.ports = {port(10, 1, VEPA_MODE_VEPA, {"02:00:00:00:00:01"}),
+                    port(11, 2, VEPA_MODE_VEPA, {"02:00:00:00:00:01"})};
+        CHECK_THROWS_WITH(build_contents(st), Catch::Contains("on two ports"));
+    }
+    SECTION("a slot used twice")
+    {
+        st.ports = {port(10, 1, VEPA_MODE_VEPA, {}), port(11, 1, VEPA_MODE_VEPA, {})};
+        CHECK_THROWS_AS(build_contents(st), Error);
+    }
+    SECTION("the uplink's slot")
+    {
+        st.ports = {port(10, 0, VEPA_MODE_VEPA, {})};
+        CHECK_THROWS_AS(build_contents(st), Error);
+    }
+    SECTION("the uplink as a port")
+    {
+        st.ports = {port(2, 1, VEPA_MODE_VEPA, {})};
+        CHECK_THROWS_AS(build_contents(st), Error);
+    }
+    SECTION("too many MACs")
+    {
+        std::vector<const char*> many(VEPA_MAX_PORT_MACS + 1, "02:00:00:00:00:01");
+        st.ports = {port(10, 1, VEPA_MODE_VEPA, many)};
+        CHECK_THROWS_AS(build_contents(st), Error);
+    }
+}
