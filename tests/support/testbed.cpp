@@ -126,7 +126,7 @@ RunResult Testbed::tc(int prog_fd, int ifindex, const Bytes& in, uint32_t gso_si
                 .data_size_out = static_cast<uint32_t>(r.out.size()), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
                 .repeat = repeat);
     if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
-        throw std::runtime_error("TC test run failed: " + std::string(std::strerror(errno)));
+        throw std::runtime_error("TC test run failed: " + std::string(std::strerror(errno)) + " on " + hex(in) + (gso_size ? " gso" : ""));
     r.verdict = static_cast<int>(opts.retval);
     r.out.resize(opts.data_size_out);
     r.duration_ns = opts.duration;
@@ -165,6 +165,18 @@ std::map<uint16_t, vepa_counters> Testbed::counters()
         out[s] = sum;
     }
     return out;
+}
+
+bool tc_test_run_accepts(const Bytes& f)
+{
+    if (f.size() <= 14)
+        return false;
+    const uint16_t et = static_cast<uint16_t>(f[12] << 8 | f[13]);
+    if (et == kEthIpv4)
+        return f.size() >= 14 + 20;
+    if (et == 0x86dd)
+        return f.size() >= 14 + 40;
+    return true;
 }
 
 bool counters_equal(const vepa_counters& a, const vepa_counters& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }

@@ -74,6 +74,11 @@ public:
     std::map<uint16_t, vepa_counters> counters();
 };
 
+// Whether BPF_PROG_TEST_RUN can build an skb of this frame: it refuses a bare
+// Ethernet header, and IPv4/IPv6 frames shorter than their IP header (EINVAL).
+// The real stack hands such frames to TC all the same; only the harness cannot.
+bool tc_test_run_accepts(const Bytes& frame);
+
 // After minus before, keeping only slots that moved.
 std::map<uint16_t, vepa_counters> counter_delta(const std::map<uint16_t, vepa_counters>& before,
                                                 const std::map<uint16_t, vepa_counters>& after);
