@@ -75,3 +75,34 @@ std::string hex(const Bytes& b, size_t max)
 }
 
 } // namespace vepa::test
+
+#include <arpa/inet.h>
+
+namespace vepa::test {
+
+Bytes arp_request(const Mac& sha, const char* spa, const char* tpa, uint32_t tag)
+{
+    Bytes b = eth_frame(kBroadcast, sha, kEthArp, 0);
+    const uint8_t hdr[] = {0, 1, 8, 0, 6, 4, 0, 1};
+    b.insert(b.end(), hdr, hdr + sizeof(hdr));
+    b.insert(b.end(), sha.bytes().begin(), sha.bytes().end());
+    in_addr a{};
+    inet_pton(AF_INET, spa, &a);
+    const auto* ap = reinterpret_cast<const uint8_t*>(&a);
+    b.insert(b.end(), ap, ap + 4);
+    b.insert(b.end(), 6, 0);
+    inet_pton(AF_INET, tpa, &a);
+    b.insert(b.end(), ap, ap + 4);
+    // padding to the Ethernet minimum, carrying the tag
+    for (int i = 0; i < 4; i++)
+        b.push_back(static_cast<uint8_t>(tag >> (24 - 8 * i)));
+    b.resize(60, 0);
+    return b;
+}
+
+bool is_arp_reply_from(const Bytes& f, const Mac& sha)
+{
+    return f.size() >= 42 && f[12] == 0x08 && f[13] == 0x06 && f[20] == 0 && f[21] == 2 && mac_src(f) == sha;
+}
+
+} // namespace vepa::test

@@ -36,3 +36,10 @@ Mac mac(const char* s);   // Mac::parse or throw
 extern const Mac kBroadcast;
 
 } // namespace vepa::test
+
+namespace vepa::test {
+// An ARP request from (sha, spa) asking for tpa (addresses in network order bytes "a.b.c.d").
+Bytes arp_request(const Mac& sha, const char* spa, const char* tpa, uint32_t tag = 0);
+// True when f is an ARP reply from sha.
+bool is_arp_reply_from(const Bytes& f, const Mac& sha);
+} // namespace vepa::test

@@ -20,11 +20,18 @@ void require_root_or_skip(const char* suite)
     }
 }
 
+// Loopback up, IPv6 off (no router solicitations or DAD frames on the test links).
+static void quiet_namespace()
+{
+    sh("ip link set lo up");
+    sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1");
+}
+
 void enter_private_netns()
 {
     if (unshare(CLONE_NEWNET) != 0)
         throw std::runtime_error("unshare(CLONE_NEWNET) failed");
-    sh("ip link set lo up");
+    quiet_namespace();
 }
 
 static UniqueFd current_netns()
@@ -44,7 +51,7 @@ Netns::Netns()
     if (setns(home.get(), CLONE_NEWNET) != 0)
         throw std::runtime_error("setns back failed");
     path_ = "/proc/" + std::to_string(getpid()) + "/fd/" + std::to_string(fd_.get());
-    sh("ip link set lo up");
+    run([] { quiet_namespace(); });
 }
 
 Netns::Enter::Enter(const Netns& ns) : home(current_netns())

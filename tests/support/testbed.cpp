@@ -5,6 +5,10 @@
 
 #include <cstring>
 #include <sstream>
+
+#include "attach.hpp"
+#include "netlink.hpp"
+#include "port_paths.hpp"
 #include <stdexcept>
 
 namespace vepa::test {
@@ -24,6 +28,7 @@ Testbed::Testbed(const std::vector<PortSpec>& specs, std::string pin_dir)
         p.mode = s.mode;
         p.macs = s.macs;
         p.src_check = s.src_check;
+        p.forced_delivery = s.delivery.has_value();
         p.slot = slot++;
         if (s.tap) {
             p.tap_fd = std::make_shared<TapFd>(s.name);
@@ -37,6 +42,8 @@ Testbed::Testbed(const std::vector<PortSpec>& specs, std::string pin_dir)
                 sh("ip link set " + p.guest_end + " address " + s.macs[0].str());
             sh("ip link set " + p.guest_end + " netns " + guests.path());
             guests.sh("ip link set " + p.guest_end + " up");
+            if (s.guest_gro)
+                guests.sh("ethtool -K " + p.guest_end + " gro on");
             p.delivery = s.delivery.value_or(VEPA_DELIVER_TC_PEER);
         }
         sh("ip link set " + s.name + " up");
@@ -49,6 +56,10 @@ Testbed::Testbed(const std::vector<PortSpec>& specs, std::string pin_dir)
 
 Testbed::~Testbed()
 {
+    try {
+        detach();
+    } catch (...) {
+    }
     dp.reset();
     for (const auto& p : ports)
         ::system(("ip link del " + p.name + " 2>/dev/null").c_str());
@@ -68,7 +79,7 @@ DataplaneState Testbed::state() const
     DataplaneState st;
     st.uplink_ifindex = uplink_present ? static_cast<uint32_t>(uplink) : 0;
     st.max_frame_len = max_frame_len;
-    st.uplink_takes_xdp = true;
+    st.uplink_takes_xdp = uplink_takes_xdp;
     for (const auto& p : ports) {
         PresentPort pp;
         pp.ifindex = static_cast<uint32_t>(p.ifindex);
@@ -83,6 +94,41 @@ DataplaneState Testbed::state() const
 }
 
 void Testbed::sync() { sync_maps(*dp, state()); }
+
+void Testbed::attach(bool switch_napi)
+{
+    sw.sh(std::string("ethtool -K sw0 gro ") + (switch_napi ? "on" : "off"));
+    NetlinkRequester nl;
+    const auto up = nl.link(uplink);
+    uplink_takes_xdp = takes_xdp_frames(*up, nl.xdp_features(uplink));
+    for (auto& p : ports) {
+        const auto link = nl.link(p.ifindex);
+        const PortPaths paths = choose_paths(*link, nl.xdp_features(p.ifindex), uplink_takes_xdp);
+        if (!p.forced_delivery)
+            p.delivery = paths.delivery;
+        p.xdp_egress = paths.xdp_egress;
+    }
+    sync();
+    tc_attach(uplink, dp->uplink_tc_fd());
+    xdp_attach(uplink, dp->uplink_xdp_fd(), XdpMode::Native);
+    for (auto& p : ports) {
+        tc_attach(p.ifindex, dp->port_tc_fd());
+        if (p.xdp_egress)
+            xdp_attach(p.ifindex, dp->port_xdp_fd(), XdpMode::Native);
+        else
+            xdp_detach(p.ifindex);
+    }
+}
+
+void Testbed::detach()
+{
+    xdp_detach(uplink);
+    tc_detach(uplink);
+    for (auto& p : ports) {
+        xdp_detach(p.ifindex);
+        tc_detach(p.ifindex);
+    }
+}
 
 Model Testbed::model() const
 {

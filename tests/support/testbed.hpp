@@ -29,6 +29,8 @@ struct TestPort {
     std::vector<Mac> macs;
     std::string guest_end;    // veth: name of the VM end in the guests namespace
     std::shared_ptr<TapFd> tap_fd;   // tap: the "QEMU" side, open so the tap has carrier
+    bool forced_delivery = false;     // the spec chose the delivery, not the probe
+    bool xdp_egress = false;
 };
 
 struct PortSpec {
@@ -38,6 +40,7 @@ struct PortSpec {
     std::vector<Mac> macs;
     std::optional<vepa_delivery> delivery;   // default: XDP for taps, TC_PEER for veths
     bool src_check = true;
+    bool guest_gro = false;                  // veth: GRO on the VM end (gives it NAPI)
 };
 
 struct RunResult {
@@ -63,6 +66,14 @@ public:
     Model model() const;
     DataplaneState state() const;
     void sync();
+
+    // Probe every device as vepad does (XDP features over netlink), choose each
+    // port's paths, fill the maps and attach the programs for real.  With
+    // switch_napi the switch end of the uplink gets GRO, as a physical NIC
+    // takes XDP frames; without, the uplink accepts none and taps send by TC.
+    void attach(bool switch_napi = true);
+    void detach();
+    bool uplink_takes_xdp = true;
 
     RunResult xdp(int prog_fd, int ifindex, const Bytes& in, uint32_t repeat = 1);
     RunResult tc(int prog_fd, int ifindex, const Bytes& in, uint32_t gso_size = 0, uint32_t repeat = 1);

@@ -1,0 +1,299 @@
+// The programs attached for real, frames sent through real devices: from the
+// switch end of the uplink, from guests' veth ends and from tap fds, and seen
+// (or not) at every sink: each guest's end, each tap's reader, the switch.
+// These prove the redirect targets that BPF_PROG_TEST_RUN cannot show, over
+// each delivery path: XDP into a tap, XDP into a veth whose guest end has
+// NAPI, bpf_redirect_peer into a container's veth, plain TC redirect.
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <random>
+
+#include "attach.hpp"
+#include "netlink.hpp"
+#include "port_paths.hpp"
+#include "packet_socket.hpp"
+#include "testbed.hpp"
+
+using namespace vepa;
+using namespace vepa::test;
+
+namespace {
+
+const Mac kV1 = mac("02:00:00:00:01:01");   // veth, default guest end   -> tc-peer
+const Mac kV2 = mac("02:00:00:00:02:01");   // veth, guest end with GRO  -> xdp
+const Mac kT1 = mac("02:00:00:00:06:01");   // tap                       -> xdp
+const Mac kT2 = mac("02:00:00:00:06:02");   // tap, forced TC delivery
+const Mac kB1 = mac("02:00:00:00:03:01");   // bridge veth
+const Mac kB2 = mac("02:00:00:00:04:01");   // bridge tap
+const Mac kP1 = mac("02:00:00:00:05:01");   // private veth
+const Mac kExt = mac("02:00:00:00:99:99");
+
+class Wire {
+public:
+    explicit Wire(bool switch_napi = true)
+        : tb({
+              {"v1", false, VEPA_MODE_VEPA, {kV1}},
+              {"v2", false, VEPA_MODE_VEPA, {kV2}, std::nullopt, true, true},
+              {"t1", true, VEPA_MODE_VEPA, {kT1}},
+              {"t2", true, VEPA_MODE_VEPA, {kT2}, VEPA_DELIVER_TC},
+              {"b1", false, VEPA_MODE_BRIDGE, {kB1}},
+              {"b2", true, VEPA_MODE_BRIDGE, {kB2}},
+              {"p1", false, VEPA_MODE_PRIVATE, {kP1}},
+          })
+    {
+        sh("ip addr add 10.77.0.1/24 dev up0");
+        tb.attach(switch_napi);
+        switch_sink = std::make_unique<PacketSocket>("sw0", &tb.sw);
+        for (auto& p : tb.ports)
+            if (!p.tap)
+                guest.emplace(p.name, std::make_unique<PacketSocket>(p.guest_end, &tb.guests));
+        host_mac = *NetlinkRequester().link("up0")->mac;
+    }
+
+    struct Seen {
+        std::map<std::string, int> ports;   // port -> copies received
+        int uplink = 0;                      // copies the switch received
+        std::vector<Bytes> at_switch;        // everything the switch received
+        std::set<std::string> names() const
+        {
+            std::set<std::string> s;
+            for (auto& [n, c] : ports)
+                s.insert(n);
+            return s;
+        }
+    };
+
+    // Send frame from "switch" or a port's guest side; gather what arrives where.
+    Seen send(const std::string& from, const Bytes& frame)
+    {
+        for (auto& [n, s] : guest)
+            s->drain();
+        switch_sink->drain();
+        tb.drain_taps();
+        if (from == "switch")
+            switch_sink->send(frame);
+        else if (tb.port(from).tap)
+            tb.port(from).tap_fd->send(frame);
+        else
+            guest.at(from)->send(frame);
+        ::usleep(150 * 1000);
+        const uint32_t tag = frame_tag(frame);
+        Seen seen;
+        for (auto& [n, s] : guest)
+            for (auto& f : s->drain())
+                if (frame_tag(f) == tag && f == frame)
+                    seen.ports[n]++;
+        for (auto& p : tb.ports)
+            if (p.tap)
+                for (auto& f : p.tap_fd->drain())
+                    if (frame_tag(f) == tag && f == frame)
+                        seen.ports[p.name]++;
+        seen.at_switch = switch_sink->drain();
+        for (auto& f : seen.at_switch)
+            if (frame_tag(f) == tag && f == frame)
+                seen.uplink++;
+        return seen;
+    }
+
+    Bytes frame(const Mac& dst, const Mac& src, uint16_t et = kEthTest, size_t len = 64)
+    {
+        return eth_frame(dst, src, et, len, {}, next_tag());
+    }
+    uint32_t next_tag() { return static_cast<uint32_t>(rng()) | 1; }
+
+    Testbed tb;
+    std::unique_ptr<PacketSocket> switch_sink;
+    std::map<std::string, std::unique_ptr<PacketSocket>> guest;
+    Mac host_mac;
+    std::mt19937 rng{std::random_device{}()};
+};
+
+using Names = std::set<std::string>;
+
+} // namespace
+
+TEST_CASE("wire: the probe picks each port's delivery and egress path", "[wire]")
+{
+    Wire w;
+    CHECK(w.tb.uplink_takes_xdp);                              // switch end has NAPI (GRO)
+    CHECK(w.tb.port("v1").delivery == VEPA_DELIVER_TC_PEER);   // container end as it comes
+    CHECK(w.tb.port("v2").delivery == VEPA_DELIVER_XDP);       // guest end with GRO
+    CHECK(w.tb.port("t1").delivery == VEPA_DELIVER_XDP);
+    CHECK(w.tb.port("t1").xdp_egress);
+    CHECK_FALSE(w.tb.port("v1").xdp_egress);
+    CHECK(tc_query(w.tb.uplink));
+    CHECK(xdp_query(w.tb.uplink));
+    CHECK(xdp_query(w.tb.port("t1").ifindex));
+    CHECK_FALSE(xdp_query(w.tb.port("v1").ifindex));
+}
+
+TEST_CASE("wire: R1 unicast from the switch reaches its port only, over every delivery path", "[wire]")
+{
+    Wire w;
+    for (const auto& [name, m] : std::vector<std::pair<std::string, Mac>>{
+             {"v1", kV1}, {"v2", kV2}, {"t1", kT1}, {"t2", kT2}, {"b1", kB1}, {"b2", kB2}, {"p1", kP1}}) {
+        INFO("R1 to " << name << " (delivery " << to_string(w.tb.port(name).delivery) << ")");
+        const auto seen = w.send("switch", w.frame(m, kExt));
+        CHECK(seen.ports == std::map<std::string, int>{{name, 1}});
+    }
+}
+
+TEST_CASE("wire: R2 unknown unicast reaches no port; the host's own unicast reaches the host", "[wire]")
+{
+    Wire w;
+    CHECK(w.send("switch", w.frame(mac("02:00:00:00:88:88"), kExt)).ports.empty());
+    // The host answers an ARP request addressed to its MAC (unicast ARP).
+    Bytes arp = arp_request(kExt, "10.77.0.2", "10.77.0.1", w.next_tag());
+    std::copy(w.host_mac.bytes().begin(), w.host_mac.bytes().end(), arp.begin());
+    const auto seen = w.send("switch", arp);
+    CHECK(seen.ports.empty());
+    bool replied = false;
+    for (auto& f : seen.at_switch)
+        replied |= is_arp_reply_from(f, w.host_mac);
+    CHECK(replied);
+}
+
+TEST_CASE("wire: R3 external broadcast reaches every port once and the host", "[wire]")
+{
+    Wire w;
+    const auto seen = w.send("switch", arp_request(kExt, "10.77.0.2", "10.77.0.1", w.next_tag()));
+    CHECK(seen.ports == std::map<std::string, int>{{"v1", 1}, {"v2", 1}, {"t1", 1}, {"t2", 1},
+                                                   {"b1", 1}, {"b2", 1}, {"p1", 1}});
+    bool replied = false;
+    for (auto& f : seen.at_switch)
+        replied |= is_arp_reply_from(f, w.host_mac);
+    CHECK(replied);
+}
+
+TEST_CASE("wire: R4-R6 reflected broadcasts never return to the sender", "[wire]")
+{
+    Wire w;
+    SECTION("R4 from a vepa port: vepa and bridge ports but the sender")
+    {
+        CHECK(w.send("switch", w.frame(kBroadcast, kV1)).names() == Names{"v2", "t1", "t2", "b1", "b2"});
+        CHECK(w.send("switch", w.frame(kBroadcast, kT1)).names() == Names{"v1", "v2", "t2", "b1", "b2"});
+    }
+    SECTION("R5 from a bridge port: vepa ports only")
+    {
+        CHECK(w.send("switch", w.frame(kBroadcast, kB1)).names() == Names{"v1", "v2", "t1", "t2"});
+    }
+    SECTION("R6 from a private port: no port at all, the host still answers")
+    {
+        const auto seen = w.send("switch", arp_request(kP1, "10.77.0.5", "10.77.0.1", w.next_tag()));
+        CHECK(seen.ports.empty());
+        bool replied = false;
+        for (auto& f : seen.at_switch)
+            replied |= is_arp_reply_from(f, w.host_mac);
+        CHECK(replied);
+    }
+}
+
+TEST_CASE("wire: R7 reflected unicast between a private port and another local port is dropped", "[wire]")
+{
+    Wire w;
+    CHECK(w.send("switch", w.frame(kP1, kV1)).ports.empty());
+    CHECK(w.send("switch", w.frame(kT1, kP1)).ports.empty());
+    CHECK(w.send("switch", w.frame(kV2, kP1)).ports.empty());
+    CHECK(w.send("switch", w.frame(kP1, kExt)).names() == Names{"p1"});
+}
+
+TEST_CASE("wire: T1 a port's frames go out the uplink, never to a local port", "[wire]")
+{
+    Wire w;
+    for (const auto& [from, src, dst] : std::vector<std::tuple<std::string, Mac, Mac>>{
+             {"v1", kV1, kV2},            // veth, TC egress
+             {"t1", kT1, kV1},            // tap, XDP egress
+             {"v1", kV1, kBroadcast},
+             {"t1", kT1, kBroadcast},
+             {"p1", kP1, kV1}}) {
+        INFO("T1 from " << from << " to " << dst.str());
+        const auto seen = w.send(from, w.frame(dst, src));
+        CHECK(seen.ports.empty());
+        CHECK(seen.uplink == 1);
+    }
+}
+
+TEST_CASE("wire: T2-T4 bridge ports deliver locally to each other", "[wire]")
+{
+    Wire w;
+    auto s = w.send("b1", w.frame(kB2, kB1));       // T2 veth -> tap
+    CHECK(s.names() == Names{"b2"});
+    CHECK(s.uplink == 0);
+    s = w.send("b2", w.frame(kB1, kB2));            // T2 tap -> veth
+    CHECK(s.names() == Names{"b1"});
+    CHECK(s.uplink == 0);
+    s = w.send("b1", w.frame(kV1, kB1));            // T3 to a vepa port: via the switch
+    CHECK(s.ports.empty());
+    CHECK(s.uplink == 1);
+    s = w.send("b1", w.frame(kBroadcast, kB1));     // T4 local copy and the uplink
+    CHECK(s.names() == Names{"b2"});
+    CHECK(s.uplink == 1);
+}
+
+TEST_CASE("wire: T5 spoofed and T6 PAUSE frames leave nowhere", "[wire]")
+{
+    Wire w;
+    for (const auto& from : {"v1", "t1", "b1"}) {
+        INFO("from " << from);
+        const auto spoofed = w.send(from, w.frame(kExt, kV2));
+        CHECK(spoofed.ports.empty());
+        CHECK(spoofed.uplink == 0);
+        const Mac own = w.tb.port(from).macs[0];
+        const auto pause = w.send(from, w.frame(mac("01:80:c2:00:00:01"), own, kEthPause));
+        CHECK(pause.ports.empty());
+        CHECK(pause.uplink == 0);
+    }
+}
+
+TEST_CASE("wire: malformed frames from the switch reach no port", "[wire]")
+{
+    Wire w;
+    CHECK(w.send("switch", eth_frame(kT1, kExt, kEthIpv4, 0, {kEthVlan}, w.next_tag())).ports.empty());
+    CHECK(w.send("switch", eth_frame(kV1, kExt, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan}, w.next_tag()))
+              .ports.empty());
+    CHECK(w.send("switch", eth_frame(kBroadcast, kExt, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan},
+                                     w.next_tag()))
+              .ports.empty());
+}
+
+TEST_CASE("wire: when the uplink takes no XDP frames, taps send through TC", "[wire]")
+{
+    Wire w(false);
+    CHECK_FALSE(w.tb.uplink_takes_xdp);
+    CHECK_FALSE(w.tb.port("t1").xdp_egress);
+    CHECK_FALSE(xdp_query(w.tb.port("t1").ifindex));
+    const auto seen = w.send("t1", w.frame(kExt, kT1));
+    CHECK(seen.uplink == 1);
+    // Delivery into taps is unaffected.
+    CHECK(w.send("switch", w.frame(kT1, kExt)).names() == Names{"t1"});
+}
+
+TEST_CASE("wire: XDP into a veth whose guest end lacks NAPI loses frames (why vepad probes)", "[wire]")
+{
+    Wire w;
+    w.tb.port("v1").delivery = VEPA_DELIVER_XDP;   // against the probe
+    w.tb.port("v1").forced_delivery = true;
+    w.tb.sync();
+    CHECK(w.send("switch", w.frame(kV1, kExt)).ports.empty());
+    w.tb.port("v1").delivery = VEPA_DELIVER_TC_PEER;
+    w.tb.sync();
+    CHECK(w.send("switch", w.frame(kV1, kExt)).names() == Names{"v1"});
+}
+
+TEST_CASE("wire: re-attaching over our own programs replaces them in place", "[wire]")
+{
+    Wire w;
+    const auto before_xdp = xdp_query(w.tb.uplink);
+    const auto before_tc = tc_query(w.tb.uplink);
+    REQUIRE(before_xdp);
+    REQUIRE(before_tc);
+    // A second load of the same object, as a restarted or upgraded vepad does.
+    Dataplane second(DataplaneOptions{});
+    const auto x = xdp_attach(w.tb.uplink, second.uplink_xdp_fd(), XdpMode::Auto);
+    tc_attach(w.tb.uplink, second.uplink_tc_fd());
+    CHECK(x.prog_id != before_xdp->prog_id);
+    CHECK(xdp_query(w.tb.uplink)->prog_id == x.prog_id);
+    CHECK(*tc_query(w.tb.uplink) != *before_tc);
+    CHECK(x.mode == XdpMode::Native);
+}
