@@ -245,8 +245,10 @@ std::vector<Golden> fixtures(Testbed& tb)
 
 TEST_CASE("golden frames: every rule, through XDP then TC and through TC alone", "[golden]")
 {
-    Testbed tb(topology());
-    for (const Golden& g : fixtures(tb)) {
+    // Catch re-enters the test case once per section: build the testbed once.
+    static Testbed tb(topology());
+    static const std::vector<Golden> all = fixtures(tb);
+    for (const Golden& g : all) {
         for (bool with_xdp : {true, false}) {
             // A GSO frame only exists as an skb: XDP never sees one as such.
             if (with_xdp && g.gso_size)

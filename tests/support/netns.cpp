@@ -62,6 +62,15 @@ Netns::Enter::Enter(const Netns& ns) : home(current_netns())
 
 Netns::Enter::~Enter() { setns(home.get(), CLONE_NEWNET); }
 
+NetnsScope::NetnsScope() : home_(current_netns())
+{
+    if (unshare(CLONE_NEWNET) != 0)
+        throw std::runtime_error("unshare(CLONE_NEWNET) failed");
+    quiet_namespace();
+}
+
+NetnsScope::~NetnsScope() { setns(home_.get(), CLONE_NEWNET); }
+
 void Netns::sh(const std::string& cmd) const { vepa::test::sh("nsenter --net=" + path_ + " sh -c '" + cmd + "'"); }
 
 std::string sh_out(const std::string& cmd)

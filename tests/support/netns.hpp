@@ -41,6 +41,19 @@ private:
     std::string path_;
 };
 
+// Moves the calling thread into a new, empty namespace for its lifetime and
+// back on destruction: each testbed gets its own, so several can coexist.
+class NetnsScope {
+public:
+    NetnsScope();
+    ~NetnsScope();
+    NetnsScope(const NetnsScope&) = delete;
+    NetnsScope& operator=(const NetnsScope&) = delete;
+
+private:
+    UniqueFd home_;
+};
+
 // Run a shell command; throws with its output when it fails.
 void sh(const std::string& cmd);
 // Same, returning stdout.

@@ -61,9 +61,6 @@ Testbed::~Testbed()
     } catch (...) {
     }
     dp.reset();
-    for (const auto& p : ports)
-        ::system(("ip link del " + p.name + " 2>/dev/null").c_str());
-    ::system("ip link del up0 2>/dev/null");
 }
 
 TestPort& Testbed::port(const std::string& name)

@@ -54,6 +54,11 @@ public:
     explicit Testbed(const std::vector<PortSpec>& ports, std::string pin_dir = "");
     ~Testbed();
 
+private:
+    NetnsScope scope_;   // first member: everything below lives in the testbed's own namespace
+
+public:
+
     Netns guests;
     Netns sw;
     std::unique_ptr<Dataplane> dp;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install what vepad needs to build, test and run on Debian 12 (bookworm).
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps.sh: run as root (apt-get)" >&2
+    exit 1
+fi
+packages=(
+    # build
+    meson ninja-build pkg-config g++ clang llvm libbpf-dev libxdp-dev bpftool
+    linux-libc-dev libboost-dev libspdlog-dev nlohmann-json3-dev libmnl-dev libsystemd-dev
+    libcli11-dev catch2
+    # tests and the lab: namespaces, veth/tap, ethtool, ping, captures, unit checks
+    iproute2 ethtool iputils-ping tcpdump util-linux kmod systemd procps
+    # benchmarks: plots
+    gnuplot-nox
+    # sanitizers and the fuzzer runtime
+    libclang-rt-14-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps.sh: all ${#packages[@]} packages present"
+    exit 0
+fi
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps.sh: done"
