@@ -37,6 +37,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Deliver a frame into a port from TC ingress. */
 static __always_inline int vepa_tc_deliver(const struct vepa_port_ref *to, __u32 len)
 {
+	if (to->delivery == VEPA_DELIVER_DOWN) {
+		vepa_count_drop(to->slot, VEPA_DROP_PORT_DOWN);
+		return TC_ACT_SHOT;
+	}
 	vepa_count_tx(to->slot, len);
 	if (to->delivery == VEPA_DELIVER_TC_PEER)
 		return bpf_redirect_peer(to->ifindex, 0);

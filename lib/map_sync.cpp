@@ -79,7 +79,8 @@ MapContents build_contents(const DataplaneState& st)
             c.config.flags |= VEPA_CFG_F_HAVE_PRIVATE;
         if (p.delivery == VEPA_DELIVER_XDP)
             c.devs.emplace(p.ifindex, p.ifindex);
-        c.flood.push_back(ref);
+        if (p.delivery != VEPA_DELIVER_DOWN)   // no copies for a port that cannot take them
+            c.flood.push_back(ref);
     }
     if (st.uplink_ifindex && st.uplink_takes_xdp)
         c.devs.emplace(st.uplink_ifindex, st.uplink_ifindex);

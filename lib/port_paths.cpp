@@ -56,6 +56,8 @@ std::string to_string(vepa_delivery d)
         return "tc-peer";
     case VEPA_DELIVER_TC:
         return "tc";
+    case VEPA_DELIVER_DOWN:
+        return "down";
     default:
         return "?";
     }

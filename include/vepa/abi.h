@@ -50,6 +50,7 @@ enum vepa_delivery {
 	VEPA_DELIVER_XDP = 0,     /* devmap redirect from XDP (tap; veth whose peer has NAPI) */
 	VEPA_DELIVER_TC_PEER = 1, /* bpf_redirect_peer from TC ingress (veth, peer in another netns) */
 	VEPA_DELIVER_TC = 2,      /* bpf_redirect from TC to the device's egress */
+	VEPA_DELIVER_DOWN = 3,    /* the port's link is down: drop and count */
 	VEPA_DELIVER__MAX,
 };
 
@@ -72,6 +73,7 @@ enum vepa_drop_reason {
 	VEPA_DROP_NOT_A_PORT,     /* frame on a device with no port record */
 	VEPA_DROP_NO_UPLINK,      /* the uplink is absent: nowhere to send */
 	VEPA_DROP_CLONE_FAILED,   /* bpf_clone_redirect to a port failed */
+	VEPA_DROP_PORT_DOWN,      /* unicast for a port whose link is down */
 	VEPA_DROP__MAX,
 };
 

@@ -293,3 +293,34 @@ TEST_CASE("golden frames: with the uplink absent, ports' frames are dropped and 
     REQUIRE(d.count(tb.port("v1").slot));
     CHECK(d.at(tb.port("v1").slot).drops[VEPA_DROP_NO_UPLINK] == 1);
 }
+
+TEST_CASE("golden frames: a port whose link is down gets no frames, and the drops are counted", "[golden]")
+{
+    Testbed tb(topology());
+    tb.port("v1").delivery = VEPA_DELIVER_DOWN;
+    tb.port("t1").delivery = VEPA_DELIVER_DOWN;
+    tb.sync();
+    const uint16_t v1 = tb.port("v1").slot, t1 = tb.port("t1").slot;
+    auto before = tb.counters();
+    // Unicast: XDP leaves it to TC, which drops it as port_down.
+    CHECK(tb.xdp(tb.dp->uplink_xdp_fd(), tb.uplink, eth_frame(kT1, kExt, kEthIpv4, 46)).verdict == XDP_PASS);
+    CHECK(tb.tc(tb.dp->uplink_tc_fd(), tb.uplink, eth_frame(kT1, kExt, kEthIpv4, 46)).verdict == TC_ACT_SHOT);
+    CHECK(tb.tc(tb.dp->uplink_tc_fd(), tb.uplink, eth_frame(kV1, kExt, kEthIpv4, 46)).verdict == TC_ACT_SHOT);
+    auto d = counter_delta(before, tb.counters());
+    CHECK(d[t1].drops[VEPA_DROP_PORT_DOWN] == 1);
+    CHECK(d[v1].drops[VEPA_DROP_PORT_DOWN] == 1);
+    // Group frames skip it.
+    before = tb.counters();
+    CHECK(tb.tc(tb.dp->uplink_tc_fd(), tb.uplink, eth_frame(kBroadcast, kExt, kEthIpv4, 46)).verdict == TC_ACT_OK);
+    d = counter_delta(before, tb.counters());
+    CHECK_FALSE(d.count(v1));
+    CHECK_FALSE(d.count(t1));
+    CHECK(d[tb.port("v2").slot].tx_packets == 1);
+    // T2 to a bridge port that is down.
+    tb.port("b2").delivery = VEPA_DELIVER_DOWN;
+    tb.sync();
+    before = tb.counters();
+    CHECK(tb.tc(tb.dp->port_tc_fd(), tb.port("b1").ifindex, eth_frame(kB2, kB1, kEthIpv4, 46)).verdict == TC_ACT_SHOT);
+    d = counter_delta(before, tb.counters());
+    CHECK(d[tb.port("b2").slot].drops[VEPA_DROP_PORT_DOWN] == 1);
+}

@@ -1,0 +1,79 @@
+// vepa/control.hpp - the control protocol between vepactl (or any client) and vepad.
+//
+// Transport: a Unix stream socket (default /run/vepad/vepad.sock, mode 0660,
+// group vepad), newline-delimited JSON, one request per line, one response
+// line per request, in order.  A line longer than kMaxLine bytes is answered
+// with error "too-large" and the connection is closed.  Only root and members
+// of the vepad group may connect (checked with SO_PEERCRED).
+//
+// Request:   {"id": <any JSON, echoed>, "cmd": "<command>", "args": {...}}
+// Success:   {"id": ..., "ok": true,  "result": {...}}
+// Refusal:   {"id": ..., "ok": false, "error": {"code": "<code>", "message": "<one line>"}}
+//
+// Commands and their args (all optional unless marked *):
+//   add-port   name*, macs [MAC...], mode "vepa"|"private"|"bridge", src_check bool
+//              -> result: a port object
+//   set-port   name*, macs, mode, src_check -> result: a port object
+//   del-port   name* -> result: {}
+//   list       -> {"ports": [port...]}
+//   stats      name -> {"uplink": counters, "ports": [{"name", "slot", "counters"}...]}
+//   status     -> a status object
+//   shutdown   detach bool -> {}   (detach: remove programs and maps, then exit)
+//
+// Port object:
+//   {"name", "ifindex" (0 when absent), "state": "up"|"down"|"absent"|"unsupported",
+//    "kind": "veth"|"tap"|"" , "macs": [...], "mac_source": "config"|"guest",
+//    "mode", "src_check", "slot", "delivery": "xdp"|"tc-peer"|"tc"|"",
+//    "attach": "xdp native"|"xdp generic"|"tc"|""}
+// Counters object:
+//   {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "host_packets", "host_bytes",
+//    "drops": {"<reason>": n, ...}}   (every reason of kDropReasons, zeros included)
+// Status object:
+//   {"version", "layout_version", "uplink": {"name", "ifindex", "state", "takes_xdp",
+//    "xdp": {"prog_id", "mode", "multiprog"} | null, "tc": {"prog_id"} | null},
+//    "programs": {"uplink_xdp", "uplink_tc", "port_xdp", "port_tc"} (ids),
+//    "pin_dir", "state_file", "ports": {"configured", "present", "up"}}
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace vepa::proto {
+
+inline constexpr const char* kDefaultSocket = "/run/vepad/vepad.sock";
+inline constexpr const char* kSocketEnv = "VEPAD_SOCKET";
+inline constexpr std::size_t kMaxLine = 64 * 1024;
+
+// Commands.
+inline constexpr const char* kAddPort = "add-port";
+inline constexpr const char* kSetPort = "set-port";
+inline constexpr const char* kDelPort = "del-port";
+inline constexpr const char* kList = "list";
+inline constexpr const char* kStats = "stats";
+inline constexpr const char* kStatus = "status";
+inline constexpr const char* kShutdown = "shutdown";
+
+// Error codes.
+inline constexpr const char* kErrBadRequest = "bad-request";         // not JSON, not an object, wrong types
+inline constexpr const char* kErrTooLarge = "too-large";             // line over kMaxLine
+inline constexpr const char* kErrUnknownCommand = "unknown-command";
+inline constexpr const char* kErrInvalid = "invalid-argument";       // bad MAC, bad mode, bad name
+inline constexpr const char* kErrNotFound = "not-found";             // no such port
+inline constexpr const char* kErrExists = "exists";                  // port already configured
+inline constexpr const char* kErrMacInUse = "mac-in-use";            // MAC owned by another port
+inline constexpr const char* kErrUnsupported = "unsupported-interface"; // not a veth or tap
+inline constexpr const char* kErrIsUplink = "is-uplink";
+inline constexpr const char* kErrLimit = "limit";                    // too many ports or MACs
+inline constexpr const char* kErrState = "state";                    // state file could not be written
+inline constexpr const char* kErrForbidden = "forbidden";            // peer not root nor in group vepad
+inline constexpr const char* kErrInternal = "internal";
+
+// Drop reasons by enum vepa_drop_reason value (vepa/abi.h), as they appear in JSON.
+inline constexpr std::array<std::string_view, 12> kDropReasons = {
+    "truncated", "no_payload", "vlan_depth", "oversize", "bad_src", "pause",
+    "spoofed", "private", "not_a_port", "no_uplink", "clone_failed", "port_down",
+};
+
+inline constexpr std::array<std::string_view, 3> kModes = {"vepa", "private", "bridge"};
+
+}  // namespace vepa::proto
