@@ -87,54 +87,60 @@ MapContents build_contents(const DataplaneState& st)
     return c;
 }
 
+MapContents read_contents(Dataplane& dp)
+{
+    MapContents c;
+    c.config = dp.config().lookup(0).value_or(vepa_config{});
+    for (auto& [k, v] : dp.macs().entries())
+        c.macs.emplace(Mac::from_key(k), v);
+    c.ports = read_all<uint32_t, vepa_port>(dp.ports());
+    c.devs = read_all<uint32_t, uint32_t>(dp.devs());
+    c.flood = dp.flood().current();
+    return c;
+}
+
 SyncStats sync_maps(Dataplane& dp, const DataplaneState& st)
 {
-    const MapContents want = build_contents(st);
+    return sync_maps(dp, build_contents(st), read_contents(dp));
+}
+
+SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& have)
+{
     SyncStats s;
     const uint32_t zero = 0;
 
-    const auto have_cfg = dp.config().lookup(zero).value_or(vepa_config{});
-    auto have_macs_raw = dp.macs().entries();
-    std::map<Mac, vepa_port_ref> have_macs;
-    for (auto& [k, v] : have_macs_raw)
-        have_macs.emplace(Mac::from_key(k), v);
-    const auto have_ports = read_all<uint32_t, vepa_port>(dp.ports());
-    const auto have_devs = read_all<uint32_t, uint32_t>(dp.devs());
-
     // 1. Config: while ports change, R7's source lookup stays on if it is on before or after.
     vepa_config transit = want.config;
-    transit.flags |= have_cfg.flags & VEPA_CFG_F_HAVE_PRIVATE;
-    if (!same(transit, have_cfg)) {
+    transit.flags |= have.config.flags & VEPA_CFG_F_HAVE_PRIVATE;
+    if (!same(transit, have.config)) {
         dp.config().update(zero, transit);
         s.written++;
     }
     // 2. Targets before references: devmap entries, then port records.
-    s.written += upsert(dp.devs(), want.devs, have_devs);
-    s.written += upsert(dp.ports(), want.ports, have_ports);
+    s.written += upsert(dp.devs(), want.devs, have.devs);
+    s.written += upsert(dp.ports(), want.ports, have.ports);
     // 3. MAC table: new owners in place (one atomic write per MAC), stale entries out.
-    std::map<Mac, vepa_port_ref> want_macs = want.macs;
-    for (const auto& [mac, ref] : want_macs) {
-        auto it = have_macs.find(mac);
-        if (it == have_macs.end() || !same(it->second, ref)) {
+    for (const auto& [mac, ref] : want.macs) {
+        auto it = have.macs.find(mac);
+        if (it == have.macs.end() || !same(it->second, ref)) {
             dp.macs().update(mac.key(), ref);
             s.written++;
         }
     }
-    for (const auto& [mac, ref] : have_macs)
-        if (!want_macs.count(mac) && dp.macs().erase(mac.key()))
+    for (const auto& [mac, ref] : have.macs)
+        if (!want.macs.count(mac) && dp.macs().erase(mac.key()))
             s.removed++;
     // 4. Flood list, swapped whole; returns after every reader of the old list is done.
-    const auto have_flood = dp.flood().current();
-    bool flood_same = have_flood.size() == want.flood.size();
-    for (size_t i = 0; flood_same && i < have_flood.size(); i++)
-        flood_same = same(have_flood[i], want.flood[i]);
+    bool flood_same = have.flood.size() == want.flood.size();
+    for (size_t i = 0; flood_same && i < have.flood.size(); i++)
+        flood_same = same(have.flood[i], want.flood[i]);
     if (!flood_same) {
         dp.flood().publish(want.flood);
         s.flood_published = true;
     }
     // 5. Nothing references the departed ports any more: drop their records and targets.
-    s.removed += remove_stale(dp.ports(), want.ports, have_ports);
-    s.removed += remove_stale(dp.devs(), want.devs, have_devs);
+    s.removed += remove_stale(dp.ports(), want.ports, have.ports);
+    s.removed += remove_stale(dp.devs(), want.devs, have.devs);
     if (!same(want.config, transit))
         dp.config().update(zero, want.config);
     return s;

@@ -50,6 +50,14 @@ struct SyncStats {
     bool flood_published = false;
 };
 
+// What the maps hold now.
+MapContents read_contents(Dataplane& dp);
+
+// Make the maps go from `have` (what they hold: read_contents(), or the result
+// of the previous sync when nothing else writes them) to `want`.
+SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& have);
+
+// Both in one: read, then sync to build_contents(st).
 SyncStats sync_maps(Dataplane& dp, const DataplaneState& st);
 
 } // namespace vepa

@@ -162,7 +162,7 @@ int NetlinkRequester::transact(int fd, nlmsghdr* req, const std::function<void(c
     }
 }
 
-std::optional<LinkInfo> NetlinkRequester::get_link(int ifindex, const std::string* name)
+std::optional<LinkInfo> NetlinkRequester::get_link(int ifindex, const std::string* name, std::optional<int> nsid)
 {
     char buf[512];
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
@@ -176,9 +176,11 @@ std::optional<LinkInfo> NetlinkRequester::get_link(int ifindex, const std::strin
             return std::nullopt;
         mnl_attr_put_strz(nlh, IFLA_IFNAME, name->c_str());
     }
+    if (nsid)
+        mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, static_cast<uint32_t>(*nsid));
     std::optional<LinkInfo> out;
     const int err = transact(route_.get(), nlh, [&](const nlmsghdr* m) { out = parse_link(m); });
-    if (err == -ENODEV || err == -ENOENT)
+    if (err == -ENODEV || err == -ENOENT || (nsid && err == -EINVAL))
         return std::nullopt;
     if (err < 0)
         throw SysError(err, "RTM_GETLINK");
@@ -191,6 +193,11 @@ std::optional<LinkInfo> NetlinkRequester::link(int ifindex)
 }
 
 std::optional<LinkInfo> NetlinkRequester::link(const std::string& name) { return get_link(0, &name); }
+
+std::optional<LinkInfo> NetlinkRequester::link_in_netns(int nsid, int ifindex)
+{
+    return ifindex > 0 ? get_link(ifindex, nullptr, nsid) : std::nullopt;
+}
 
 std::vector<LinkInfo> NetlinkRequester::links()
 {

@@ -52,13 +52,16 @@ public:
     std::optional<LinkInfo> link(int ifindex);
     std::optional<LinkInfo> link(const std::string& name);
     std::vector<LinkInfo> links();
+    // A link in another namespace, by that namespace's id as this one sees it
+    // (a veth's IFLA_LINK_NETNSID) and its ifindex there.
+    std::optional<LinkInfo> link_in_netns(int nsid, int ifindex);
     // The netdev family's xdp-features of a device; nullopt when the kernel lacks the family.
     std::optional<uint64_t> xdp_features(int ifindex);
 
 private:
     // Send req and hand every reply message to cb; returns 0 or a negative errno.
     int transact(int fd, nlmsghdr* req, const std::function<void(const nlmsghdr*)>& cb);
-    std::optional<LinkInfo> get_link(int ifindex, const std::string* name);
+    std::optional<LinkInfo> get_link(int ifindex, const std::string* name, std::optional<int> nsid = {});
     int netdev_family();
 
     UniqueFd route_;

@@ -1,0 +1,413 @@
+// vepactl - control vepad: ports, counters, status.  Speaks the protocol of
+// vepa/control.hpp and knows nothing else of the daemon.
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "vepa/control.hpp"
+
+using nlohmann::json;
+namespace proto = vepa::proto;
+
+namespace {
+
+constexpr int kExitRefused = 1;
+constexpr int kExitUsage = 2;
+
+struct Failure {
+    std::string message;
+};
+
+// One request, one response line.
+json call(const std::string& path, const json& req, int timeout_ms)
+{
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        throw Failure{std::string("socket: ") + std::strerror(errno)};
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (path.size() >= sizeof(sa.sun_path))
+        throw Failure{"socket path too long: " + path};
+    std::strcpy(sa.sun_path, path.c_str());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+        const int err = errno;
+        std::string hint = err == ENOENT || err == ECONNREFUSED ? " (is vepad running?)"
+                           : err == EACCES                      ? " (root or the vepad group only)"
+                                                                : "";
+        throw Failure{"cannot connect to " + path + ": " + std::strerror(err) + hint};
+    }
+    const std::string line = req.dump() + "\n";
+    size_t off = 0;
+    while (off < line.size()) {
+        const ssize_t n = ::send(fd, line.data() + off, line.size() - off, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            throw Failure{std::string("send to vepad: ") + std::strerror(errno)};
+        }
+        off += static_cast<size_t>(n);
+    }
+    std::string buf;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        const auto nl = buf.find('\n');
+        if (nl != std::string::npos) {
+            try {
+                return json::parse(buf.substr(0, nl));
+            } catch (const json::exception& e) {
+                throw Failure{std::string("vepad sent a malformed reply: ") + e.what()};
+            }
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0)
+            throw Failure{"no reply from vepad within " + std::to_string(timeout_ms / 1000) + " s"};
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR)
+            throw Failure{std::string("poll: ") + std::strerror(errno)};
+        char chunk[65536];
+        const ssize_t n = ::recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+        if (n == 0)
+            throw Failure{"vepad closed the connection without a reply"};
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                continue;
+            throw Failure{std::string("receive from vepad: ") + std::strerror(errno)};
+        }
+        buf.append(chunk, static_cast<size_t>(n));
+    }
+}
+
+// ---- human output ---------------------------------------------------------
+
+class Table {
+public:
+    explicit Table(std::vector<std::string> head) { rows_.push_back(std::move(head)); }
+    void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+    void print(std::ostream& os) const
+    {
+        std::vector<size_t> w;
+        for (const auto& r : rows_)
+            for (size_t i = 0; i < r.size(); i++) {
+                if (w.size() <= i)
+                    w.push_back(0);
+                w[i] = std::max(w[i], r[i].size());
+            }
+        for (const auto& r : rows_) {
+            std::string line;
+            for (size_t i = 0; i < r.size(); i++) {
+                line += r[i];
+                if (i + 1 < r.size())
+                    line += std::string(w[i] - r[i].size() + 2, ' ');
+            }
+            while (!line.empty() && line.back() == ' ')
+                line.pop_back();
+            os << line << "\n";
+        }
+    }
+
+private:
+    std::vector<std::vector<std::string>> rows_;
+};
+
+std::string s(const json& j)
+{
+    if (j.is_string())
+        return j.get<std::string>();
+    if (j.is_null())
+        return "-";
+    return j.dump();
+}
+
+std::string or_dash(const std::string& v) { return v.empty() ? "-" : v; }
+
+std::string join_macs(const json& macs)
+{
+    std::string out;
+    for (const auto& m : macs)
+        out += (out.empty() ? "" : ",") + s(m);
+    return out.empty() ? "-" : out;
+}
+
+void print_list(const json& r)
+{
+    Table t({"NAME", "IFINDEX", "STATE", "KIND", "MODE", "MACS", "DELIVERY", "ATTACH", "SLOT"});
+    std::vector<std::string> notes;
+    for (const auto& p : r["ports"]) {
+        std::string macs = join_macs(p["macs"]);
+        if (p["mac_source"] == "guest")
+            macs += " (guest)";
+        t.add({s(p["name"]), p["ifindex"] == 0 ? "-" : s(p["ifindex"]), s(p["state"]), or_dash(s(p["kind"])),
+               s(p["mode"]) + (p["src_check"] == false ? " (no src check)" : ""), macs, or_dash(s(p["delivery"])),
+               or_dash(s(p["attach"])), s(p["slot"])});
+        if (p.contains("reason"))
+            notes.push_back(s(p["name"]) + ": " + s(p["reason"]));
+    }
+    t.print(std::cout);
+    if (r["ports"].empty())
+        std::cout << "(no ports)\n";
+    for (const auto& n : notes)
+        std::cout << "note: " << n << "\n";
+}
+
+void print_port_result(const json& p)
+{
+    std::cout << s(p["name"]) << ": " << s(p["state"]);
+    if (p["ifindex"] != 0)
+        std::cout << ", ifindex " << s(p["ifindex"]) << ", " << s(p["kind"]) << ", delivery "
+                  << or_dash(s(p["delivery"])) << ", attach " << or_dash(s(p["attach"]));
+    std::cout << ", mode " << s(p["mode"]) << ", MACs " << join_macs(p["macs"]) << "\n";
+    if (p.contains("reason"))
+        std::cout << "note: " << s(p["reason"]) << "\n";
+}
+
+uint64_t drop_total(const json& c)
+{
+    uint64_t n = 0;
+    for (const auto& [k, v] : c["drops"].items())
+        n += v.get<uint64_t>();
+    return n;
+}
+
+void print_stats(const json& r, bool one_port)
+{
+    Table t({"PORT", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES", "HOST_PACKETS", "DROPS"});
+    auto row = [&](const std::string& name, const json& c, bool host) {
+        t.add({name, s(c["rx_packets"]), s(c["rx_bytes"]), s(c["tx_packets"]), s(c["tx_bytes"]),
+               host ? s(c["host_packets"]) : "-", std::to_string(drop_total(c))});
+    };
+    row(s(r["uplink"]["name"]) + " (uplink)", r["uplink"]["counters"], true);
+    for (const auto& p : r["ports"])
+        row(s(p["name"]), p["counters"], false);
+    t.print(std::cout);
+    // Drop reasons: every reason for a single port; the non-zero ones otherwise.
+    std::cout << "\n";
+    Table d({"PORT", "DROP_REASON", "PACKETS"});
+    bool any = false;
+    auto reasons = [&](const std::string& name, const json& c) {
+        for (auto reason : proto::kDropReasons) {
+            const uint64_t n = c["drops"].value(std::string(reason), uint64_t{0});
+            if (n || one_port) {
+                d.add({name, std::string(reason), std::to_string(n)});
+                any = true;
+            }
+        }
+    };
+    reasons(s(r["uplink"]["name"]) + " (uplink)", r["uplink"]["counters"]);
+    for (const auto& p : r["ports"])
+        reasons(s(p["name"]), p["counters"]);
+    if (any)
+        d.print(std::cout);
+    else
+        std::cout << "no drops\n";
+}
+
+void print_status(const json& r)
+{
+    const json& up = r["uplink"];
+    std::cout << "vepad " << s(r["version"]) << " (map layout v" << s(r["layout_version"]) << ")\n";
+    std::cout << "uplink:      " << s(up["name"]) << ", " << s(up["state"]);
+    if (up["ifindex"] != 0)
+        std::cout << ", ifindex " << s(up["ifindex"]) << ", "
+                  << (up["takes_xdp"] == true ? "takes XDP frames" : "takes no XDP frames (taps send by TC)");
+    std::cout << "\n";
+    if (up["xdp"].is_object())
+        std::cout << "uplink XDP:  program " << s(up["xdp"]["prog_id"]) << ", " << s(up["xdp"]["mode"]) << ", "
+                  << (up["xdp"]["multiprog"] == true ? "under libxdp's dispatcher" : "alone (no dispatcher)") << "\n";
+    else
+        std::cout << "uplink XDP:  not attached\n";
+    std::cout << "uplink TC:   " << (up["tc"].is_object() ? "program " + s(up["tc"]["prog_id"]) : "not attached")
+              << "\n";
+    const json& p = r["programs"];
+    std::cout << "programs:    uplink_xdp " << s(p["uplink_xdp"]) << ", uplink_tc " << s(p["uplink_tc"])
+              << ", port_xdp " << s(p["port_xdp"]) << ", port_tc " << s(p["port_tc"]) << "\n";
+    std::cout << "ports:       " << s(r["ports"]["configured"]) << " configured, " << s(r["ports"]["present"])
+              << " present, " << s(r["ports"]["up"]) << " up\n";
+    std::cout << "pin dir:     " << s(r["pin_dir"]) << "\n";
+    std::cout << "state file:  " << s(r["state_file"]) << "\n";
+    std::cout << "socket:      " << s(r["socket"]) << "\n";
+}
+
+const char* kDescription = R"(vepactl - control vepad, the eBPF VEPA for VM and container ports
+
+Commands:
+  add-port IFNAME [--mac MAC]... [--mode vepa|private|bridge] [--no-src-check]
+      Attach a veth (container) or tap (VM) interface.  The interface need not
+      exist yet: the port is then listed as absent and attached when it appears.
+      --mac gives the guest's MAC address(es) (up to 8); required for a tap.
+      Without --mac a veth port uses its guest end's MAC, followed as it changes.
+  set-port IFNAME [--mac MAC]... [--mode MODE] [--src-check on|off]
+      Change a port; --mac replaces the MAC list (--mac guest: learn it again).
+  del-port IFNAME
+      Detach and forget a port.
+  list            Ports: state (up, down, absent, unsupported), MACs, mode,
+                  delivery path (xdp, tc-peer, tc) and attach hook.
+  stats [IFNAME]  Per-port rx/tx packets and bytes, and drops by reason.
+  status          Uplink, programs and their attach modes, pin directory.
+  shutdown [--detach]
+                  Stop vepad; with --detach also remove its programs and maps
+                  (without, the dataplane keeps forwarding).
+
+Modes: vepa (every frame to the switch), private (vepa, and no frame to or
+from another local port even through the switch), bridge (vepa, plus direct
+delivery to other bridge ports).
+
+Output: aligned tables; --json prints the reply's result object as documented
+in README (stable).  Exit status: 0 done, 1 refused or failed (the reason on
+stderr), 2 usage error.  The socket is $VEPAD_SOCKET or /run/vepad/vepad.sock.)";
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{kDescription, "vepactl"};
+    app.require_subcommand(1, 1);
+    app.fallthrough();   // --json, --socket may follow the command too
+    app.get_formatter()->column_width(30);
+    std::string socket = std::getenv(proto::kSocketEnv) ? std::getenv(proto::kSocketEnv) : proto::kDefaultSocket;
+    bool as_json = false;
+    int timeout = 60;
+    app.add_option("--socket", socket, "vepad's control socket")->type_name("PATH");
+    app.add_flag("--json", as_json, "print the result as JSON");
+    app.add_option("--timeout", timeout, "seconds to wait for vepad's reply (default 60)")->check(CLI::PositiveNumber);
+    app.set_version_flag("--version", std::string("vepactl ") + VEPAD_VERSION);
+
+    std::string name;
+    std::vector<std::string> macs;
+    std::string mode, src_check;
+    bool no_src_check = false, detach = false;
+    std::optional<std::string> stats_name;
+
+    auto* add = app.add_subcommand("add-port", "attach an interface as a port");
+    add->add_option("IFNAME", name, "interface name")->required();
+    add->add_option("--mac", macs, "a MAC of the guest (repeatable)")->type_name("MAC");
+    add->add_option("--mode", mode, "vepa (default), private or bridge")->type_name("MODE");
+    add->add_flag("--no-src-check", no_src_check, "do not drop frames with a source MAC not the port's");
+    // --mac may repeat: collect every occurrence.
+    add->get_option("--mac")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+
+    auto* set = app.add_subcommand("set-port", "change a port");
+    set->add_option("IFNAME", name, "port name")->required();
+    set->add_option("--mac", macs, "the guest's MACs, replacing the list ('guest': learn it)")
+        ->type_name("MAC")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    set->add_option("--mode", mode, "vepa, private or bridge")->type_name("MODE");
+    set->add_option("--src-check", src_check, "anti-spoofing on or off")->type_name("on|off")->check(
+        CLI::IsMember({"on", "off"}));
+
+    auto* del = app.add_subcommand("del-port", "detach and forget a port");
+    del->add_option("IFNAME", name, "port name")->required();
+    auto* list = app.add_subcommand("list", "list ports");
+    auto* stats = app.add_subcommand("stats", "counters and drop reasons");
+    stats->add_option_function<std::string>("IFNAME", [&](const std::string& v) { stats_name = v; }, "one port only");
+    auto* status = app.add_subcommand("status", "uplink, programs, pin directory");
+    auto* shut = app.add_subcommand("shutdown", "stop vepad");
+    shut->add_flag("--detach", detach, "also remove vepad's programs and maps");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? 0 : kExitUsage;
+    }
+
+    json req = {{"id", 1}, {"args", json::object()}};
+    json& args = req["args"];
+    auto mac_list = [&]() {
+        json a = json::array();
+        for (const auto& m : macs)
+            if (m != "guest")
+                a.push_back(m);
+        return a;
+    };
+    if (*add) {
+        req["cmd"] = proto::kAddPort;
+        args["name"] = name;
+        if (!macs.empty())
+            args["macs"] = mac_list();
+        if (!mode.empty())
+            args["mode"] = mode;
+        if (no_src_check)
+            args["src_check"] = false;
+    } else if (*set) {
+        req["cmd"] = proto::kSetPort;
+        args["name"] = name;
+        if (!macs.empty())
+            args["macs"] = mac_list();
+        if (!mode.empty())
+            args["mode"] = mode;
+        if (!src_check.empty())
+            args["src_check"] = src_check == "on";
+        if (args.size() == 1) {
+            std::cerr << "vepactl: set-port: nothing to change (give --mac, --mode or --src-check)\n";
+            return kExitUsage;
+        }
+    } else if (*del) {
+        req["cmd"] = proto::kDelPort;
+        args["name"] = name;
+    } else if (*list) {
+        req["cmd"] = proto::kList;
+    } else if (*stats) {
+        req["cmd"] = proto::kStats;
+        if (stats_name)
+            args["name"] = *stats_name;
+    } else if (*status) {
+        req["cmd"] = proto::kStatus;
+    } else if (*shut) {
+        req["cmd"] = proto::kShutdown;
+        args["detach"] = detach;
+    }
+
+    json resp;
+    try {
+        resp = call(socket, req, timeout * 1000);
+    } catch (const Failure& f) {
+        std::cerr << "vepactl: " << f.message << "\n";
+        return kExitRefused;
+    }
+    if (!resp.is_object() || !resp.contains("ok")) {
+        std::cerr << "vepactl: vepad sent an unexpected reply: " << resp.dump() << "\n";
+        return kExitRefused;
+    }
+    if (resp["ok"] != true) {
+        const json& e = resp.value("error", json::object());
+        std::cerr << "vepactl: " << e.value("message", std::string("refused")) << " ["
+                  << e.value("code", std::string("?")) << "]\n";
+        return kExitRefused;
+    }
+    const json& r = resp["result"];
+    if (as_json) {
+        std::cout << r.dump(2) << "\n";
+        return 0;
+    }
+    if (*add || *set)
+        print_port_result(r);
+    else if (*del)
+        std::cout << "port " << name << " deleted\n";
+    else if (*list)
+        print_list(r);
+    else if (*stats)
+        print_stats(r, stats_name.has_value());
+    else if (*status)
+        print_status(r);
+    else if (*shut)
+        std::cout << "vepad stopping" << (r.value("detach", false) ? "; dataplane removed" : "; dataplane stays attached")
+                  << "\n";
+    return 0;
+}

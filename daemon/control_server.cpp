@@ -1,0 +1,235 @@
+#include "control_server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "error.hpp"
+#include "vepa/control.hpp"
+
+namespace vepad {
+
+namespace asio = boost::asio;
+using local = asio::local::stream_protocol;
+using nlohmann::json;
+namespace proto = vepa::proto;
+
+namespace {
+
+constexpr int kMaxDepth = 32;
+
+json error_response(const json& id, const char* code, const std::string& message)
+{
+    return {{"id", id}, {"ok", false}, {"error", {{"code", code}, {"message", message}}}};
+}
+
+struct TooDeep {};
+
+} // namespace
+
+bool peer_allowed(uid_t uid, gid_t gid, pid_t pid, std::optional<gid_t> group)
+{
+    if (uid == 0)
+        return true;
+    if (!group)
+        return false;
+    if (gid == *group)
+        return true;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("Groups:", 0) != 0)
+            continue;
+        std::istringstream ss(line.substr(7));
+        gid_t g;
+        while (ss >> g)
+            if (g == *group)
+                return true;
+    }
+    return false;
+}
+
+json ControlServer::handle_line(const std::string& line, const Dispatch& dispatch)
+{
+    json req;
+    try {
+        req = json::parse(line, [](int depth, json::parse_event_t, json&) {
+            if (depth > kMaxDepth)
+                throw TooDeep{};
+            return true;
+        });
+    } catch (const TooDeep&) {
+        return error_response(nullptr, proto::kErrBadRequest, "request nested deeper than " +
+                                                                  std::to_string(kMaxDepth) + " levels");
+    } catch (const json::exception& e) {
+        return error_response(nullptr, proto::kErrBadRequest, std::string("not JSON: ") + e.what());
+    }
+    const json id = req.is_object() && req.contains("id") ? req["id"] : json(nullptr);
+    if (!req.is_object())
+        return error_response(id, proto::kErrBadRequest, "a request is a JSON object");
+    if (!req.contains("cmd") || !req["cmd"].is_string())
+        return error_response(id, proto::kErrBadRequest, "a request needs \"cmd\" (a string)");
+    if (req.contains("args") && !req["args"].is_object())
+        return error_response(id, proto::kErrBadRequest, "\"args\" must be an object");
+    json resp;
+    try {
+        resp = dispatch(req);
+    } catch (const std::exception& e) {
+        spdlog::error("request {} failed: {}", req["cmd"].get<std::string>(), e.what());
+        return error_response(id, proto::kErrInternal, e.what());
+    }
+    resp["id"] = id;
+    return resp;
+}
+
+class ControlServer::Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(local::socket sock, ControlServer& srv)
+        : sock_(std::move(sock)), timer_(sock_.get_executor()), buf_(proto::kMaxLine + 1), srv_(srv),
+          clients_(srv.clients_)
+    {
+        ++*clients_;
+    }
+    ~Session() { --*clients_; }
+
+    void start() { read(); }
+
+    void refuse(const char* code, const std::string& msg)
+    {
+        auto self = shared_from_this();
+        out_ = error_response(nullptr, code, msg).dump() + "\n";
+        asio::async_write(sock_, asio::buffer(out_), [self](auto, auto) { self->shutdown(); });
+    }
+
+private:
+    void read()
+    {
+        auto self = shared_from_this();
+        timer_.expires_after(srv_.opts_.idle_timeout);
+        timer_.async_wait([self](const boost::system::error_code& ec) {
+            if (!ec)
+                self->shutdown();   // no complete request in time
+        });
+        asio::async_read_until(sock_, buf_, '\n', [self](const boost::system::error_code& ec, size_t n) {
+            self->timer_.cancel();
+            if (ec == asio::error::not_found) {   // the line outgrew kMaxLine
+                self->respond(error_response(nullptr, proto::kErrTooLarge,
+                                             "request line over " + std::to_string(proto::kMaxLine) + " bytes"),
+                              true);
+                return;
+            }
+            if (ec)
+                return;   // closed (a half-closed peer's last line was complete or is dropped)
+            std::string line(asio::buffers_begin(self->buf_.data()), asio::buffers_begin(self->buf_.data()) + n - 1);
+            self->buf_.consume(n);
+            if (!line.empty() && line.back() == '\r')
+                line.pop_back();
+            if (line.find_first_not_of(" \t") == std::string::npos) {
+                self->read();   // blank line: nothing to answer
+                return;
+            }
+            self->respond(handle_line(line, self->srv_.dispatch_), false);
+        });
+    }
+
+    void respond(const json& resp, bool then_close)
+    {
+        auto self = shared_from_this();
+        out_ = resp.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+        asio::async_write(sock_, asio::buffer(out_), [self, then_close](const boost::system::error_code& ec, size_t) {
+            if (ec || then_close)
+                self->shutdown();
+            else
+                self->read();
+        });
+    }
+
+    void shutdown()
+    {
+        boost::system::error_code ec;
+        timer_.cancel();
+        sock_.shutdown(local::socket::shutdown_both, ec);
+        sock_.close(ec);
+    }
+
+    local::socket sock_;
+    asio::steady_timer timer_;
+    asio::streambuf buf_;
+    std::string out_;
+    ControlServer& srv_;
+    std::shared_ptr<size_t> clients_;
+};
+
+ControlServer::ControlServer(asio::io_context& io, Options opts, Dispatch dispatch)
+    : io_(io), opts_(std::move(opts)), dispatch_(std::move(dispatch)), acceptor_(io)
+{
+    namespace fs = std::filesystem;
+    std::error_code fec;
+    fs::create_directories(fs::path(opts_.path).parent_path(), fec);
+    // A socket file left by a dead vepad is replaced; a live one is not.
+    if (fs::exists(opts_.path, fec)) {
+        local::socket probe(io);
+        boost::system::error_code ec;
+        probe.connect(local::endpoint(opts_.path), ec);
+        if (!ec)
+            throw vepa::Error("another vepad answers on " + opts_.path);
+        fs::remove(opts_.path, fec);
+    }
+    const mode_t old = ::umask(0117);
+    acceptor_.open(local());
+    acceptor_.bind(local::endpoint(opts_.path));
+    ::umask(old);
+    if (opts_.group && ::chown(opts_.path.c_str(), 0, *opts_.group) != 0)
+        spdlog::warn("chown {} to group {}: {}", opts_.path, *opts_.group, std::strerror(errno));
+    ::chmod(opts_.path.c_str(), 0660);
+    acceptor_.listen(64);
+    accept();
+}
+
+ControlServer::~ControlServer() { close(); }
+
+void ControlServer::close()
+{
+    if (!acceptor_.is_open())
+        return;
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    std::error_code fec;
+    std::filesystem::remove(opts_.path, fec);
+}
+
+void ControlServer::accept()
+{
+    acceptor_.async_accept([this](const boost::system::error_code& ec, local::socket sock) {
+        if (ec == asio::error::operation_aborted)
+            return;
+        if (!ec) {
+            ucred cred{};
+            socklen_t len = sizeof(cred);
+            const bool have = ::getsockopt(sock.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
+            auto s = std::make_shared<Session>(std::move(sock), *this);
+            if (!have || !peer_allowed(cred.uid, cred.gid, cred.pid, opts_.group)) {
+                spdlog::warn("control: refused uid {} (pid {}): not root nor in the socket's group", cred.uid,
+                             cred.pid);
+                s->refuse(proto::kErrForbidden, "only root and the vepad group may use vepad's socket");
+            } else if (*clients_ > opts_.max_clients) {
+                s->refuse(proto::kErrLimit, "too many control connections");
+            } else {
+                s->start();
+            }
+        }
+        if (acceptor_.is_open())
+            accept();
+    });
+}
+
+} // namespace vepad

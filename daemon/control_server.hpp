@@ -1,0 +1,57 @@
+// The control socket: newline-delimited JSON requests over a Unix stream
+// socket (protocol in vepa/control.hpp).  Each connection is read one line at
+// a time and answered in order; oversized or malformed lines get an error and
+// never reach the dispatcher as anything but an error; peers that are neither
+// root nor in the socket's group are refused.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace vepad {
+
+class ControlServer {
+public:
+    // Takes a parsed request object, returns the response object ("ok" and "result" or "error").
+    using Dispatch = std::function<nlohmann::json(const nlohmann::json& request)>;
+
+    struct Options {
+        std::string path;
+        std::optional<gid_t> group;                      // allowed besides root; nullopt: root only
+        size_t max_clients = 128;
+        std::chrono::seconds idle_timeout{60};           // for a request to arrive complete
+    };
+
+    ControlServer(boost::asio::io_context& io, Options opts, Dispatch dispatch);
+    ~ControlServer();
+    void close();
+    size_t clients() const { return *clients_; }
+
+    // Exposed for the fuzz target: the response to one raw request line.
+    static nlohmann::json handle_line(const std::string& line, const Dispatch& dispatch);
+
+private:
+    class Session;
+    void accept();
+
+    boost::asio::io_context& io_;
+    Options opts_;
+    Dispatch dispatch_;
+    boost::asio::local::stream_protocol::acceptor acceptor_;
+    std::shared_ptr<size_t> clients_ = std::make_shared<size_t>(0);
+};
+
+// Whether the peer (uid/gid/pid from SO_PEERCRED) is root or in group.
+bool peer_allowed(uid_t uid, gid_t gid, pid_t pid, std::optional<gid_t> group);
+
+} // namespace vepad

@@ -1,0 +1,485 @@
+#include "daemon.hpp"
+
+#include <grp.h>
+#include <linux/magic.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <filesystem>
+
+#include "command_error.hpp"
+#include "port_paths.hpp"
+#include "vepa/control.hpp"
+
+namespace vepad {
+
+namespace proto = vepa::proto;
+using nlohmann::json;
+using vepa::Mac;
+
+static_assert(proto::kDropReasons.size() == VEPA_DROP__MAX, "drop reason names and enum differ");
+
+namespace {
+
+void ensure_bpffs(const std::string& pin_dir)
+{
+    namespace fs = std::filesystem;
+    if (pin_dir.rfind("/sys/fs/bpf/", 0) != 0 || vepa::is_bpffs("/sys/fs/bpf"))
+        return;
+    std::error_code ec;
+    fs::create_directories("/sys/fs/bpf", ec);
+    if (::mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") != 0)
+        throw vepa::SysError(errno, "mount bpffs on /sys/fs/bpf");
+    spdlog::info("mounted bpffs on /sys/fs/bpf");
+}
+
+vepa::UniqueFd lock_pin_dir(const std::string& dir, const std::string& uplink)
+{
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+        throw vepa::SysError(ec.value(), "create pin directory " + dir);
+    vepa::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd)
+        throw vepa::SysError(errno, "open pin directory " + dir);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            throw vepa::Error("another vepad manages uplink " + uplink + " (" + dir + " is locked)");
+        throw vepa::SysError(errno, "lock " + dir);
+    }
+    return fd;
+}
+
+std::optional<gid_t> group_id(const std::string& name)
+{
+    if (name.empty())
+        return std::nullopt;
+    const group* g = ::getgrnam(name.c_str());
+    if (!g) {
+        spdlog::info("group '{}' does not exist: only root may use the control socket", name);
+        return std::nullopt;
+    }
+    return g->gr_gid;
+}
+
+json ok(json result = json::object()) { return {{"ok", true}, {"result", std::move(result)}}; }
+
+// Typed access to request arguments, refusing unknown keys and wrong types.
+class Args {
+public:
+    Args(const json& args, std::initializer_list<const char*> known) : a_(args)
+    {
+        for (auto it = a_.begin(); it != a_.end(); ++it) {
+            bool k = false;
+            for (auto n : known)
+                k |= it.key() == n;
+            if (!k)
+                throw CommandError(proto::kErrInvalid, "unknown argument '" + it.key() + "'");
+        }
+    }
+    bool has(const char* k) const { return a_.contains(k) && !a_[k].is_null(); }
+    std::string str(const char* k) const
+    {
+        if (!a_.contains(k) || !a_[k].is_string())
+            throw CommandError(proto::kErrInvalid, std::string("argument '") + k + "' must be a string");
+        return a_[k];
+    }
+    bool boolean(const char* k) const
+    {
+        if (!a_[k].is_boolean())
+            throw CommandError(proto::kErrInvalid, std::string("argument '") + k + "' must be true or false");
+        return a_[k];
+    }
+    std::vector<Mac> macs(const char* k) const
+    {
+        if (!a_[k].is_array())
+            throw CommandError(proto::kErrInvalid, std::string("argument '") + k + "' must be an array of MACs");
+        std::vector<Mac> out;
+        for (const auto& m : a_[k]) {
+            auto mac = m.is_string() ? Mac::parse(m.get<std::string>()) : std::nullopt;
+            if (!mac)
+                throw CommandError(proto::kErrInvalid, "invalid MAC address " + m.dump() +
+                                                           " (expected six hex bytes, e.g. 52:54:00:12:34:56)");
+            out.push_back(*mac);
+        }
+        return out;
+    }
+    vepa_mode mode(const char* k) const
+    {
+        auto m = parse_mode(str(k));
+        if (!m)
+            throw CommandError(proto::kErrInvalid, "mode must be vepa, private or bridge, not '" + str(k) + "'");
+        return *m;
+    }
+
+private:
+    const json& a_;
+};
+
+json counters_json(const vepa_counters& c)
+{
+    json drops = json::object();
+    for (size_t i = 0; i < proto::kDropReasons.size(); i++)
+        drops[std::string(proto::kDropReasons[i])] = c.drops[i];
+    return {{"rx_packets", c.rx_packets}, {"rx_bytes", c.rx_bytes},     {"tx_packets", c.tx_packets},
+            {"tx_bytes", c.tx_bytes},     {"host_packets", c.host_packets}, {"host_bytes", c.host_bytes},
+            {"drops", drops}};
+}
+
+} // namespace
+
+Daemon::Daemon(Config cfg) : cfg_(std::move(cfg)), signals_(io_, SIGTERM, SIGINT), state_(cfg_.state_file())
+{
+    const std::string pin_dir = cfg_.effective_pin_dir();
+    ensure_bpffs(pin_dir);
+    lock_ = lock_pin_dir(pin_dir, cfg_.uplink);
+
+    if (auto j = state_.load()) {
+        table_ = PortTable::from_json(*j, state_.path());
+        if (j->contains("uplink") && (*j)["uplink"] != cfg_.uplink)
+            throw vepa::Error("state file " + state_.path() + " belongs to uplink " + (*j)["uplink"].dump() +
+                              ", not " + cfg_.uplink);
+        spdlog::info("restored {} port(s) from {}", table_.size(), state_.path());
+    } else {
+        spdlog::info("no state file at {}: starting with no ports", state_.path());
+    }
+
+    dp_ = std::make_unique<vepa::Dataplane>(vepa::DataplaneOptions{pin_dir});
+    vepa::set_bpf_log([](int, const char* msg) { spdlog::debug("bpf: {}", msg); });
+    reconciler_ = std::make_unique<Reconciler>(*dp_, cfg_);
+    // Subscribe before the first full read, so no event between the two is lost.
+    monitor_ = std::make_unique<RtnlMonitor>(
+        io_, [this](const vepa::LinkInfo& l, bool removed, std::optional<int> nsid) { on_link(l, removed, nsid); },
+        [this] { schedule_reconcile(true); });
+}
+
+int Daemon::run()
+{
+    reconcile(true);
+    server_ = std::make_unique<ControlServer>(
+        io_, ControlServer::Options{cfg_.socket, group_id(cfg_.socket_group)},
+        [this](const json& req) { return dispatch(req); });
+    monitor_->start();
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+        if (ec)
+            return;
+        spdlog::info("signal {}: stopping; the dataplane {}", sig,
+                     cfg_.detach_on_exit ? "is removed" : "stays attached and forwarding");
+        detach_at_exit_ = cfg_.detach_on_exit;
+        io_.stop();
+    });
+    const auto& up = reconciler_->uplink();
+    spdlog::info("vepad {} ready: uplink {} ({}), {} port(s), maps in {}", VEPAD_VERSION, cfg_.uplink, up.state,
+                 table_.size(), dp_->pin_dir());
+    sd_notify(0, "READY=1");
+    notify_status();
+    io_.run();
+
+    server_.reset();
+    if (detach_at_exit_) {
+        reconciler_->detach_all();
+        dp_.reset();
+        vepa::Dataplane::unpin(cfg_.effective_pin_dir());
+        spdlog::info("dataplane removed from {} and its ports; maps unpinned", cfg_.uplink);
+    }
+    sd_notify(0, "STOPPING=1");
+    return 0;
+}
+
+void Daemon::notify_status()
+{
+    size_t present = 0;
+    for (const auto& [n, ps] : reconciler_->ports())
+        present += ps.state == "up" || ps.state == "down";
+    sd_notifyf(0, "STATUS=uplink %s %s, %zu port(s) configured, %zu present", cfg_.uplink.c_str(),
+               reconciler_->uplink().state.c_str(), table_.size(), present);
+}
+
+void Daemon::reconcile(bool full)
+{
+    try {
+        reconciler_->run(table_, full);
+    } catch (const std::exception& e) {
+        spdlog::error("reconcile failed: {}; retrying in full at the next event", e.what());
+        full_pending_ = true;
+    }
+}
+
+void Daemon::schedule_reconcile(bool full)
+{
+    full_pending_ |= full;
+    if (reconcile_pending_)
+        return;
+    reconcile_pending_ = true;
+    boost::asio::post(io_, [this] {
+        reconcile_pending_ = false;
+        const bool f = full_pending_;
+        full_pending_ = false;
+        reconcile(f);
+        notify_status();
+    });
+}
+
+void Daemon::on_link(const vepa::LinkInfo& link, bool removed, std::optional<int> nsid)
+{
+    if (nsid) {
+        if (reconciler_->peer_changed(*nsid, link.ifindex))
+            schedule_reconcile(false);
+        return;
+    }
+    const auto& st = reconciler_->ports();
+    auto known = [&](const std::string& n) { return n == cfg_.uplink || table_.find(n); };
+    bool relevant = known(link.name) || link.ifindex == reconciler_->uplink().ifindex;
+    for (const auto& [n, ps] : st)
+        relevant |= ps.ifindex == link.ifindex;
+    reconciler_->link_changed(link, removed);
+    if (relevant) {
+        spdlog::debug("link {} (ifindex {}) {}", link.name, link.ifindex, removed ? "removed" : "changed");
+        schedule_reconcile(false);
+    }
+}
+
+json Daemon::dispatch(const json& req)
+{
+    const std::string cmd = req["cmd"];
+    const json args = req.contains("args") ? req["args"] : json::object();
+    try {
+        if (cmd == proto::kAddPort)
+            return add_port(args);
+        if (cmd == proto::kSetPort)
+            return set_port(args);
+        if (cmd == proto::kDelPort)
+            return del_port(args);
+        if (cmd == proto::kList)
+            return (Args(args, {}), list());
+        if (cmd == proto::kStats)
+            return stats(args);
+        if (cmd == proto::kStatus)
+            return (Args(args, {}), status());
+        if (cmd == proto::kShutdown)
+            return shutdown(args);
+        throw CommandError(proto::kErrUnknownCommand, "unknown command '" + cmd + "'");
+    } catch (const CommandError& e) {
+        return {{"ok", false}, {"error", {{"code", e.code()}, {"message", e.what()}}}};
+    }
+}
+
+void Daemon::commit(PortTable t)
+{
+    try {
+        state_.save(t.to_json(cfg_.uplink));
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        throw CommandError(proto::kErrState, std::string("configuration not changed: ") + e.what());
+    }
+    table_ = std::move(t);
+}
+
+void Daemon::check_port_request(const PortConfig& p, bool adding) const
+{
+    if (p.name == cfg_.uplink)
+        throw CommandError(proto::kErrIsUplink, p.name + " is vepad's uplink, it cannot be a port");
+    vepa::NetlinkRequester nl;
+    if (auto link = nl.link(p.name)) {
+        const auto kind = vepa::port_kind(*link);
+        if (kind == vepa::PortKind::Unsupported)
+            throw CommandError(proto::kErrUnsupported,
+                               p.name + " is " + (link->kind.empty() ? "a physical or untyped" : "a " + link->kind) +
+                                   " interface; ports are veth or tap interfaces");
+        if (kind == vepa::PortKind::Tap && p.macs.empty())
+            throw CommandError(proto::kErrInvalid, p.name +
+                                                       " is a tap: give its guest's MAC with --mac (the tap's own "
+                                                       "MAC is the host side's, not the VM's)");
+    }
+    // MACs learned from other ports' guests count as taken too.
+    for (const auto& m : p.macs)
+        for (const auto& [n, ps] : reconciler_->ports())
+            if (n != p.name && ps.learned && std::find(ps.macs.begin(), ps.macs.end(), m) != ps.macs.end())
+                throw CommandError(proto::kErrMacInUse, "MAC " + m.str() + " belongs to port " + n + " (its guest's)");
+    (void)adding;
+}
+
+json Daemon::add_port(const json& a)
+{
+    Args args(a, {"name", "macs", "mode", "src_check"});
+    PortConfig p;
+    p.name = args.str("name");
+    p.mode = args.has("mode") ? args.mode("mode") : cfg_.default_mode;
+    if (args.has("macs"))
+        p.macs = args.macs("macs");
+    if (args.has("src_check"))
+        p.src_check = args.boolean("src_check");
+    if (table_.find(p.name))
+        throw CommandError(proto::kErrExists, "port " + p.name + " is already configured");
+    check_port_request(p, true);
+    PortTable t = table_;
+    const uint16_t slot = t.add(p).slot;
+    commit(std::move(t));
+    // A new port's counters start at zero (its slot may have served a deleted port).
+    dp_->stats().update(slot, std::vector<vepa_counters>(dp_->stats().cpus()));
+    spdlog::info("port {} added (mode {}, slot {})", p.name, mode_name(p.mode), slot);
+    reconcile(false);
+    notify_status();
+    return ok(port_json(p.name));
+}
+
+json Daemon::set_port(const json& a)
+{
+    Args args(a, {"name", "macs", "mode", "src_check"});
+    const std::string name = args.str("name");
+    const PortConfig* cur = table_.find(name);
+    if (!cur)
+        throw CommandError(proto::kErrNotFound, "no port " + name);
+    PortConfig p = *cur;
+    if (args.has("mode"))
+        p.mode = args.mode("mode");
+    if (args.has("macs"))
+        p.macs = args.macs("macs");
+    if (args.has("src_check"))
+        p.src_check = args.boolean("src_check");
+    check_port_request(p, false);
+    PortTable t = table_;
+    t.replace(p);
+    commit(std::move(t));
+    spdlog::info("port {} changed (mode {}, {} MAC(s))", name, mode_name(p.mode), p.macs.size());
+    reconcile(false);
+    return ok(port_json(name));
+}
+
+json Daemon::del_port(const json& a)
+{
+    Args args(a, {"name"});
+    const std::string name = args.str("name");
+    PortTable t = table_;
+    t.remove(name);
+    commit(std::move(t));
+    spdlog::info("port {} deleted", name);
+    reconcile(false);
+    notify_status();
+    return ok();
+}
+
+json Daemon::port_json(const std::string& name) const
+{
+    const PortConfig* p = table_.find(name);
+    if (!p)
+        return nullptr;
+    PortStatus ps;
+    if (auto it = reconciler_->ports().find(name); it != reconciler_->ports().end())
+        ps = it->second;
+    json macs = json::array();
+    for (const auto& m : (ps.state == "up" || ps.state == "down") ? ps.macs : p->macs)
+        macs.push_back(m.str());
+    json out = {{"name", p->name},
+                {"ifindex", ps.ifindex},
+                {"state", ps.state},
+                {"kind", ps.kind},
+                {"macs", macs},
+                {"mac_source", p->macs.empty() ? "guest" : "config"},
+                {"mode", mode_name(p->mode)},
+                {"src_check", p->src_check},
+                {"slot", p->slot},
+                {"delivery", ps.delivery ? vepa::to_string(*ps.delivery) : ""},
+                {"attach", ps.attach}};
+    if (!ps.reason.empty())
+        out["reason"] = ps.reason;
+    return out;
+}
+
+json Daemon::list() const
+{
+    json ports = json::array();
+    for (const auto& [name, p] : table_.ports())
+        ports.push_back(port_json(name));
+    return ok({{"ports", ports}});
+}
+
+json Daemon::stats(const json& a) const
+{
+    Args args(a, {"name"});
+    std::vector<const PortConfig*> which;
+    if (args.has("name")) {
+        const PortConfig* p = table_.find(args.str("name"));
+        if (!p)
+            throw CommandError(proto::kErrNotFound, "no port " + args.str("name"));
+        which.push_back(p);
+    } else {
+        for (const auto& [n, p] : table_.ports())
+            which.push_back(&p);
+    }
+    uint16_t max_slot = 0;
+    for (auto* p : which)
+        max_slot = std::max(max_slot, p->slot);
+    const auto raw = dp_->stats().lookup_range(0, max_slot + 1u);
+    const int ncpu = dp_->stats().cpus();
+    auto sum = [&](uint16_t slot) {
+        vepa_counters s{};
+        for (int c = 0; c < ncpu; c++) {
+            const auto& v = raw[static_cast<size_t>(slot) * ncpu + c];
+            s.rx_packets += v.rx_packets;
+            s.rx_bytes += v.rx_bytes;
+            s.tx_packets += v.tx_packets;
+            s.tx_bytes += v.tx_bytes;
+            s.host_packets += v.host_packets;
+            s.host_bytes += v.host_bytes;
+            for (int d = 0; d < VEPA_DROP__MAX; d++)
+                s.drops[d] += v.drops[d];
+        }
+        return s;
+    };
+    json ports = json::array();
+    for (auto* p : which)
+        ports.push_back({{"name", p->name}, {"slot", p->slot}, {"counters", counters_json(sum(p->slot))}});
+    return ok({{"uplink", {{"name", cfg_.uplink}, {"counters", counters_json(sum(VEPA_SLOT_UPLINK))}}},
+               {"ports", ports}});
+}
+
+json Daemon::status() const
+{
+    const UplinkStatus& up = reconciler_->uplink();
+    json xdp = nullptr, tc = nullptr;
+    if (up.xdp)
+        xdp = {{"prog_id", up.xdp->prog_id}, {"mode", vepa::to_string(up.xdp->mode)}, {"multiprog", !up.xdp->legacy}};
+    if (up.tc)
+        tc = {{"prog_id", *up.tc}};
+    const ProgramIds ids = reconciler_->programs();
+    size_t present = 0, upc = 0;
+    for (const auto& [n, ps] : reconciler_->ports()) {
+        present += ps.state == "up" || ps.state == "down";
+        upc += ps.state == "up";
+    }
+    return ok({{"version", VEPAD_VERSION},
+               {"layout_version", VEPA_LAYOUT_VERSION},
+               {"uplink",
+                {{"name", up.name},
+                 {"ifindex", up.ifindex},
+                 {"state", up.state},
+                 {"takes_xdp", up.takes_xdp},
+                 {"xdp", xdp},
+                 {"tc", tc}}},
+               {"programs",
+                {{"uplink_xdp", ids.uplink_xdp}, {"uplink_tc", ids.uplink_tc}, {"port_xdp", ids.port_xdp},
+                 {"port_tc", ids.port_tc}}},
+               {"pin_dir", dp_->pin_dir()},
+               {"state_file", state_.path()},
+               {"socket", cfg_.socket},
+               {"ports", {{"configured", table_.size()}, {"present", present}, {"up", upc}}}});
+}
+
+json Daemon::shutdown(const json& a)
+{
+    Args args(a, {"detach"});
+    detach_at_exit_ = args.has("detach") ? args.boolean("detach") : cfg_.detach_on_exit;
+    spdlog::info("shutdown requested{}", detach_at_exit_ ? " with detach" : "");
+    // Answer first; stop once the reply has had time to leave.
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(100));
+    timer->async_wait([this, timer](const boost::system::error_code&) { io_.stop(); });
+    return ok({{"detach", detach_at_exit_}});
+}
+
+} // namespace vepad

@@ -1,0 +1,68 @@
+// vepad: one instance per uplink.  One thread, one Boost.Asio loop serving the
+// control socket, rtnetlink events and signals.  Data flows one way: a command
+// changes the port table, the table is persisted, the reconciler makes the
+// kernel match it.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <memory>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "config.hpp"
+#include "control_server.hpp"
+#include "dataplane.hpp"
+#include "fd.hpp"
+#include "port_table.hpp"
+#include "reconciler.hpp"
+#include "rtnl_monitor.hpp"
+#include "state_file.hpp"
+
+namespace vepad {
+
+class Daemon {
+public:
+    explicit Daemon(Config cfg);
+    // Runs until SIGTERM/SIGINT or a shutdown command; returns the exit status.
+    int run();
+
+    // The request dispatcher (public for tests and the fuzz target).
+    nlohmann::json dispatch(const nlohmann::json& req);
+
+private:
+    nlohmann::json add_port(const nlohmann::json& args);
+    nlohmann::json set_port(const nlohmann::json& args);
+    nlohmann::json del_port(const nlohmann::json& args);
+    nlohmann::json list() const;
+    nlohmann::json stats(const nlohmann::json& args) const;
+    nlohmann::json status() const;
+    nlohmann::json shutdown(const nlohmann::json& args);
+
+    // Persist t, then make it the table; throws CommandError("state") leaving both unchanged.
+    void commit(PortTable t);
+    void check_port_request(const PortConfig& p, bool adding) const;
+    nlohmann::json port_json(const std::string& name) const;
+    void reconcile(bool full);
+    void schedule_reconcile(bool full);
+    void on_link(const vepa::LinkInfo& link, bool removed, std::optional<int> nsid);
+    void notify_status();
+
+    Config cfg_;
+    boost::asio::io_context io_;
+    boost::asio::signal_set signals_;
+    vepa::UniqueFd lock_;
+    StateFile state_;
+    PortTable table_;
+    std::unique_ptr<vepa::Dataplane> dp_;
+    std::unique_ptr<Reconciler> reconciler_;
+    std::unique_ptr<RtnlMonitor> monitor_;
+    std::unique_ptr<ControlServer> server_;
+    bool reconcile_pending_ = false;
+    bool full_pending_ = false;
+    bool detach_at_exit_ = false;
+};
+
+} // namespace vepad

@@ -1,0 +1,54 @@
+// The desired port table: the one source of truth for what vepad manages.
+// Commands change it (and it is persisted) before the reconciler makes the
+// kernel match it.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mac.hpp"
+#include "vepa/abi.h"
+
+namespace vepad {
+
+struct PortConfig {
+    std::string name;
+    std::vector<vepa::Mac> macs;   // empty: the guest's MAC, learned (veth ports)
+    vepa_mode mode = VEPA_MODE_VEPA;
+    bool src_check = true;
+    uint16_t slot = 0;             // counters slot, stable while configured
+
+    bool operator==(const PortConfig&) const = default;
+};
+
+class PortTable {
+public:
+    const std::map<std::string, PortConfig>& ports() const { return ports_; }
+    const PortConfig* find(const std::string& name) const;
+    size_t size() const { return ports_.size(); }
+
+    // Throw CommandError (exists, invalid-argument, mac-in-use, limit) when refused.
+    // add() assigns the lowest free slot.
+    PortConfig& add(PortConfig p);
+    void replace(const PortConfig& p);
+    void remove(const std::string& name);
+
+    // The port, other than `except`, that has mac among its configured MACs.
+    const PortConfig* owner_of(const vepa::Mac& mac, const std::string& except = "") const;
+
+    nlohmann::json to_json(const std::string& uplink) const;
+    // Throws vepa::Error naming `origin` on anything malformed.
+    static PortTable from_json(const nlohmann::json& j, const std::string& origin);
+
+private:
+    void check_macs(const PortConfig& p) const;
+    std::map<std::string, PortConfig> ports_;
+};
+
+nlohmann::json port_config_json(const PortConfig& p);
+
+} // namespace vepad

@@ -1,0 +1,284 @@
+#include "reconciler.hpp"
+
+#include <bpf/bpf.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "attach.hpp"
+
+namespace vepad {
+
+using vepa::LinkInfo;
+using vepa::Mac;
+
+namespace {
+uint32_t prog_id(int fd)
+{
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    vepa::check_bpf(bpf_obj_get_info_by_fd(fd, &info, &len), "program info");
+    return info.id;
+}
+} // namespace
+
+Reconciler::Reconciler(vepa::Dataplane& dp, const Config& cfg) : dp_(dp), cfg_(cfg)
+{
+    progs_ = {prog_id(dp.uplink_xdp_fd()), prog_id(dp.uplink_tc_fd()), prog_id(dp.port_xdp_fd()),
+              prog_id(dp.port_tc_fd())};
+}
+
+const LinkInfo* Reconciler::link_by_name(const std::string& name) const
+{
+    for (const auto& [idx, l] : links_)
+        if (l.name == name)
+            return &l;
+    return nullptr;
+}
+
+void Reconciler::link_changed(const LinkInfo& link, bool removed)
+{
+    probes_.erase(link.ifindex);
+    tc_ids_.erase(link.ifindex);
+    xdp_.erase(link.ifindex);
+    if (removed)
+        links_.erase(link.ifindex);
+    else
+        links_[link.ifindex] = link;
+}
+
+bool Reconciler::peer_changed(int nsid, int ifindex)
+{
+    bool ours = false;
+    for (const auto& [idx, l] : links_)
+        if (l.link_netnsid && *l.link_netnsid == nsid && l.link == ifindex) {
+            probes_.erase(idx);
+            ours = true;
+        }
+    return ours;
+}
+
+Reconciler::Probe& Reconciler::probe(const LinkInfo& link, bool want_guest)
+{
+    Probe& p = probes_[link.ifindex];
+    if (!p.features_known) {
+        p.features = nl_.xdp_features(link.ifindex);
+        p.features_known = true;
+    }
+    if (want_guest && !p.guest_known) {
+        if (link.link_netnsid && link.link > 0) {
+            if (auto peer = nl_.link_in_netns(*link.link_netnsid, link.link))
+                p.guest_mac = peer->mac;
+        } else if (link.link > 0) {
+            if (auto peer = nl_.link(link.link))
+                p.guest_mac = peer->mac;
+        }
+        p.guest_known = true;
+    }
+    return p;
+}
+
+void Reconciler::ensure_tc(int ifindex, int prog_fd, uint32_t prog_id)
+{
+    auto it = tc_ids_.find(ifindex);
+    if (it == tc_ids_.end())
+        it = tc_ids_.emplace(ifindex, vepa::tc_query(ifindex).value_or(0)).first;
+    if (it->second == prog_id)
+        return;
+    vepa::tc_attach(ifindex, prog_fd);
+    it->second = prog_id;
+}
+
+std::optional<vepa::XdpAttachment> Reconciler::ensure_xdp(int ifindex, int prog_fd, uint32_t prog_id,
+                                                          vepa::XdpMode mode)
+{
+    auto it = xdp_.find(ifindex);
+    if (it == xdp_.end())
+        it = xdp_.emplace(ifindex, vepa::xdp_query(ifindex)).first;
+    if (it->second && it->second->prog_id == prog_id)
+        return it->second;
+    it->second = vepa::xdp_attach(ifindex, prog_fd, mode);
+    if (it->second->legacy && !legacy_logged_) {
+        spdlog::info("XDP programs are attached alone: libxdp's dispatcher cannot load on this kernel, so other "
+                     "XDP programs cannot share vepad's devices");
+        legacy_logged_ = true;
+    }
+    return it->second;
+}
+
+void Reconciler::remove_xdp(int ifindex)
+{
+    auto it = xdp_.find(ifindex);
+    if (it != xdp_.end() && !it->second)
+        return;
+    vepa::xdp_detach(ifindex);
+    xdp_[ifindex] = std::nullopt;
+}
+
+void Reconciler::remove_all_hooks(int ifindex)
+{
+    if (!links_.count(ifindex))
+        return;   // gone: nothing attached any more
+    try {
+        remove_xdp(ifindex);
+        vepa::tc_detach(ifindex);
+        tc_ids_[ifindex] = 0;
+    } catch (const std::exception& e) {
+        spdlog::warn("detaching from ifindex {}: {}", ifindex, e.what());
+    }
+}
+
+void Reconciler::run(const PortTable& table, bool full)
+{
+    if (full || !links_loaded_) {
+        links_.clear();
+        for (auto& l : nl_.links())
+            links_[l.ifindex] = l;
+        probes_.clear();
+        tc_ids_.clear();
+        xdp_.clear();
+        written_.reset();
+        links_loaded_ = true;
+    }
+    if (!written_)
+        written_ = vepa::read_contents(dp_);
+
+    // The uplink.
+    vepa::DataplaneState st;
+    const LinkInfo* up = link_by_name(cfg_.uplink);
+    uplink_ = UplinkStatus{};
+    uplink_.name = cfg_.uplink;
+    if (up) {
+        uplink_.ifindex = up->ifindex;
+        uplink_.state = up->is_up() ? "up" : "down";
+        uplink_.takes_xdp = vepa::takes_xdp_frames(*up, probe(*up, false).features);
+        st.uplink_ifindex = static_cast<uint32_t>(up->ifindex);
+        st.uplink_takes_xdp = uplink_.takes_xdp;
+        // Longest frame: MTU plus Ethernet header and two VLAN tags.
+        st.max_frame_len = up->mtu + 14 + 8;
+    }
+
+    // The ports, in slot order, so MAC conflicts between learned MACs resolve stably.
+    std::vector<const PortConfig*> order;
+    for (const auto& [n, p] : table.ports())
+        order.push_back(&p);
+    std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->slot < b->slot; });
+    std::set<Mac> claimed;
+    for (const auto* p : order)
+        claimed.insert(p->macs.begin(), p->macs.end());
+
+    std::map<std::string, PortStatus> status;
+    std::map<int, bool> xdp_egress;
+    for (const auto* pc : order) {
+        PortStatus ps;
+        ps.name = pc->name;
+        ps.macs = pc->macs;
+        const LinkInfo* link = link_by_name(pc->name);
+        if (!link) {
+            status[pc->name] = ps;
+            continue;
+        }
+        ps.ifindex = link->ifindex;
+        const vepa::PortKind kind = vepa::port_kind(*link);
+        ps.kind = kind == vepa::PortKind::Unsupported ? link->kind : vepa::to_string(kind);
+        if (pc->name == cfg_.uplink || kind == vepa::PortKind::Unsupported) {
+            ps.state = "unsupported";
+            ps.reason = pc->name == cfg_.uplink ? "it is the uplink"
+                                                : "not a veth or tap (kind '" + link->kind + "')";
+            status[pc->name] = ps;
+            continue;
+        }
+        Probe& pr = probe(*link, pc->macs.empty() && kind == vepa::PortKind::Veth);
+        if (pc->macs.empty()) {
+            ps.learned = true;
+            ps.macs.clear();
+            if (kind == vepa::PortKind::Tap)
+                ps.reason = "a tap's own MAC is not its guest's: give the guest's MAC with --mac";
+            else if (!pr.guest_mac)
+                ps.reason = "the guest end's MAC cannot be read";
+            else if (claimed.count(*pr.guest_mac))
+                ps.reason = "guest MAC " + pr.guest_mac->str() + " is already another port's";
+            else {
+                ps.macs.push_back(*pr.guest_mac);
+                claimed.insert(*pr.guest_mac);
+            }
+        }
+        const vepa::PortPaths paths = vepa::choose_paths(*link, pr.features, uplink_.takes_xdp);
+        ps.state = link->is_up() ? "up" : "down";
+        ps.delivery = link->is_up() ? paths.delivery : VEPA_DELIVER_DOWN;
+        xdp_egress[link->ifindex] = paths.xdp_egress && up;
+        vepa::PresentPort pp;
+        pp.ifindex = static_cast<uint32_t>(link->ifindex);
+        pp.slot = pc->slot;
+        pp.mode = pc->mode;
+        pp.delivery = *ps.delivery;
+        pp.flags = pc->src_check ? 0 : VEPA_PORT_F_NO_SRC_CHECK;
+        pp.macs = ps.macs;
+        st.ports.push_back(pp);
+        status[pc->name] = ps;
+    }
+
+    vepa::MapContents want = vepa::build_contents(st);
+
+    // 1. Hooks off devices that stop being ours (ports deleted, or a new uplink).
+    for (const auto& [ifindex, rec] : written_->ports)
+        if (!want.ports.count(ifindex) && static_cast<int>(ifindex) != uplink_.ifindex)
+            remove_all_hooks(static_cast<int>(ifindex));
+    const int old_uplink = static_cast<int>(written_->config.uplink_ifindex);
+    if (old_uplink && old_uplink != uplink_.ifindex && !want.ports.count(static_cast<uint32_t>(old_uplink)))
+        remove_all_hooks(old_uplink);
+
+    // 2. The maps.
+    const vepa::SyncStats s = vepa::sync_maps(dp_, want, *written_);
+    written_ = std::move(want);
+    if (s.written || s.removed)
+        spdlog::debug("maps: {} written, {} removed{}", s.written, s.removed,
+                      s.flood_published ? ", flood list published" : "");
+
+    // 3. Hooks onto the uplink and every present port: TC first (complete on its
+    //    own), then XDP (the fast path).
+    if (up) {
+        ensure_tc(up->ifindex, dp_.uplink_tc_fd(), progs_.uplink_tc);
+        uplink_.tc = progs_.uplink_tc;
+        uplink_.xdp = ensure_xdp(up->ifindex, dp_.uplink_xdp_fd(), progs_.uplink_xdp, cfg_.xdp_mode);
+    }
+    for (auto& [name, ps] : status) {
+        if (ps.state != "up" && ps.state != "down")
+            continue;
+        try {
+            ensure_tc(ps.ifindex, dp_.port_tc_fd(), progs_.port_tc);
+            ps.attach = "tc";
+            if (xdp_egress[ps.ifindex]) {
+                auto x = ensure_xdp(ps.ifindex, dp_.port_xdp_fd(), progs_.port_xdp, vepa::XdpMode::Native);
+                ps.attach = x && x->mode == vepa::XdpMode::Generic ? "xdp generic" : "xdp native";
+            } else {
+                remove_xdp(ps.ifindex);
+            }
+        } catch (const std::exception& e) {
+            // The device may have vanished under us; its RTM_DELLINK follows.
+            spdlog::warn("port {}: attach failed: {}", name, e.what());
+            tc_ids_.erase(ps.ifindex);
+            xdp_.erase(ps.ifindex);
+        }
+    }
+    status_ = std::move(status);
+}
+
+void Reconciler::detach_all()
+{
+    if (!links_loaded_)
+        for (auto& l : nl_.links())
+            links_[l.ifindex] = l;
+    const vepa::MapContents have = written_ ? *written_ : vepa::read_contents(dp_);
+    for (const auto& [ifindex, rec] : have.ports)
+        remove_all_hooks(static_cast<int>(ifindex));
+    if (have.config.uplink_ifindex)
+        remove_all_hooks(static_cast<int>(have.config.uplink_ifindex));
+    if (const LinkInfo* up = link_by_name(cfg_.uplink))
+        remove_all_hooks(up->ifindex);
+    vepa::sync_maps(dp_, vepa::MapContents{}, have);
+    written_ = vepa::MapContents{};
+    status_.clear();
+}
+
+} // namespace vepad
