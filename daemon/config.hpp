@@ -11,7 +11,7 @@ namespace vepad {
 
 struct Config {
     std::string uplink;
-    std::string config_file = "/etc/vepad/vepad.conf";
+    std::string config_file = VEPAD_CONFIG_FILE;
     std::string state_dir = "/var/lib/vepad";
     std::string socket = "/run/vepad/vepad.sock";
     std::string pin_dir;                          // default /sys/fs/bpf/vepad/UPLINK

@@ -37,7 +37,7 @@ int main(int argc, char** argv)
     CLI::App app{kDescription, "vepad"};
     app.get_formatter()->column_width(32);
     vepad::ConfigOverrides o;
-    std::string config_file = "/etc/vepad/vepad.conf";
+    std::string config_file = VEPAD_CONFIG_FILE;
     bool config_given = false;
     auto opt = [&](const char* name, std::optional<std::string>& target, const char* help) {
         return app.add_option_function<std::string>(name, [&target](const std::string& v) { target = v; }, help);
@@ -46,7 +46,7 @@ int main(int argc, char** argv)
         ->type_name("IFNAME");
     app.add_option_function<std::string>(
            "--config", [&](const std::string& v) { config_file = v; config_given = true; },
-           "config file (default /etc/vepad/vepad.conf; an absent default file is fine)")
+           std::string("config file (default ") + VEPAD_CONFIG_FILE + "; an absent default file is fine)")
         ->type_name("FILE");
     opt("--state-dir", o.state_dir, "where the port table is kept (default /var/lib/vepad)")->type_name("DIR");
     opt("--socket", o.socket, "control socket (default /run/vepad/vepad.sock)")->type_name("PATH");
