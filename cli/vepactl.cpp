@@ -192,7 +192,8 @@ void print_stats(const json& r, bool one_port)
         t.add({name, s(c["rx_packets"]), s(c["rx_bytes"]), s(c["tx_packets"]), s(c["tx_bytes"]),
                host ? s(c["host_packets"]) : "-", std::to_string(drop_total(c))});
     };
-    row(s(r["uplink"]["name"]) + " (uplink)", r["uplink"]["counters"], true);
+    if (!one_port)
+        row(s(r["uplink"]["name"]) + " (uplink)", r["uplink"]["counters"], true);
     for (const auto& p : r["ports"])
         row(s(p["name"]), p["counters"], false);
     t.print(std::cout);
@@ -209,7 +210,8 @@ void print_stats(const json& r, bool one_port)
             }
         }
     };
-    reasons(s(r["uplink"]["name"]) + " (uplink)", r["uplink"]["counters"]);
+    if (!one_port)
+        reasons(s(r["uplink"]["name"]) + " (uplink)", r["uplink"]["counters"]);
     for (const auto& p : r["ports"])
         reasons(s(p["name"]), p["counters"]);
     if (any)

@@ -1,0 +1,188 @@
+# shellcheck shell=bash
+# The vepad lab: network namespaces standing in for a host, its VMs and
+# containers, the adjacent switch and a remote host.  Sourced by tools/lab.sh
+# and the integration tests.
+#
+#   switch  (LAB-sw)   Linux bridge br0; port swp-host toward the host's uplink
+#                      (reflective relay = hairpin, on or off), swp-rem toward the remote host
+#   host    (LAB-host) uplink up0, vepad, ports c1 c2 (veth, containers) and tap1 (a VM's tap)
+#   c1, c2  (LAB-c1/2) containers: eth0, the other end of the host's c1/c2 veth, defaults kept
+#   vm3     (LAB-vm3)  a VM: eth0 is its NIC; vepa-tap-relay moves frames between it and
+#                      the host's tap1, as QEMU does
+#   remote  (LAB-rem)  eth0, a host beyond the switch
+#
+# Addresses 10.20.0.0/24: c1 .11, c2 .12, vm3 .13, remote .100.
+# Every name carries $LAB (unique per run); lab_down removes everything.
+
+LAB=${LAB:-vl$$}
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$LAB_ROOT/build}
+LAB_DIR=${LAB_DIR:-/tmp/$LAB}
+VEPAD_BIN=$BUILD/daemon/vepad
+VEPACTL_BIN=$BUILD/cli/vepactl
+RELAY_BIN=$BUILD/tools/vepa-tap-relay
+RAWSEND_BIN=$BUILD/tools/vepa-rawsend
+LAB_PIN_DIR=/sys/fs/bpf/$LAB
+LAB_SOCKET=$LAB_DIR/vepad.sock
+
+NS_SW=$LAB-sw NS_HOST=$LAB-host NS_C1=$LAB-c1 NS_C2=$LAB-c2 NS_VM3=$LAB-vm3 NS_REM=$LAB-rem
+MAC_C1=02:00:0a:14:00:0b MAC_C2=02:00:0a:14:00:0c MAC_VM3=52:54:00:14:00:0d MAC_REM=02:00:0a:14:00:64
+IP_C1=10.20.0.11 IP_C2=10.20.0.12 IP_VM3=10.20.0.13 IP_REM=10.20.0.100
+
+lab_log() { printf '%s\n' "$*" >&2; }
+
+# Run a command in a lab namespace, keeping our mount namespace (/sys/fs/bpf visible).
+in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
+
+vepactl() { VEPAD_SOCKET=$LAB_SOCKET "$VEPACTL_BIN" "$@"; }
+
+lab_require_root() {
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "SKIP: needs root (network namespaces, BPF)"
+        exit 77
+    fi
+    mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+    for b in "$VEPAD_BIN" "$VEPACTL_BIN" "$RELAY_BIN" "$RAWSEND_BIN"; do
+        [ -x "$b" ] || { echo "lab: $b is not built (meson setup build && ninja -C build)" >&2; exit 1; }
+    done
+}
+
+_quiet_ns() {
+    in_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    in_ns "$1" ip link set lo up
+}
+
+# A container: a veth whose host end ($2) is in the host namespace, the other end eth0 in $1.
+_container() {
+    local ns=$1 port=$2 mac=$3 ip=$4
+    ip netns add "$ns"; _quiet_ns "$ns"
+    ip -n "$NS_HOST" link add "$port" type veth peer name eth0 netns "$ns"
+    ip -n "$ns" link set eth0 address "$mac"
+    ip -n "$ns" addr add "$ip/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    ip -n "$NS_HOST" link set "$port" up
+}
+
+# The VM behind tap1: its NIC eth0 is wired (veth) to qemu0, which vepa-tap-relay
+# bridges to the host's tap1.  Started again by lab_vm3_start after a "VM restart".
+lab_vm3_start() {
+    # nsenter execs the program: $! is the relay itself (a shell function would be a subshell).
+    nsenter --net="/run/netns/$NS_HOST" "$RELAY_BIN" --tap tap1 --guest-netns "/run/netns/$NS_VM3" \
+        --guest-if qemu0 >/dev/null 2>>"$LAB_DIR/relay.log" &
+    echo $! >"$LAB_DIR/relay.pid"
+    local i
+    for i in $(seq 50); do ip -n "$NS_HOST" link show tap1 >/dev/null 2>&1 && break; sleep 0.05; done
+    ip -n "$NS_HOST" link set tap1 up
+}
+
+lab_vm3_stop() {
+    [ -f "$LAB_DIR/relay.pid" ] && kill "$(cat "$LAB_DIR/relay.pid")" 2>/dev/null
+    local i
+    for i in $(seq 50); do ip -n "$NS_HOST" link show tap1 >/dev/null 2>&1 || break; sleep 0.05; done
+    rm -f "$LAB_DIR/relay.pid"
+}
+
+lab_up() {
+    mkdir -p "$LAB_DIR"
+    ip netns add "$NS_SW"; _quiet_ns "$NS_SW"
+    ip netns add "$NS_HOST"; _quiet_ns "$NS_HOST"
+    # The switch: a Linux bridge with no netfilter hooks, as a hardware switch has none.
+    in_ns "$NS_SW" sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 \
+        net.bridge.bridge-nf-call-arptables=0 2>/dev/null || true
+    ip -n "$NS_SW" link add br0 type bridge
+    ip -n "$NS_SW" link set br0 up
+    ip -n "$NS_HOST" link add up0 type veth peer name swp-host netns "$NS_SW"
+    ip -n "$NS_SW" link set swp-host master br0
+    ip -n "$NS_SW" link set swp-host up
+    ip -n "$NS_HOST" link set up0 up
+    # The remote host.
+    ip netns add "$NS_REM"; _quiet_ns "$NS_REM"
+    ip -n "$NS_REM" link add eth0 type veth peer name swp-rem netns "$NS_SW"
+    ip -n "$NS_SW" link set swp-rem master br0
+    ip -n "$NS_SW" link set swp-rem up
+    ip -n "$NS_REM" link set eth0 address "$MAC_REM"
+    ip -n "$NS_REM" addr add "$IP_REM/24" dev eth0
+    ip -n "$NS_REM" link set eth0 up
+    # Containers and the VM.
+    _container "$NS_C1" c1 "$MAC_C1" "$IP_C1"
+    _container "$NS_C2" c2 "$MAC_C2" "$IP_C2"
+    ip netns add "$NS_VM3"; _quiet_ns "$NS_VM3"
+    ip -n "$NS_VM3" link add eth0 type veth peer name qemu0
+    ip -n "$NS_VM3" link set eth0 address "$MAC_VM3"
+    ip -n "$NS_VM3" addr add "$IP_VM3/24" dev eth0
+    ip -n "$NS_VM3" link set eth0 up
+    ip -n "$NS_VM3" link set qemu0 up
+    lab_vm3_start
+    lab_hairpin on
+}
+
+# Reflective relay on the switch port toward the host.
+lab_hairpin() { ip -n "$NS_SW" link set swp-host type bridge_slave hairpin "$1"; }
+
+# Frames the switch port toward the host received / sent (from the switch's view).
+lab_switch_counters() {
+    ip -n "$NS_SW" -j -s link show swp-host | jq -r '.[0].stats64.rx.packets, .[0].stats64.tx.packets' | paste -sd' '
+}
+
+lab_start_vepad() {
+    mkdir -p "$LAB_DIR/state"
+    printf 'uplink = up0\n' >"$LAB_DIR/vepad.conf"
+    nsenter --net="/run/netns/$NS_HOST" "$VEPAD_BIN" --config "$LAB_DIR/vepad.conf" --state-dir "$LAB_DIR/state" \
+        --socket "$LAB_SOCKET" --pin-dir "$LAB_PIN_DIR" "$@" >>"$LAB_DIR/vepad.log" 2>&1 &
+    echo $! >"$LAB_DIR/vepad.pid"
+    local i
+    for i in $(seq 100); do
+        vepactl status >/dev/null 2>&1 && return 0
+        kill -0 "$(cat "$LAB_DIR/vepad.pid")" 2>/dev/null || break
+        sleep 0.05
+    done
+    lab_log "vepad did not start; its log:"; cat "$LAB_DIR/vepad.log" >&2
+    return 1
+}
+
+lab_vepad_pid() { cat "$LAB_DIR/vepad.pid" 2>/dev/null; }
+
+lab_stop_vepad() {
+    local pid; pid=$(lab_vepad_pid)
+    [ -n "$pid" ] || return 0
+    kill "$pid" 2>/dev/null
+    local i
+    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    rm -f "$LAB_DIR/vepad.pid"
+}
+
+lab_down() {
+    set +e
+    if [ -S "$LAB_SOCKET" ]; then vepactl shutdown --detach >/dev/null 2>&1; fi
+    local pid; pid=$(lab_vepad_pid)
+    if [ -n "$pid" ]; then
+        for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+        kill -9 "$pid" 2>/dev/null
+    fi
+    lab_vm3_stop 2>/dev/null
+    for ns in "$NS_C1" "$NS_C2" "$NS_VM3" "$NS_REM" "$NS_HOST" "$NS_SW"; do
+        ip netns del "$ns" 2>/dev/null
+    done
+    rm -rf "$LAB_PIN_DIR" 2>/dev/null
+    [ -n "${LAB_KEEP_DIR:-}" ] || rm -rf "$LAB_DIR"
+}
+
+# ping from a namespace; prints the number of replies received.
+lab_ping() {
+    local ns=$1 ip=$2 count=${3:-3} wait=${4:-1}
+    in_ns "$ns" ping -c "$count" -i 0.2 -W "$wait" -q "$ip" 2>/dev/null |
+        awk '/packets transmitted/ {print $4; found=1} END {if (!found) print 0}'
+}
+
+# Forget ARP entries so the next ping starts with a broadcast.
+lab_flush_arp() { for ns in "$@"; do ip -n "$ns" neigh flush all 2>/dev/null; done; }
+
+# A counter of a port from vepactl stats --json (e.g. lab_stat c1 tx_packets, lab_stat c1 drops.spoofed).
+lab_stat() {
+    local port=$1 field=$2
+    if [ "$port" = uplink ]; then
+        vepactl stats --json | jq -r ".uplink.counters.$field"
+    else
+        vepactl stats "$port" --json | jq -r ".ports[0].counters.$field"
+    fi
+}
