@@ -36,7 +36,11 @@ struct {
 	__type(value, struct vepa_counters);
 } VEPA_MAP(stats) SEC(".maps");
 
-/* XDP redirect targets: ports delivered by XDP, and the uplink when it takes XDP frames. */
+/*
+ * XDP redirect targets: ports delivered by XDP, and the uplink when it takes XDP
+ * frames.  (The kernel adds BPF_F_RDONLY_PROG to a devmap's flags, so libbpf's own
+ * pin reuse would call it incompatible: lib/dataplane.cpp reuses pins itself.)
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, VEPA_MAX_PORTS);

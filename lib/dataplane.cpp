@@ -27,6 +27,30 @@ int map_fd(vepa_bpf* skel, const char* name)
 }
 } // namespace
 
+// Adopt the map pinned at path if there is one; check that it is the map this
+// object defines (type, sizes, capacity).  libbpf's own reuse also compares
+// flags, which the kernel changes for devmaps (BPF_F_RDONLY_PROG).
+bool reuse_pinned(bpf_map* m, const std::string& path)
+{
+    UniqueFd fd(bpf_obj_get(path.c_str()));
+    if (!fd) {
+        if (errno == ENOENT)
+            return false;
+        throw SysError(errno, "open pinned map " + path);
+    }
+    const bpf_map_info info = map_info(fd.get());
+    if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
+        info.value_size != bpf_map__value_size(m) || info.max_entries != bpf_map__max_entries(m))
+        throw LayoutMismatch("pinned map " + path + " (type " + std::to_string(info.type) + ", key " +
+                             std::to_string(info.key_size) + " B, value " + std::to_string(info.value_size) +
+                             " B, " + std::to_string(info.max_entries) +
+                             " entries) is not this vepad's map of that name although it carries the same layout "
+                             "version: stop the dataplane that created it (vepactl shutdown --detach) or remove " +
+                             path + ", then restart vepad");
+    check_bpf(bpf_map__reuse_fd(m, fd.get()), "reuse pinned map " + path);
+    return true;
+}
+
 bool is_bpffs(const std::string& path)
 {
     struct statfs st {};
@@ -83,15 +107,18 @@ Dataplane::Dataplane(const DataplaneOptions& opts) : pin_dir_(opts.pin_dir)
     if (!skel_)
         throw SysError(errno, "open BPF skeleton");
     try {
+        std::vector<bpf_map*> to_pin;
         if (!pin_dir_.empty())
-            for (const char* name : kMapNames) {
-                const std::string path = pin_dir_ + "/" + name;
-                check_bpf(bpf_map__set_pin_path(bpf_object__find_map_by_name(skel_->obj, name), path.c_str()),
-                          "pin path " + path);
-            }
+            for (const char* name : kMapNames)
+                if (!reuse_pinned(bpf_object__find_map_by_name(skel_->obj, name), pin_dir_ + "/" + name))
+                    to_pin.push_back(bpf_object__find_map_by_name(skel_->obj, name));
         if (const int err = vepa_bpf__load(skel_))
             throw SysError(err, "load of vepad's BPF programs" +
                                     (pin_dir_.empty() ? std::string() : " (maps pinned in " + pin_dir_ + ")"));
+        for (bpf_map* m : to_pin) {
+            const std::string path = pin_dir_ + "/" + bpf_map__name(m);
+            check_bpf(bpf_map__pin(m, path.c_str()), "pin " + path);
+        }
 
         macs_ = std::make_unique<MacMap>(dup_fd(map_fd(skel_, VEPA_MAP_MACS), "macs"), VEPA_MAP_MACS);
         ports_ = std::make_unique<PortMap>(dup_fd(map_fd(skel_, VEPA_MAP_PORTS), "ports"), VEPA_MAP_PORTS);

@@ -11,7 +11,7 @@ packages=(
     linux-libc-dev libboost-dev libspdlog-dev nlohmann-json3-dev libmnl-dev libsystemd-dev
     libcli11-dev catch2
     # tests and the lab: namespaces, veth/tap, ethtool, ping, captures, unit checks
-    iproute2 ethtool iputils-ping tcpdump util-linux kmod systemd procps jq
+    iproute2 ethtool iputils-ping tcpdump util-linux kmod systemd procps jq python3
     # benchmarks: plots
     gnuplot-nox
     # sanitizers and the fuzzer runtime

@@ -160,7 +160,8 @@ lab_down() {
         kill -9 "$pid" 2>/dev/null
     fi
     lab_vm3_stop 2>/dev/null
-    for ns in "$NS_C1" "$NS_C2" "$NS_VM3" "$NS_REM" "$NS_HOST" "$NS_SW"; do
+    # Every namespace of this lab, the ones tests added included.
+    for ns in $(ip netns list | awk '{print $1}' | grep "^$LAB-"); do
         ip netns del "$ns" 2>/dev/null
     done
     rm -rf "$LAB_PIN_DIR" 2>/dev/null

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# vepad killed with SIGKILL while VMs talk to the remote host: the dataplane
+# keeps forwarding with no daemon (no frame lost), and a new vepad takes over
+# the same ports with their counters.  Also: a clean stop (SIGTERM) leaves the
+# dataplane forwarding; shutdown --detach removes it.
+. "$(dirname "$0")/lib.sh"
+t_start
+lab_start_vepad
+vepactl add-port c1 >/dev/null
+vepactl add-port tap1 --mac "$MAC_VM3" >/dev/null
+check "c1 reaches the remote host" reachable "$NS_C1" "$IP_REM"
+check "the VM reaches the remote host" reachable "$NS_VM3" "$IP_REM"
+
+section "kill -9 while two VMs ping the remote host 100 times a second each"
+before_rx=$(lab_stat c1 rx_packets)
+in_ns "$NS_C1" ping -i 0.01 -c 600 -W 1 -q "$IP_REM" >"$LAB_DIR/ping-c1" 2>&1 &
+p1=$!
+in_ns "$NS_VM3" ping -i 0.01 -c 600 -W 1 -q "$IP_REM" >"$LAB_DIR/ping-vm3" 2>&1 &
+p2=$!
+sleep 1
+kill -9 "$(lab_vepad_pid)"
+sleep 2            # no daemon for two seconds
+lab_start_vepad
+wait "$p1" "$p2"
+loss() { awk '/packets transmitted/ {print $1 - $4}' "$1"; }
+check_eq "c1: no ping lost (600 sent)" 0 "$(loss "$LAB_DIR/ping-c1")"
+check_eq "the VM: no ping lost (600 sent)" 0 "$(loss "$LAB_DIR/ping-vm3")"
+check_eq "the new vepad has the same ports" "c1,tap1" "$(vepactl list --json | jq -r '[.ports[].name] | join(",")')"
+check_eq "both up" "up,up" "$(vepactl list --json | jq -r '[.ports[].state] | join(",")')"
+check_ge "c1's counters were not reset (rx grew by the pings)" $((before_rx + 600)) "$(lab_stat c1 rx_packets)"
+check "and the new vepad manages them: del-port/add-port works" bash -c "
+    VEPAD_SOCKET=$LAB_SOCKET $VEPACTL_BIN del-port tap1 >/dev/null &&
+    VEPAD_SOCKET=$LAB_SOCKET $VEPACTL_BIN add-port tap1 --mac $MAC_VM3 >/dev/null"
+check "the VM reaches the remote host again" reachable "$NS_VM3" "$IP_REM"
+progs=$(vepactl status --json | jq -r '.programs.uplink_xdp')
+check_eq "the uplink runs the new vepad's program" "$progs" "$(vepactl status --json | jq -r '.uplink.xdp.prog_id')"
+
+section "SIGTERM: vepad stops, the dataplane stays"
+lab_stop_vepad
+check "no vepad running" bash -c "! VEPAD_SOCKET=$LAB_SOCKET $VEPACTL_BIN status >/dev/null 2>&1"
+lab_flush_arp "$NS_C1" "$NS_REM"
+check "c1 still reaches the remote host" reachable "$NS_C1" "$IP_REM"
+lab_start_vepad
+check_eq "a new vepad finds the ports" 2 "$(vepactl status --json | jq '.ports.present')"
+
+section "shutdown --detach removes everything"
+vepactl shutdown --detach >/dev/null
+wait_for 5 bash -c "! kill -0 $(lab_vepad_pid) 2>/dev/null"
+check "no XDP program left on the uplink" bash -c "! ip -n $NS_HOST link show up0 | grep -q xdp"
+check "no TC filter left on c1" bash -c "! tc -n $NS_HOST filter show dev c1 ingress | grep -q vepa"
+check "no pinned maps left" test ! -e "$LAB_PIN_DIR/macs_v1"
+check "the state file is kept" test -s "$LAB_DIR/state/ports-up0.json"
+lab_flush_arp "$NS_C1" "$NS_REM"
+check "c1's frames are no longer forwarded" unreachable "$NS_C1" "$IP_REM"
