@@ -60,6 +60,9 @@ json call(const std::string& path, const json& req, int timeout_ms)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            // vepad may have answered (a refusal) and closed before reading: read that answer.
+            if (errno == EPIPE || errno == ECONNRESET)
+                break;
             throw Failure{std::string("send to vepad: ") + std::strerror(errno)};
         }
         off += static_cast<size_t>(n);
