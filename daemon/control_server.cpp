@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "command_error.hpp"
 #include "error.hpp"
 #include "vepa/control.hpp"
 
@@ -25,14 +26,10 @@ namespace proto = vepa::proto;
 
 namespace {
 
-constexpr int kMaxDepth = 32;
-
 json error_response(const json& id, const char* code, const std::string& message)
 {
     return {{"id", id}, {"ok", false}, {"error", {{"code", code}, {"message", message}}}};
 }
-
-struct TooDeep {};
 
 } // namespace
 
@@ -60,35 +57,16 @@ bool peer_allowed(uid_t uid, gid_t gid, pid_t pid, std::optional<gid_t> group)
 
 json ControlServer::handle_line(const std::string& line, const Dispatch& dispatch)
 {
-    json req;
+    json id = nullptr;
     try {
-        req = json::parse(line, [](int depth, json::parse_event_t, json&) {
-            if (depth > kMaxDepth)
-                throw TooDeep{};
-            return true;
-        });
-    } catch (const TooDeep&) {
-        return error_response(nullptr, proto::kErrBadRequest, "request nested deeper than " +
-                                                                  std::to_string(kMaxDepth) + " levels");
-    } catch (const json::exception& e) {
-        return error_response(nullptr, proto::kErrBadRequest, std::string("not JSON: ") + e.what());
-    }
-    const json id = req.is_object() && req.contains("id") ? req["id"] : json(nullptr);
-    if (!req.is_object())
-        return error_response(id, proto::kErrBadRequest, "a request is a JSON object");
-    if (!req.contains("cmd") || !req["cmd"].is_string())
-        return error_response(id, proto::kErrBadRequest, "a request needs \"cmd\" (a string)");
-    if (req.contains("args") && !req["args"].is_object())
-        return error_response(id, proto::kErrBadRequest, "\"args\" must be an object");
-    json resp;
-    try {
-        resp = dispatch(req);
+        const Request req = parse_request(line, &id);
+        return {{"id", id}, {"ok", true}, {"result", dispatch(req)}};
+    } catch (const CommandError& e) {
+        return error_response(id, e.code().c_str(), e.what());
     } catch (const std::exception& e) {
-        spdlog::error("request {} failed: {}", req["cmd"].get<std::string>(), e.what());
+        spdlog::error("request failed: {}", e.what());
         return error_response(id, proto::kErrInternal, e.what());
     }
-    resp["id"] = id;
-    return resp;
 }
 
 class ControlServer::Session : public std::enable_shared_from_this<Session> {

@@ -18,12 +18,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "requests.hpp"
+
 namespace vepad {
 
 class ControlServer {
 public:
-    // Takes a parsed request object, returns the response object ("ok" and "result" or "error").
-    using Dispatch = std::function<nlohmann::json(const nlohmann::json& request)>;
+    // Carries out a parsed request and returns its result object; refuses by
+    // throwing CommandError.
+    using Dispatch = std::function<nlohmann::json(const Request& request)>;
 
     struct Options {
         std::string path;

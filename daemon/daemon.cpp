@@ -67,60 +67,6 @@ std::optional<gid_t> group_id(const std::string& name)
     return g->gr_gid;
 }
 
-json ok(json result = json::object()) { return {{"ok", true}, {"result", std::move(result)}}; }
-
-// Typed access to request arguments, refusing unknown keys and wrong types.
-class Args {
-public:
-    Args(const json& args, std::initializer_list<const char*> known) : a_(args)
-    {
-        for (auto it = a_.begin(); it != a_.end(); ++it) {
-            bool k = false;
-            for (auto n : known)
-                k |= it.key() == n;
-            if (!k)
-                throw CommandError(proto::kErrInvalid, "unknown argument '" + it.key() + "'");
-        }
-    }
-    bool has(const char* k) const { return a_.contains(k) && !a_[k].is_null(); }
-    std::string str(const char* k) const
-    {
-        if (!a_.contains(k) || !a_[k].is_string())
-            throw CommandError(proto::kErrInvalid, std::string("argument '") + k + "' must be a string");
-        return a_[k];
-    }
-    bool boolean(const char* k) const
-    {
-        if (!a_[k].is_boolean())
-            throw CommandError(proto::kErrInvalid, std::string("argument '") + k + "' must be true or false");
-        return a_[k];
-    }
-    std::vector<Mac> macs(const char* k) const
-    {
-        if (!a_[k].is_array())
-            throw CommandError(proto::kErrInvalid, std::string("argument '") + k + "' must be an array of MACs");
-        std::vector<Mac> out;
-        for (const auto& m : a_[k]) {
-            auto mac = m.is_string() ? Mac::parse(m.get<std::string>()) : std::nullopt;
-            if (!mac)
-                throw CommandError(proto::kErrInvalid, "invalid MAC address " + m.dump() +
-                                                           " (expected six hex bytes, e.g. 52:54:00:12:34:56)");
-            out.push_back(*mac);
-        }
-        return out;
-    }
-    vepa_mode mode(const char* k) const
-    {
-        auto m = parse_mode(str(k));
-        if (!m)
-            throw CommandError(proto::kErrInvalid, "mode must be vepa, private or bridge, not '" + str(k) + "'");
-        return *m;
-    }
-
-private:
-    const json& a_;
-};
-
 json counters_json(const vepa_counters& c)
 {
     json drops = json::object();
@@ -163,7 +109,7 @@ int Daemon::run()
     reconcile(true);
     server_ = std::make_unique<ControlServer>(
         io_, ControlServer::Options{cfg_.socket, group_id(cfg_.socket_group)},
-        [this](const json& req) { return dispatch(req); });
+        [this](const Request& req) { return dispatch(req); });
     monitor_->start();
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
         if (ec)
@@ -244,29 +190,9 @@ void Daemon::on_link(const vepa::LinkInfo& link, bool removed, std::optional<int
     }
 }
 
-json Daemon::dispatch(const json& req)
+json Daemon::dispatch(const Request& req)
 {
-    const std::string cmd = req["cmd"];
-    const json args = req.contains("args") ? req["args"] : json::object();
-    try {
-        if (cmd == proto::kAddPort)
-            return add_port(args);
-        if (cmd == proto::kSetPort)
-            return set_port(args);
-        if (cmd == proto::kDelPort)
-            return del_port(args);
-        if (cmd == proto::kList)
-            return (Args(args, {}), list());
-        if (cmd == proto::kStats)
-            return stats(args);
-        if (cmd == proto::kStatus)
-            return (Args(args, {}), status());
-        if (cmd == proto::kShutdown)
-            return shutdown(args);
-        throw CommandError(proto::kErrUnknownCommand, "unknown command '" + cmd + "'");
-    } catch (const CommandError& e) {
-        return {{"ok", false}, {"error", {{"code", e.code()}, {"message", e.what()}}}};
-    }
+    return std::visit([this](const auto& c) { return run(c); }, req.cmd);
 }
 
 void Daemon::commit(PortTable t)
@@ -304,16 +230,13 @@ void Daemon::check_port_request(const PortConfig& p, bool adding) const
     (void)adding;
 }
 
-json Daemon::add_port(const json& a)
+json Daemon::run(const AddPort& c)
 {
-    Args args(a, {"name", "macs", "mode", "src_check"});
     PortConfig p;
-    p.name = args.str("name");
-    p.mode = args.has("mode") ? args.mode("mode") : cfg_.default_mode;
-    if (args.has("macs"))
-        p.macs = args.macs("macs");
-    if (args.has("src_check"))
-        p.src_check = args.boolean("src_check");
+    p.name = c.name;
+    p.mode = c.mode.value_or(cfg_.default_mode);
+    p.macs = c.macs.value_or(std::vector<Mac>{});
+    p.src_check = c.src_check.value_or(true);
     if (table_.find(p.name))
         throw CommandError(proto::kErrExists, "port " + p.name + " is already configured");
     check_port_request(p, true);
@@ -325,43 +248,39 @@ json Daemon::add_port(const json& a)
     spdlog::info("port {} added (mode {}, slot {})", p.name, mode_name(p.mode), slot);
     reconcile(false);
     notify_status();
-    return ok(port_json(p.name));
+    return port_json(p.name);
 }
 
-json Daemon::set_port(const json& a)
+json Daemon::run(const SetPort& c)
 {
-    Args args(a, {"name", "macs", "mode", "src_check"});
-    const std::string name = args.str("name");
-    const PortConfig* cur = table_.find(name);
+    const PortConfig* cur = table_.find(c.name);
     if (!cur)
-        throw CommandError(proto::kErrNotFound, "no port " + name);
+        throw CommandError(proto::kErrNotFound, "no port " + c.name);
     PortConfig p = *cur;
-    if (args.has("mode"))
-        p.mode = args.mode("mode");
-    if (args.has("macs"))
-        p.macs = args.macs("macs");
-    if (args.has("src_check"))
-        p.src_check = args.boolean("src_check");
+    if (c.mode)
+        p.mode = *c.mode;
+    if (c.macs)
+        p.macs = *c.macs;
+    if (c.src_check)
+        p.src_check = *c.src_check;
     check_port_request(p, false);
     PortTable t = table_;
     t.replace(p);
     commit(std::move(t));
-    spdlog::info("port {} changed (mode {}, {} MAC(s))", name, mode_name(p.mode), p.macs.size());
+    spdlog::info("port {} changed (mode {}, {} MAC(s))", c.name, mode_name(p.mode), p.macs.size());
     reconcile(false);
-    return ok(port_json(name));
+    return port_json(c.name);
 }
 
-json Daemon::del_port(const json& a)
+json Daemon::run(const DelPort& c)
 {
-    Args args(a, {"name"});
-    const std::string name = args.str("name");
     PortTable t = table_;
-    t.remove(name);
+    t.remove(c.name);
     commit(std::move(t));
-    spdlog::info("port {} deleted", name);
+    spdlog::info("port {} deleted", c.name);
     reconcile(false);
     notify_status();
-    return ok();
+    return json::object();
 }
 
 json Daemon::port_json(const std::string& name) const
@@ -391,22 +310,21 @@ json Daemon::port_json(const std::string& name) const
     return out;
 }
 
-json Daemon::list() const
+json Daemon::run(const List&) const
 {
     json ports = json::array();
     for (const auto& [name, p] : table_.ports())
         ports.push_back(port_json(name));
-    return ok({{"ports", ports}});
+    return {{"ports", ports}};
 }
 
-json Daemon::stats(const json& a) const
+json Daemon::run(const Stats& c) const
 {
-    Args args(a, {"name"});
     std::vector<const PortConfig*> which;
-    if (args.has("name")) {
-        const PortConfig* p = table_.find(args.str("name"));
+    if (c.name) {
+        const PortConfig* p = table_.find(*c.name);
         if (!p)
-            throw CommandError(proto::kErrNotFound, "no port " + args.str("name"));
+            throw CommandError(proto::kErrNotFound, "no port " + *c.name);
         which.push_back(p);
     } else {
         for (const auto& [n, p] : table_.ports())
@@ -435,11 +353,11 @@ json Daemon::stats(const json& a) const
     json ports = json::array();
     for (auto* p : which)
         ports.push_back({{"name", p->name}, {"slot", p->slot}, {"counters", counters_json(sum(p->slot))}});
-    return ok({{"uplink", {{"name", cfg_.uplink}, {"counters", counters_json(sum(VEPA_SLOT_UPLINK))}}},
-               {"ports", ports}});
+    return {{"uplink", {{"name", cfg_.uplink}, {"counters", counters_json(sum(VEPA_SLOT_UPLINK))}}},
+            {"ports", ports}};
 }
 
-json Daemon::status() const
+json Daemon::run(const Status&) const
 {
     const UplinkStatus& up = reconciler_->uplink();
     json xdp = nullptr, tc = nullptr;
@@ -453,7 +371,7 @@ json Daemon::status() const
         present += ps.state == "up" || ps.state == "down";
         upc += ps.state == "up";
     }
-    return ok({{"version", VEPAD_VERSION},
+    return {{"version", VEPAD_VERSION},
                {"layout_version", VEPA_LAYOUT_VERSION},
                {"uplink",
                 {{"name", up.name},
@@ -468,18 +386,17 @@ json Daemon::status() const
                {"pin_dir", dp_->pin_dir()},
                {"state_file", state_.path()},
                {"socket", cfg_.socket},
-               {"ports", {{"configured", table_.size()}, {"present", present}, {"up", upc}}}});
+               {"ports", {{"configured", table_.size()}, {"present", present}, {"up", upc}}}};
 }
 
-json Daemon::shutdown(const json& a)
+json Daemon::run(const Shutdown& c)
 {
-    Args args(a, {"detach"});
-    detach_at_exit_ = args.has("detach") ? args.boolean("detach") : cfg_.detach_on_exit;
+    detach_at_exit_ = c.detach.value_or(cfg_.detach_on_exit);
     spdlog::info("shutdown requested{}", detach_at_exit_ ? " with detach" : "");
     // Answer first; stop once the reply has had time to leave.
     auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(100));
     timer->async_wait([this, timer](const boost::system::error_code&) { io_.stop(); });
-    return ok({{"detach", detach_at_exit_}});
+    return {{"detach", detach_at_exit_}};
 }
 
 } // namespace vepad

@@ -18,6 +18,7 @@
 #include "fd.hpp"
 #include "port_table.hpp"
 #include "reconciler.hpp"
+#include "requests.hpp"
 #include "rtnl_monitor.hpp"
 #include "state_file.hpp"
 
@@ -29,17 +30,16 @@ public:
     // Runs until SIGTERM/SIGINT or a shutdown command; returns the exit status.
     int run();
 
-    // The request dispatcher (public for tests and the fuzz target).
-    nlohmann::json dispatch(const nlohmann::json& req);
-
 private:
-    nlohmann::json add_port(const nlohmann::json& args);
-    nlohmann::json set_port(const nlohmann::json& args);
-    nlohmann::json del_port(const nlohmann::json& args);
-    nlohmann::json list() const;
-    nlohmann::json stats(const nlohmann::json& args) const;
-    nlohmann::json status() const;
-    nlohmann::json shutdown(const nlohmann::json& args);
+    // Carry out one request; refusals throw CommandError.
+    nlohmann::json dispatch(const Request& req);
+    nlohmann::json run(const AddPort& c);
+    nlohmann::json run(const SetPort& c);
+    nlohmann::json run(const DelPort& c);
+    nlohmann::json run(const List& c) const;
+    nlohmann::json run(const Stats& c) const;
+    nlohmann::json run(const Status& c) const;
+    nlohmann::json run(const Shutdown& c);
 
     // Persist t, then make it the table; throws CommandError("state") leaving both unchanged.
     void commit(PortTable t);

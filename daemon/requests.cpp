@@ -1,0 +1,148 @@
+#include "requests.hpp"
+
+#include "command_error.hpp"
+#include "config.hpp"
+#include "vepa/control.hpp"
+
+namespace vepad {
+
+namespace proto = vepa::proto;
+using nlohmann::json;
+
+namespace {
+
+struct TooDeep {};
+
+// Typed access to "args", refusing unknown keys and wrong types.
+class Args {
+public:
+    Args(const json& args, std::initializer_list<const char*> known) : a_(args)
+    {
+        for (auto it = a_.begin(); it != a_.end(); ++it) {
+            bool k = false;
+            for (auto n : known)
+                k |= it.key() == n;
+            if (!k)
+                throw CommandError(proto::kErrInvalid, "unknown argument '" + it.key() + "'");
+        }
+    }
+    bool has(const char* k) const { return a_.contains(k) && !a_[k].is_null(); }
+    std::string str(const char* k) const
+    {
+        if (!a_.contains(k) || !a_[k].is_string())
+            throw CommandError(proto::kErrInvalid, std::string("argument '") + k + "' must be a string");
+        return a_[k];
+    }
+    std::string name() const
+    {
+        std::string n = str("name");
+        if (!valid_ifname(n))
+            throw CommandError(proto::kErrInvalid, "'" + n + "' is not a valid interface name");
+        return n;
+    }
+    bool boolean(const char* k) const
+    {
+        if (!a_[k].is_boolean())
+            throw CommandError(proto::kErrInvalid, std::string("argument '") + k + "' must be true or false");
+        return a_[k];
+    }
+    std::vector<vepa::Mac> macs(const char* k) const
+    {
+        if (!a_[k].is_array())
+            throw CommandError(proto::kErrInvalid, std::string("argument '") + k + "' must be an array of MACs");
+        std::vector<vepa::Mac> out;
+        for (const auto& m : a_[k]) {
+            auto mac = m.is_string() ? vepa::Mac::parse(m.get<std::string>()) : std::nullopt;
+            if (!mac)
+                throw CommandError(proto::kErrInvalid, "invalid MAC address " + m.dump(-1, ' ', false, json::error_handler_t::replace) +
+                                                           " (expected six hex bytes, e.g. 52:54:00:12:34:56)");
+            out.push_back(*mac);
+        }
+        return out;
+    }
+    vepa_mode mode(const char* k) const
+    {
+        const std::string s = str(k);
+        auto m = parse_mode(s);
+        if (!m)
+            throw CommandError(proto::kErrInvalid, "mode must be vepa, private or bridge, not '" + s + "'");
+        return *m;
+    }
+
+private:
+    const json& a_;
+};
+
+PortArgs port_args(const json& a)
+{
+    Args args(a, {"name", "macs", "mode", "src_check"});
+    PortArgs p;
+    p.name = args.name();
+    if (args.has("macs"))
+        p.macs = args.macs("macs");
+    if (args.has("mode"))
+        p.mode = args.mode("mode");
+    if (args.has("src_check"))
+        p.src_check = args.boolean("src_check");
+    return p;
+}
+
+} // namespace
+
+Request parse_request(std::string_view line, json* id_out)
+{
+    json req;
+    try {
+        req = json::parse(line, [](int depth, json::parse_event_t, json&) {
+            if (depth > kMaxRequestDepth)
+                throw TooDeep{};
+            return true;
+        });
+    } catch (const TooDeep&) {
+        throw CommandError(proto::kErrBadRequest,
+                           "request nested deeper than " + std::to_string(kMaxRequestDepth) + " levels");
+    } catch (const json::exception& e) {
+        throw CommandError(proto::kErrBadRequest, std::string("not JSON: ") + e.what());
+    }
+    if (!req.is_object())
+        throw CommandError(proto::kErrBadRequest, "a request is a JSON object");
+    Request r;
+    if (req.contains("id"))
+        r.id = req["id"];
+    if (id_out)
+        *id_out = r.id;
+    if (!req.contains("cmd") || !req["cmd"].is_string())
+        throw CommandError(proto::kErrBadRequest, "a request needs \"cmd\" (a string)");
+    if (req.contains("args") && !req["args"].is_object())
+        throw CommandError(proto::kErrBadRequest, "\"args\" must be an object");
+    const json args = req.contains("args") ? req["args"] : json::object();
+    const std::string cmd = req["cmd"];
+    if (cmd == proto::kAddPort)
+        r.cmd = AddPort{port_args(args)};
+    else if (cmd == proto::kSetPort)
+        r.cmd = SetPort{port_args(args)};
+    else if (cmd == proto::kDelPort)
+        r.cmd = DelPort{Args(args, {"name"}).name()};
+    else if (cmd == proto::kList)
+        r.cmd = (Args(args, {}), List{});
+    else if (cmd == proto::kStats) {
+        Args a(args, {"name"});
+        Stats s;
+        if (a.has("name"))
+            s.name = a.name();
+        r.cmd = s;
+    } else if (cmd == proto::kStatus)
+        r.cmd = (Args(args, {}), Status{});
+    else if (cmd == proto::kShutdown) {
+        Args a(args, {"detach"});
+        Shutdown s;
+        if (a.has("detach"))
+            s.detach = a.boolean("detach");
+        r.cmd = s;
+    } else
+        throw CommandError(proto::kErrUnknownCommand,
+                           "unknown command '" + json(cmd).dump(-1, ' ', false, json::error_handler_t::replace) + "'");
+    return r;
+}
+
+} // namespace vepad

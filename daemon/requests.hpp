@@ -1,0 +1,53 @@
+// Control requests, parsed and validated from one line of the protocol
+// (vepa/control.hpp) into typed commands: everything a client can send is
+// checked here, before any of it reaches the port table.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mac.hpp"
+#include "vepa/abi.h"
+
+namespace vepad {
+
+struct PortArgs {                         // add-port and set-port
+    std::string name;
+    std::optional<std::vector<vepa::Mac>> macs;
+    std::optional<vepa_mode> mode;
+    std::optional<bool> src_check;
+};
+struct AddPort : PortArgs {};
+struct SetPort : PortArgs {};
+struct DelPort {
+    std::string name;
+};
+struct List {};
+struct Stats {
+    std::optional<std::string> name;
+};
+struct Status {};
+struct Shutdown {
+    std::optional<bool> detach;
+};
+
+using Command = std::variant<AddPort, SetPort, DelPort, List, Stats, Status, Shutdown>;
+
+struct Request {
+    nlohmann::json id;   // echoed back (null when absent)
+    Command cmd;
+};
+
+// Parse one request line.  Throws CommandError (bad-request, unknown-command,
+// invalid-argument) with the request's id in *id_out when it could be read.
+Request parse_request(std::string_view line, nlohmann::json* id_out = nullptr);
+
+// The JSON nesting a request may have.
+constexpr int kMaxRequestDepth = 32;
+
+} // namespace vepad

@@ -1,0 +1,103 @@
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sys/stat.h>
+
+#include "command_error.hpp"
+#include "error.hpp"
+#include "port_table.hpp"
+#include "state_file.hpp"
+
+using namespace vepad;
+using vepa::Mac;
+
+namespace {
+PortConfig port(const char* name, std::vector<const char*> macs = {}, vepa_mode mode = VEPA_MODE_VEPA)
+{
+    PortConfig p;
+    p.name = name;
+    p.mode = mode;
+    for (auto m : macs)
+        p.macs.push_back(*Mac::parse(m));
+    return p;
+}
+std::string code(const std::function<void()>& f)
+{
+    try {
+        f();
+    } catch (const CommandError& e) {
+        return e.code();
+    }
+    return "ok";
+}
+} // namespace
+
+TEST_CASE("port table: slots are the lowest free, and stable")
+{
+    PortTable t;
+    CHECK(t.add(port("a")).slot == 1);
+    CHECK(t.add(port("b")).slot == 2);
+    CHECK(t.add(port("c")).slot == 3);
+    t.remove("b");
+    CHECK(t.add(port("d")).slot == 2);
+    t.replace(port("a", {"02:00:00:00:00:01"}, VEPA_MODE_PRIVATE));
+    CHECK(t.find("a")->slot == 1);
+    CHECK(t.find("a")->mode == VEPA_MODE_PRIVATE);
+}
+
+TEST_CASE("port table: refusals")
+{
+    PortTable t;
+    t.add(port("a", {"02:00:00:00:00:01"}));
+    CHECK(code([&] { t.add(port("a")); }) == "exists");
+    CHECK(code([&] { t.add(port("b", {"02:00:00:00:00:01"})); }) == "mac-in-use");
+    CHECK(code([&] { t.add(port("b", {"01:00:5e:00:00:01"})); }) == "invalid-argument");
+    CHECK(code([&] { t.add(port("b", {"00:00:00:00:00:00"})); }) == "invalid-argument");
+    CHECK(code([&] { t.add(port("b", {"02:00:00:00:00:02", "02:00:00:00:00:02"})); }) == "invalid-argument");
+    CHECK(code([&] { t.add(port("with space")); }) == "invalid-argument");
+    CHECK(code([&] { t.remove("zz"); }) == "not-found");
+    CHECK(code([&] { t.replace(port("zz")); }) == "not-found");
+    std::vector<const char*> nine(9, "02:00:00:00:00:09");
+    CHECK(code([&] { t.add(port("c", nine)); }) == "limit");
+    CHECK(t.size() == 1);
+}
+
+TEST_CASE("port table: JSON round trip, and malformed files refused by name")
+{
+    PortTable t;
+    t.add(port("tap1", {"52:54:00:00:00:01", "52:54:00:00:00:02"}, VEPA_MODE_BRIDGE));
+    t.add(port("c1"));
+    const auto j = t.to_json("eth0");
+    const PortTable back = PortTable::from_json(j, "x.json");
+    CHECK(back.ports() == t.ports());
+    for (const char* bad : {R"([])", R"({"format": 2, "ports": []})", R"({"format": 1})",
+                            R"({"format": 1, "ports": [{"name": "a"}]})",
+                            R"({"format": 1, "ports": [{"name": "a", "slot": 0}]})",
+                            R"({"format": 1, "ports": [{"name": "a", "slot": 1}, {"name": "b", "slot": 1}]})",
+                            R"({"format": 1, "ports": [{"name": "a", "slot": 1, "macs": ["zz"]}]})",
+                            R"({"format": 1, "ports": [{"name": "a", "slot": 1, "mode": "hub"}]})"})
+        CHECK_THROWS_WITH(PortTable::from_json(nlohmann::json::parse(bad), "state.json"),
+                          Catch::StartsWith("state.json: "));
+}
+
+TEST_CASE("state file: atomic replace; corrupt files refused, never replaced")
+{
+    char dir[] = "/tmp/vepad-state-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    const std::string path = std::string(dir) + "/ports-eth0.json";
+    StateFile f(path);
+    CHECK_FALSE(f.load());
+    f.save({{"format", 1}, {"ports", nlohmann::json::array()}});
+    CHECK(f.load()->at("format") == 1);
+    std::ofstream(path) << "{\"format\": 1, \"po";
+    CHECK_THROWS_WITH(f.load(), Catch::Contains(path) && Catch::Contains("corrupt"));
+    // An unwritable directory: the save fails and the file stays as it was.
+    ::chmod(dir, 0500);
+    if (geteuid() != 0) {
+        CHECK_THROWS_AS(f.save({{"format", 1}}), vepa::SysError);
+    }
+    ::chmod(dir, 0700);
+    std::remove(path.c_str());
+    ::rmdir(dir);
+}
