@@ -148,7 +148,7 @@ private:
 };
 
 ControlServer::ControlServer(asio::io_context& io, Options opts, Dispatch dispatch)
-    : io_(io), opts_(std::move(opts)), dispatch_(std::move(dispatch)), acceptor_(io)
+    : opts_(std::move(opts)), dispatch_(std::move(dispatch)), acceptor_(io)
 {
     namespace fs = std::filesystem;
     std::error_code fec;

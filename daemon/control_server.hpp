@@ -47,7 +47,6 @@ private:
     class Session;
     void accept();
 
-    boost::asio::io_context& io_;
     Options opts_;
     Dispatch dispatch_;
     boost::asio::local::stream_protocol::acceptor acceptor_;

@@ -147,7 +147,7 @@ RunResult Testbed::xdp(int prog_fd, int ifindex, const Bytes& in, uint32_t repea
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = r.out.data(),
                 .data_size_in = static_cast<uint32_t>(in.size()),
                 .data_size_out = static_cast<uint32_t>(r.out.size()), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-                .repeat = repeat);
+                .repeat = static_cast<int>(repeat));
     if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
         throw std::runtime_error("XDP test run failed: " + std::string(std::strerror(errno)));
     r.verdict = static_cast<int>(opts.retval);
@@ -167,7 +167,7 @@ RunResult Testbed::tc(int prog_fd, int ifindex, const Bytes& in, uint32_t gso_si
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = r.out.data(),
                 .data_size_in = static_cast<uint32_t>(in.size()),
                 .data_size_out = static_cast<uint32_t>(r.out.size()), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-                .repeat = repeat);
+                .repeat = static_cast<int>(repeat));
     if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
         throw std::runtime_error("TC test run failed: " + std::string(std::strerror(errno)) + " on " + hex(in) + (gso_size ? " gso" : ""));
     r.verdict = static_cast<int>(opts.retval);
