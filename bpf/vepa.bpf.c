@@ -29,6 +29,17 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/*
+ * VEPA_TEST_VARIANT builds the same dataplane with different code (an extra,
+ * behaviour-free register shuffle in each program), so the upgrade test can
+ * replace the running programs with ones that really differ.
+ */
+#ifdef VEPA_TEST_VARIANT
+#define VEPA_VARIANT_MARK(x) asm volatile("%0 = %0" : "+r"(x))
+#else
+#define VEPA_VARIANT_MARK(x) ((void)0)
+#endif
+
 /* Headers the TC programs read directly: Ethernet plus VLAN tags. */
 #define VEPA_MAX_HDR_LEN (sizeof(struct ethhdr) + VEPA_MAX_VLAN_DEPTH * sizeof(struct vlan_tag) + 4)
 
@@ -124,6 +135,7 @@ int vepa_uplink_xdp(struct xdp_md *ctx)
 
 	if (!cfg)
 		return XDP_PASS;
+	VEPA_VARIANT_MARK(len);
 	reason = vepa_parse(data, data_end, len, &f);
 	if (reason >= 0) {
 		vepa_count_drop(VEPA_SLOT_UPLINK, reason);
@@ -161,6 +173,7 @@ int vepa_uplink_tc(struct __sk_buff *skb)
 
 	if (!cfg)
 		return TC_ACT_OK;
+	VEPA_VARIANT_MARK(cfg);
 	reason = vepa_tc_parse(skb, &f);
 	if (reason < 0 && f.proto == bpf_htons(ETH_P_PAUSE))            /* T6 */
 		reason = VEPA_DROP_PAUSE;
@@ -216,6 +229,7 @@ int vepa_port_xdp(struct xdp_md *ctx)
 		vepa_count_drop(VEPA_SLOT_UPLINK, VEPA_DROP_NOT_A_PORT);
 		return XDP_DROP;
 	}
+	VEPA_VARIANT_MARK(len);
 	reason = vepa_parse(data, data_end, len, &f);
 	if (reason < 0 && f.proto == bpf_htons(ETH_P_PAUSE))            /* T6 */
 		reason = VEPA_DROP_PAUSE;
@@ -269,6 +283,7 @@ int vepa_port_tc(struct __sk_buff *skb)
 		vepa_count_drop(VEPA_SLOT_UPLINK, VEPA_DROP_NOT_A_PORT);
 		return TC_ACT_SHOT;
 	}
+	VEPA_VARIANT_MARK(port);
 	reason = vepa_tc_parse(skb, &f);
 	if (reason < 0 && f.proto == bpf_htons(ETH_P_PAUSE))            /* T6 */
 		reason = VEPA_DROP_PAUSE;

@@ -132,6 +132,11 @@ void finish_config(Config& cfg, const ConfigOverrides& o)
         cfg.log_level = *o.log_level;
     if (o.detach_on_exit)
         cfg.detach_on_exit = true;
+    if (o.netlink_rcvbuf) {
+        if (*o.netlink_rcvbuf < 4096)
+            throw Error("--netlink-rcvbuf must be at least 4096 bytes");
+        cfg.netlink_rcvbuf = *o.netlink_rcvbuf;
+    }
     if (o.default_mode) {
         auto m = parse_mode(*o.default_mode);
         if (!m)

@@ -100,7 +100,7 @@ Daemon::Daemon(Config cfg) : cfg_(std::move(cfg)), signals_(io_, SIGTERM, SIGINT
     reconciler_ = std::make_unique<Reconciler>(*dp_, cfg_);
     // Subscribe before the first full read, so no event between the two is lost.
     monitor_ = std::make_unique<RtnlMonitor>(
-        io_, [this](const vepa::LinkInfo& l, bool removed, std::optional<int> nsid) { on_link(l, removed, nsid); },
+        io_, cfg_.netlink_rcvbuf, [this](const vepa::LinkInfo& l, bool removed, std::optional<int> nsid) { on_link(l, removed, nsid); },
         [this] { schedule_reconcile(true); });
 }
 

@@ -57,6 +57,10 @@ int main(int argc, char** argv)
         ->type_name("MODE");
     opt("--log-level", o.log_level, "trace, debug, info (default), warn, error, critical or off")->type_name("LEVEL");
     app.add_flag("--detach-on-exit", o.detach_on_exit, "remove the dataplane when vepad stops on a signal");
+    app.add_option_function<int>(
+           "--netlink-rcvbuf", [&](int v) { o.netlink_rcvbuf = v; },
+           "rtnetlink event buffer in bytes (default 8 MiB); events lost to an overrun trigger a full re-read")
+        ->type_name("BYTES");
     app.set_version_flag("--version", std::string("vepad ") + VEPAD_VERSION);
     try {
         app.parse(argc, argv);

@@ -12,12 +12,11 @@
 namespace vepad {
 
 namespace {
-int open_monitor()
+int open_monitor(int bufsize)
 {
     const int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0)
         throw vepa::SysError(errno, "rtnetlink monitor socket");
-    const int bufsize = 8 << 20;
     if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsize, sizeof(bufsize)) != 0)
         ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
     const int one = 1;
@@ -34,8 +33,9 @@ int open_monitor()
 }
 } // namespace
 
-RtnlMonitor::RtnlMonitor(boost::asio::io_context& io, LinkHandler on_link, std::function<void()> on_overrun)
-    : sd_(io, open_monitor()), on_link_(std::move(on_link)), on_overrun_(std::move(on_overrun))
+RtnlMonitor::RtnlMonitor(boost::asio::io_context& io, int rcvbuf, LinkHandler on_link,
+                         std::function<void()> on_overrun)
+    : sd_(io, open_monitor(rcvbuf)), on_link_(std::move(on_link)), on_overrun_(std::move(on_overrun))
 {
 }
 

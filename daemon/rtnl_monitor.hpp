@@ -19,7 +19,7 @@ public:
     // nsid: set when the link lives in another namespace.
     using LinkHandler = std::function<void(const vepa::LinkInfo&, bool removed, std::optional<int> nsid)>;
 
-    RtnlMonitor(boost::asio::io_context& io, LinkHandler on_link, std::function<void()> on_overrun);
+    RtnlMonitor(boost::asio::io_context& io, int rcvbuf, LinkHandler on_link, std::function<void()> on_overrun);
     // Subscribed from construction: events between then and start() queue in the socket.
     void start();
 

@@ -8,7 +8,12 @@
 #include <filesystem>
 #include <regex>
 
+// The skeleton of the BPF object this build embeds (a test build embeds a variant).
+#ifdef VEPA_SKEL_HEADER
+#include VEPA_SKEL_HEADER
+#else
 #include "vepa.skel.h"
+#endif
 
 namespace vepa {
 

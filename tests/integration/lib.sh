@@ -90,3 +90,38 @@ count_inbound() {   # count_inbound NS IFACE FILTER -- command...
     grep -c '^[0-9]' "$out"
     rm -f "$out"
 }
+
+# --- steady traffic -----------------------------------------------------------
+STREAM_BIN=$BUILD/tools/vepa-stream
+# stream_start ID FROM_NS TO_NS SRC_MAC DST_MAC SECONDS [RATE]: a numbered stream in the background.
+stream_start() {
+    local id=$1 from=$2 to=$3 src=$4 dst=$5 secs=$6 rate=${7:-10000}
+    "$STREAM_BIN" --from-netns "/run/netns/$from" --from-if eth0 --to-netns "/run/netns/$to" --to-if eth0 \
+        --src "$src" --dst "$dst" --rate "$rate" --seconds "$secs" --id "$id" --json >"$LAB_DIR/stream.$id" 2>&1 &
+    echo $! >"$LAB_DIR/stream.$id.pid"
+}
+stream_wait() { wait "$(cat "$LAB_DIR/stream.$1.pid")" 2>/dev/null; }
+stream_field() { jq -r ".$2" "$LAB_DIR/stream.$1"; }
+# Two VMs (c1 and the tap VM) exchanging 10 kpps each way with the remote host.
+streams_start() {
+    local secs=$1
+    stream_start 1 "$NS_C1" "$NS_REM" "$MAC_C1" "$MAC_REM" "$secs"
+    stream_start 2 "$NS_REM" "$NS_C1" "$MAC_REM" "$MAC_C1" "$secs"
+    stream_start 3 "$NS_VM3" "$NS_REM" "$MAC_VM3" "$MAC_REM" "$secs"
+    stream_start 4 "$NS_REM" "$NS_VM3" "$MAC_REM" "$MAC_VM3" "$secs"
+}
+streams_check() {   # streams_check "what": waits for streams 1-4, checks each lost nothing
+    local what=$1 id
+    for id in 1 2 3 4; do stream_wait $id; done
+    local names=("" "c1 -> remote" "remote -> c1" "VM -> remote" "remote -> VM")
+    for id in 1 2 3 4; do
+        check_eq "$what: ${names[$id]}: $(stream_field $id sent) frames sent, none lost" 0 "$(stream_field $id lost)"
+    done
+}
+
+# Tag of the BPF program attached: xdp_tag IFACE, tc_tag IFACE (in the host namespace).
+xdp_tag() {
+    local id; id=$(ip -n "$NS_HOST" -d -j link show "$1" | jq -r '.[0].xdp.prog.id // empty')
+    [ -n "$id" ] && bpftool prog show id "$id" -j | jq -r .tag
+}
+tc_tag() { tc -n "$NS_HOST" -j filter show dev "$1" ingress 2>/dev/null | jq -r '[.[] | .options.prog.tag // empty][0] // empty'; }
