@@ -244,6 +244,9 @@ void print_status(const json& r)
               << ", port_xdp " << s(p["port_xdp"]) << ", port_tc " << s(p["port_tc"]) << "\n";
     std::cout << "ports:       " << s(r["ports"]["configured"]) << " configured, " << s(r["ports"]["present"])
               << " present, " << s(r["ports"]["up"]) << " up\n";
+    const json& m = r["maps"];
+    std::cout << "map entries: " << s(m["macs"]) << " MACs, " << s(m["ports"]) << " port records, " << s(m["devs"])
+              << " XDP targets, " << s(m["flood"]) << " in the flood list\n";
     std::cout << "pin dir:     " << s(r["pin_dir"]) << "\n";
     std::cout << "state file:  " << s(r["state_file"]) << "\n";
     std::cout << "socket:      " << s(r["socket"]) << "\n";

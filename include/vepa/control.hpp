@@ -32,7 +32,8 @@
 //   {"version", "layout_version", "uplink": {"name", "ifindex", "state", "takes_xdp",
 //    "xdp": {"prog_id", "mode", "multiprog"} | null, "tc": {"prog_id"} | null},
 //    "programs": {"uplink_xdp", "uplink_tc", "port_xdp", "port_tc"} (ids),
-//    "pin_dir", "state_file", "ports": {"configured", "present", "up"}}
+//    "maps": {"macs", "ports", "devs", "flood"} (entries in the kernel's maps now),
+//    "pin_dir", "state_file", "socket", "ports": {"configured", "present", "up"}}
 #pragma once
 
 #include <array>
