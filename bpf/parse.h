@@ -66,10 +66,13 @@ static __always_inline void vepa_mac_copy(__u8 *dst, const __u8 *src)
 /*
  * Parse and validate the Ethernet header and up to VEPA_MAX_VLAN_DEPTH VLAN
  * tags in [data, data_end), the linear part of a frame of len bytes in all.
- * Returns -1 when the frame is well formed, else the drop reason.  The length
- * limit is not checked here: only TC knows whether a long frame is GSO.
+ * outside_tags: tags the stack already took out of the frame (an skb's
+ * vlan_present: the receive path strips the outer tag before TC runs), which
+ * count against the depth.  Returns -1 when the frame is well formed, else the
+ * drop reason.  The length limit is not checked here: only TC knows whether a
+ * long frame is GSO.
  */
-static __always_inline int vepa_parse(void *data, void *data_end, __u32 len,
+static __always_inline int vepa_parse(void *data, void *data_end, __u32 len, __u32 outside_tags,
 				      struct vepa_frame *f)
 {
 	struct ethhdr *eth = data;
@@ -92,7 +95,7 @@ static __always_inline int vepa_parse(void *data, void *data_end, __u32 len,
 		proto = tag->encap_proto;
 		hdr_len += sizeof(*tag);
 	}
-	if (vepa_is_vlan(proto))
+	if (vepa_is_vlan(proto) || i + outside_tags > VEPA_MAX_VLAN_DEPTH)
 		return VEPA_DROP_VLAN_DEPTH;
 	if (len <= hdr_len)
 		return VEPA_DROP_NO_PAYLOAD;

@@ -117,7 +117,7 @@ static __always_inline int vepa_tc_parse(struct __sk_buff *skb, struct vepa_fram
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	return vepa_parse(data, data_end, skb->len, f);
+	return vepa_parse(data, data_end, skb->len, skb->vlan_present ? 1 : 0, f);
 }
 
 /* ---- uplink ------------------------------------------------------------ */
@@ -136,7 +136,7 @@ int vepa_uplink_xdp(struct xdp_md *ctx)
 	if (!cfg)
 		return XDP_PASS;
 	VEPA_VARIANT_MARK(len);
-	reason = vepa_parse(data, data_end, len, &f);
+	reason = vepa_parse(data, data_end, len, 0, &f);
 	if (reason >= 0) {
 		vepa_count_drop(VEPA_SLOT_UPLINK, reason);
 		return XDP_DROP;
@@ -230,7 +230,7 @@ int vepa_port_xdp(struct xdp_md *ctx)
 		return XDP_DROP;
 	}
 	VEPA_VARIANT_MARK(len);
-	reason = vepa_parse(data, data_end, len, &f);
+	reason = vepa_parse(data, data_end, len, 0, &f);
 	if (reason < 0 && f.proto == bpf_htons(ETH_P_PAUSE))            /* T6 */
 		reason = VEPA_DROP_PAUSE;
 	if (reason < 0 && !vepa_src_allowed(port, f.src))               /* T5 */

@@ -16,6 +16,7 @@
 #include <iostream>
 #include <random>
 
+#include "frame_gen.hpp"
 #include "netlink.hpp"
 #include "testbed.hpp"
 
@@ -27,79 +28,6 @@ namespace {
 struct Stats {
     size_t frames = 0, runs_xdp = 0, runs_tc = 0, dropped = 0, to_host = 0, to_uplink = 0, copies = 0;
     size_t mismatches = 0, invariant_violations = 0, tc_unbuildable = 0;
-};
-
-class Generator {
-public:
-    Generator(uint64_t seed, const Testbed& tb, Mac host) : rng_(seed)
-    {
-        for (const auto& p : tb.ports)
-            for (const auto& m : p.macs)
-                port_macs_.push_back(m);
-        others_ = {host, mac("02:00:00:00:99:99"), mac("02:00:00:00:99:98"), mac("00:16:3e:00:00:01")};
-        groups_ = {kBroadcast, mac("01:00:5e:00:00:01"), mac("33:33:00:00:00:01"), mac("01:80:c2:00:00:00"),
-                   mac("01:80:c2:00:00:0e"), mac("01:80:c2:00:00:01"), mac("01:80:c2:00:00:10")};
-    }
-
-    Mac pick_mac(bool allow_group)
-    {
-        const int r = uniform(0, 99);
-        if (r < 50)
-            return port_macs_[uniform(0, static_cast<int>(port_macs_.size()) - 1)];
-        if (r < 75)
-            return others_[uniform(0, static_cast<int>(others_.size()) - 1)];
-        if (r < 80 || !allow_group) {
-            std::array<uint8_t, 6> b{};
-            for (auto& x : b)
-                x = static_cast<uint8_t>(uniform(0, 255));
-            if (r >= 78)
-                b = {};   // zero
-            return Mac(b);
-        }
-        return groups_[uniform(0, static_cast<int>(groups_.size()) - 1)];
-    }
-
-    // sender_macs: the sending port's own MACs (empty: from the uplink).
-    Bytes frame(const std::vector<Mac>& sender_macs)
-    {
-        const bool from_port = !sender_macs.empty();
-        const int kind = uniform(0, 99);
-        if (kind < 3) {                                   // random bytes
-            Bytes b(static_cast<size_t>(uniform(15, 200)));
-            for (auto& x : b)
-                x = static_cast<uint8_t>(uniform(0, 255));
-            return b;
-        }
-        const Mac dst = pick_mac(true);
-        Mac src = pick_mac(uniform(0, 19) == 0);
-        if (from_port && uniform(0, 9) < 8)
-            src = sender_macs[uniform(0, static_cast<int>(sender_macs.size()) - 1)];
-        std::vector<uint16_t> tags;
-        const int t = uniform(0, 99);
-        const int ntags = t < 80 ? 0 : t < 90 ? 1 : t < 96 ? 2 : 3;
-        for (int i = 0; i < ntags; i++)
-            tags.push_back(uniform(0, 1) ? kEthVlan : kEthQinq);
-        static const uint16_t types[] = {kEthIpv4, kEthArp, kEthPause, 0x86dd, 0x88cc, 0x0042, kEthVlan};
-        const uint16_t et = types[uniform(0, 6)];
-        const int l = uniform(0, 99);
-        const size_t payload = l < 5 ? 0 : l < 70 ? static_cast<size_t>(uniform(1, 100))
-                                     : l < 95 ? static_cast<size_t>(uniform(100, 1500))
-                                              : static_cast<size_t>(uniform(1500, 1600));
-        Bytes b = eth_frame(dst, src, et, payload, tags, static_cast<uint32_t>(rng_()));
-        if (uniform(0, 99) < 8 && b.size() > 15)          // truncation
-            b.resize(static_cast<size_t>(uniform(15, static_cast<int>(b.size()) - 1)));
-        if (uniform(0, 99) < 5) {                          // flip a header byte
-            const size_t i = static_cast<size_t>(uniform(12, std::min<int>(21, static_cast<int>(b.size()) - 1)));
-            b[i] ^= static_cast<uint8_t>(1 << uniform(0, 7));
-        }
-        return b;
-    }
-
-    int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
-
-private:
-    std::mt19937_64 rng_;
-    std::vector<Mac> port_macs_, others_, groups_;
 };
 
 // Slots of ports whose tx moved, i.e. that received a copy.
@@ -137,7 +65,10 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
     const size_t per_direction = n_env ? std::strtoul(n_env, nullptr, 0) : 100000;
     std::cout << "randomized frames: seed " << seed << " (VEPA_SEED=" << seed << " replays), " << per_direction
               << " frames from the uplink and " << per_direction << " from ports" << std::endl;
-    Generator gen(seed, tb, host);
+    std::vector<Mac> macs;
+    for (const auto& p : tb.ports)
+        macs.insert(macs.end(), p.macs.begin(), p.macs.end());
+    Generator gen(seed, macs, host);
     Stats st;
     std::vector<std::string> first_failures;
     auto fail = [&](const std::string& what) {

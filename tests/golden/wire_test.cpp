@@ -257,6 +257,19 @@ TEST_CASE("wire: malformed frames from the switch reach no port", "[wire]")
               .ports.empty());
 }
 
+TEST_CASE("wire: stacked VLAN tags are counted though the stack strips the outer one before TC", "[wire]")
+{
+    Wire w;
+    // A veth's receive path moves the outer tag into skb metadata: TC must count it.
+    const auto three = w.send("b1", eth_frame(kB2, kB1, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan}, w.next_tag()));
+    CHECK(three.ports.empty());
+    CHECK(three.uplink == 0);
+    const auto two = w.send("b1", eth_frame(kB2, kB1, kEthIpv4, 46, {kEthQinq, kEthVlan}, w.next_tag()));
+    CHECK(two.names() == Names{"b2"});
+    const auto from_switch = w.send("switch", eth_frame(kV1, kExt, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan}, w.next_tag()));
+    CHECK(from_switch.ports.empty());
+}
+
 TEST_CASE("wire: when the uplink takes no XDP frames, taps send through TC", "[wire]")
 {
     Wire w(false);

@@ -27,8 +27,10 @@ PacketSocket::PacketSocket(const std::string& ifname, const Netns* ns) : name_(i
         sa.sll_ifindex = ifindex_;
         if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0)
             throw std::runtime_error("bind AF_PACKET to " + ifname + ": " + std::strerror(errno));
-        const int size = 8 << 20;
+        const int size = 8 << 20, one = 1;
         ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+        // The stack strips an outer VLAN tag on receive; ask for it back (as libpcap does).
+        ::setsockopt(fd_.get(), SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one));
     };
     if (ns)
         ns->run(open);
@@ -40,13 +42,36 @@ std::vector<Bytes> PacketSocket::collect(int timeout_ms)
 {
     std::vector<Bytes> out;
     Bytes buf(65536);
+    char cbuf[CMSG_SPACE(sizeof(tpacket_auxdata))];
     for (;;) {
         sockaddr_ll from{};
-        socklen_t len = sizeof(from);
-        const ssize_t n = ::recvfrom(fd_.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+        iovec iov{buf.data(), buf.size()};
+        msghdr msg{};
+        msg.msg_name = &from;
+        msg.msg_namelen = sizeof(from);
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf;
+        msg.msg_controllen = sizeof(cbuf);
+        const ssize_t n = ::recvmsg(fd_.get(), &msg, 0);
         if (n > 0) {
-            if (from.sll_pkttype != PACKET_OUTGOING)
-                out.emplace_back(buf.begin(), buf.begin() + n);
+            if (from.sll_pkttype == PACKET_OUTGOING)
+                continue;
+            Bytes f(buf.begin(), buf.begin() + n);
+            for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+                if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA)
+                    continue;
+                tpacket_auxdata aux{};
+                std::memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+                if ((aux.tp_status & TP_STATUS_VLAN_VALID) && f.size() >= 12) {
+                    const uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : 0x8100;
+                    const uint8_t tag[4] = {static_cast<uint8_t>(tpid >> 8), static_cast<uint8_t>(tpid),
+                                            static_cast<uint8_t>(aux.tp_vlan_tci >> 8),
+                                            static_cast<uint8_t>(aux.tp_vlan_tci)};
+                    f.insert(f.begin() + 12, tag, tag + 4);
+                }
+            }
+            out.push_back(std::move(f));
             continue;
         }
         if (timeout_ms <= 0)
