@@ -53,7 +53,9 @@ int packet_socket(const std::string& ns, const std::string& ifname, int& ifindex
     const int fd_ns = ::open(ns.c_str(), O_RDONLY | O_CLOEXEC);
     if (home < 0 || fd_ns < 0 || ::setns(fd_ns, CLONE_NEWNET) != 0)
         die("enter " + ns);
-    const int s = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(kEtherType));
+    // Protocol 0 at creation, protocol and interface together at bind(): no frame
+    // from another interface slips in between.
+    const int s = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
     ifindex = static_cast<int>(if_nametoindex(ifname.c_str()));
     if (s < 0 || !ifindex)
         die("socket on " + ifname);

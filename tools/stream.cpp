@@ -49,7 +49,9 @@ int open_socket(const std::string& ns, const std::string& ifname, int& ifindex, 
     const int fd_ns = ::open(ns.c_str(), O_RDONLY | O_CLOEXEC);
     if (home < 0 || fd_ns < 0 || ::setns(fd_ns, CLONE_NEWNET) != 0)
         die("enter " + ns);
-    const int s = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(rx ? kEtherType : 0));
+    // Protocol 0 at creation: a socket created with a protocol receives from every
+    // interface until bind() narrows it; bind() sets protocol and interface at once.
+    const int s = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
     ifindex = static_cast<int>(if_nametoindex(ifname.c_str()));
     if (s < 0 || !ifindex)
         die("socket on " + ifname + " in " + ns);
@@ -120,6 +122,7 @@ int main(int argc, char** argv)
     std::vector<uint8_t> seen(total, 0);
     std::atomic<bool> sending{true};
     uint64_t received = 0, dup = 0, reordered = 0, foreign = 0;
+    std::vector<uint32_t> foreign_ids;
 
     std::thread receiver([&] {
         unsigned char buf[2048];
@@ -146,7 +149,11 @@ int main(int argc, char** argv)
             std::memcpy(&fid, buf + 18, 4);
             std::memcpy(&seq, buf + 22, 8);
             if (ntohl(m) != kMagic || ntohl(fid) != id || seq >= total) {
-                foreign += ntohl(m) == kMagic && ntohl(fid) != id;
+                if (ntohl(m) == kMagic && ntohl(fid) != id) {
+                    foreign++;
+                    if (foreign_ids.size() < 16)
+                        foreign_ids.push_back(ntohl(fid));
+                }
                 continue;
             }
             if (seen[seq]++)
@@ -185,10 +192,14 @@ int main(int argc, char** argv)
     sending = false;
     receiver.join();
     const uint64_t lost = sent - received;
-    if (json)
+    if (json) {
+        std::string ids;
+        for (auto f : foreign_ids)
+            ids += (ids.empty() ? "" : ", ") + std::to_string(f);
         std::printf("{\"id\": %u, \"sent\": %lu, \"received\": %lu, \"lost\": %lu, \"duplicates\": %lu, "
-                    "\"reordered\": %lu, \"send_errors\": %lu, \"foreign\": %lu}\n",
-                    id, sent, received, lost, dup, reordered, send_errors, foreign);
+                    "\"reordered\": %lu, \"send_errors\": %lu, \"foreign\": %lu, \"foreign_ids\": [%s]}\n",
+                    id, sent, received, lost, dup, reordered, send_errors, foreign, ids.c_str());
+    }
     else
         std::printf("stream %u: sent %lu, received %lu, lost %lu, duplicates %lu, reordered %lu, send errors %lu\n", id,
                     sent, received, lost, dup, reordered, send_errors);

@@ -76,7 +76,9 @@ int main(int argc, char** argv)
         die("open namespace " + netns);
     if (::setns(gns, CLONE_NEWNET) != 0)
         die("enter " + netns);
-    const int pk = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    // Protocol 0 at creation, ETH_P_ALL and the interface together at bind(): a socket
+    // created with a protocol would take frames of every interface until bound.
+    const int pk = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (pk < 0)
         die("AF_PACKET socket");
     const unsigned gidx = if_nametoindex(guest_if.c_str());

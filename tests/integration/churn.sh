@@ -47,7 +47,11 @@ while [ ! -e "$LAB_DIR/churn.done" ]; do
         [ "$(stream_field $id lost)" -eq 0 ] || echo "    round $rounds: stream $id lost $(stream_field $id lost)"
     done
     # Receivers at the untouched guests (streams 2 and 4) count frames of other streams.
-    foreign=$((foreign + $(stream_field 2 foreign) + $(stream_field 4 foreign)))
+    for id in 2 4; do
+        f=$(stream_field $id foreign)
+        [ "$f" -eq 0 ] || echo "    round $rounds: the receiver of stream $id got $f frames of streams $(jq -c .foreign_ids "$LAB_DIR/stream.$id")"
+        foreign=$((foreign + f))
+    done
     rounds=$((rounds + 1))
 done
 wait "$churn_pid"

@@ -15,7 +15,9 @@ namespace vepa::test {
 PacketSocket::PacketSocket(const std::string& ifname, const Netns* ns) : name_(ifname)
 {
     auto open = [&] {
-        fd_.reset(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL)));
+        // Protocol 0 at creation, ETH_P_ALL and the interface together at bind(): a
+        // socket created with a protocol takes frames of every interface until bound.
+        fd_.reset(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
         if (!fd_)
             throw std::runtime_error("AF_PACKET socket: " + std::string(std::strerror(errno)));
         ifindex_ = static_cast<int>(if_nametoindex(ifname.c_str()));
