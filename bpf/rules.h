@@ -33,21 +33,24 @@ static __always_inline const struct vepa_port *vepa_port(__u32 ifindex)
 	return bpf_map_lookup_elem(&VEPA_MAP(ports), &ifindex);
 }
 
-/* T5: the source MAC must be one of the port's own. */
+/*
+ * T5: the source MAC must be one of the port's own: compared in place for a
+ * port with few MACs, looked up in the MAC table for one with many.
+ */
 static __always_inline int vepa_src_allowed(const struct vepa_port *port, const __u8 *src)
 {
-	__u32 i;
+	const struct vepa_port_ref *owner;
+	const __u32 n = port->n_macs;
 
 	if (port->flags & VEPA_PORT_F_NO_SRC_CHECK)
 		return 1;
-#pragma unroll
-	for (i = 0; i < VEPA_MAX_PORT_MACS; i++) {
-		if (i >= port->n_macs)
-			break;
-		if (vepa_mac_eq(port->macs[i].addr, src))
-			return 1;
+	if (n > VEPA_PORT_FAST_MACS) {
+		owner = vepa_mac_owner(src);
+		return owner && owner->ifindex == port->ref.ifindex;
 	}
-	return 0;
+	_Static_assert(VEPA_PORT_FAST_MACS == 4, "the comparisons below cover the record's MACs");
+	return (n > 0 && vepa_mac_eq(port->macs[0].addr, src)) || (n > 1 && vepa_mac_eq(port->macs[1].addr, src)) ||
+	       (n > 2 && vepa_mac_eq(port->macs[2].addr, src)) || (n > 3 && vepa_mac_eq(port->macs[3].addr, src));
 }
 
 /*

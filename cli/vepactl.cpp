@@ -258,7 +258,7 @@ Commands:
   add-port IFNAME [--mac MAC]... [--mode vepa|private|bridge] [--no-src-check]
       Attach a veth (container) or tap (VM) interface.  The interface need not
       exist yet: the port is then listed as absent and attached when it appears.
-      --mac gives the guest's MAC address(es) (up to 8); required for a tap.
+      --mac gives the guest's MAC address(es) (up to 256); required for a tap.
       Without --mac a veth port uses its guest end's MAC, followed as it changes.
   set-port IFNAME [--mac MAC]... [--mode MODE] [--src-check on|off]
       Change a port; --mac replaces the MAC list (--mac guest: learn it again).

@@ -69,7 +69,8 @@ MapContents build_contents(const DataplaneState& st)
         rec.flags = p.flags;
         rec.n_macs = static_cast<uint32_t>(p.macs.size());
         for (size_t i = 0; i < p.macs.size(); i++) {
-            rec.macs[i] = p.macs[i].key();
+            if (i < VEPA_PORT_FAST_MACS)
+                rec.macs[i] = p.macs[i].key();
             if (!c.macs.emplace(p.macs[i], ref).second)
                 throw Error("MAC " + p.macs[i].str() + " is on two ports");
         }

@@ -30,7 +30,8 @@
 /* Sizes. Slot 0 of the counters is the uplink; ports use slots 1..MAX_PORTS-1. */
 #define VEPA_MAX_PORTS 4096
 #define VEPA_MAX_MACS 131072
-#define VEPA_MAX_PORT_MACS 8
+#define VEPA_MAX_PORT_MACS 256   /* MACs one port may own (all of them are in the MAC table) */
+#define VEPA_PORT_FAST_MACS 4    /* the first ones, kept in the port record for anti-spoofing */
 #define VEPA_SLOT_UPLINK 0
 #define VEPA_MAX_VLAN_DEPTH 2
 
@@ -95,12 +96,16 @@ struct vepa_port_ref {
 	__u8 delivery; /* enum vepa_delivery */
 };
 
-/* The port record, keyed by the port's ifindex (__u32). */
+/*
+ * The port record, keyed by the port's ifindex (__u32).  A port with up to
+ * VEPA_PORT_FAST_MACS MACs has them all here, and anti-spoofing compares them in
+ * place; one with more is checked against the MAC table (owner == this port).
+ */
 struct vepa_port {
 	struct vepa_port_ref ref;
 	__u32 flags;   /* VEPA_PORT_F_* */
-	__u32 n_macs;  /* valid entries in macs[] */
-	struct vepa_mac_key macs[VEPA_MAX_PORT_MACS];
+	__u32 n_macs;  /* MACs the port owns; the first min(n_macs, VEPA_PORT_FAST_MACS) are in macs[] */
+	struct vepa_mac_key macs[VEPA_PORT_FAST_MACS];
 };
 
 /* The flood list: every present port, replaced as a whole by the control plane. */

@@ -22,6 +22,14 @@ const Mac kB2 = mac("02:00:00:00:04:01");
 const Mac kP1 = mac("02:00:00:00:05:01");
 const Mac kT1 = mac("02:00:00:00:06:01");
 const Mac kN1 = mac("02:00:00:00:07:01");   // port without anti-spoofing
+// A port with more MACs than its record holds: anti-spoofing by MAC table lookup.
+std::vector<Mac> many_macs()
+{
+    std::vector<Mac> m;
+    for (int i = 1; i <= 6; i++)
+        m.push_back(mac(("02:00:00:00:0a:0" + std::to_string(i)).c_str()));
+    return m;
+}
 const Mac kExt = mac("02:00:00:00:99:99");  // a host beyond the switch
 const Mac kUnknown = mac("02:00:00:00:88:88");
 const Mac kMcast = mac("01:00:5e:00:00:fb");
@@ -38,6 +46,7 @@ std::vector<PortSpec> topology()
         {"p1", false, VEPA_MODE_PRIVATE, {kP1}},
         {"t1", true, VEPA_MODE_VEPA, {kT1}},
         {"n1", false, VEPA_MODE_VEPA, {kN1}, std::nullopt, false},
+        {"m1", false, VEPA_MODE_VEPA, many_macs()},
     };
 }
 
@@ -173,6 +182,12 @@ std::vector<Golden> fixtures(Testbed& tb)
          to_uplink()},
         {"T5", "a port without anti-spoofing may send any unicast source", "n1", f(kExt, kUnknown),
          XDP_REDIRECT, TC_ACT_REDIRECT, to_uplink()},
+        {"T5", "a port with six MACs may send from its sixth (MAC table lookup)", "m1", f(kExt, many_macs()[5]),
+         XDP_REDIRECT, TC_ACT_REDIRECT, to_uplink()},
+        {"T5", "a port with six MACs may not send from another port's", "m1", f(kExt, kV1), XDP_DROP, TC_ACT_SHOT,
+         dropped(VEPA_DROP_SPOOFED, "m1")},
+        {"T5", "a port with six MACs may not send from an unknown MAC", "m1", f(kExt, kUnknown), XDP_DROP,
+         TC_ACT_SHOT, dropped(VEPA_DROP_SPOOFED, "m1")},
         {"T6", "PAUSE from a port is never forwarded", "v1", f(kPauseDst, kV1, kEthPause), XDP_DROP,
          TC_ACT_SHOT, dropped(VEPA_DROP_PAUSE, "v1")},
         {"T6", "PAUSE from a bridge port is not copied locally", "b1", f(kPauseDst, kB1, kEthPause), XDP_DROP,
@@ -193,17 +208,17 @@ std::vector<Golden> fixtures(Testbed& tb)
         {"R2", "unicast to the host's MAC goes to the host only", "uplink", f(host, kExt), XDP_PASS, TC_ACT_OK,
          to_host()},
         {"R3", "external broadcast goes to every port and the host", "uplink", f(kBroadcast, kExt), XDP_PASS,
-         TC_ACT_OK, to_ports({"v1", "v2", "b1", "b2", "p1", "t1", "n1"}, true)},
+         TC_ACT_OK, to_ports({"v1", "v2", "b1", "b2", "p1", "t1", "n1", "m1"}, true)},
         {"R3", "external multicast goes to every port and the host", "uplink", f(kMcast, kExt), XDP_PASS,
-         TC_ACT_OK, to_ports({"v1", "v2", "b1", "b2", "p1", "t1", "n1"}, true)},
+         TC_ACT_OK, to_ports({"v1", "v2", "b1", "b2", "p1", "t1", "n1", "m1"}, true)},
         {"R3", "link-local group frames (LLDP) go to the host only", "uplink", f(kLldp, kExt, 0x88cc), XDP_PASS,
          TC_ACT_OK, to_host()},
         {"R4", "reflected broadcast of a vepa port: vepa and bridge ports but the sender, and the host",
-         "uplink", f(kBroadcast, kV1), XDP_PASS, TC_ACT_OK, to_ports({"v2", "b1", "b2", "t1", "n1"}, true)},
+         "uplink", f(kBroadcast, kV1), XDP_PASS, TC_ACT_OK, to_ports({"v2", "b1", "b2", "t1", "n1", "m1"}, true)},
         {"R4", "reflected broadcast sent from a vepa port's second MAC excludes that port", "uplink",
-         f(kBroadcast, kV1b), XDP_PASS, TC_ACT_OK, to_ports({"v2", "b1", "b2", "t1", "n1"}, true)},
+         f(kBroadcast, kV1b), XDP_PASS, TC_ACT_OK, to_ports({"v2", "b1", "b2", "t1", "n1", "m1"}, true)},
         {"R5", "reflected broadcast of a bridge port: vepa ports only, and the host", "uplink",
-         f(kBroadcast, kB1), XDP_PASS, TC_ACT_OK, to_ports({"v1", "v2", "t1", "n1"}, true)},
+         f(kBroadcast, kB1), XDP_PASS, TC_ACT_OK, to_ports({"v1", "v2", "t1", "n1", "m1"}, true)},
         {"R6", "reflected broadcast of a private port: no port, the host only", "uplink", f(kBroadcast, kP1),
          XDP_PASS, TC_ACT_OK, to_host()},
         {"R7", "reflected unicast from a vepa port to a private port is dropped", "uplink", f(kP1, kV1),

@@ -41,9 +41,9 @@ check "an invalid interface name" refused 1 "not a valid interface name" add-por
 check "a port configured twice" refused 1 "already configured" add-port c1
 check "deleting an unknown port" refused 1 "no port" del-port nope
 check "stats of an unknown port" refused 1 "no port" stats nope
-check "more than 8 MACs" refused 1 "at most 8" add-port c2 --mac 02:00:00:00:01:01 --mac 02:00:00:00:01:02 \
-    --mac 02:00:00:00:01:03 --mac 02:00:00:00:01:04 --mac 02:00:00:00:01:05 --mac 02:00:00:00:01:06 \
-    --mac 02:00:00:00:01:07 --mac 02:00:00:00:01:08 --mac 02:00:00:00:01:09
+too_many=()
+for i in $(seq 0 256); do too_many+=(--mac "$(printf '02:00:00:01:%02x:%02x' $((i / 256)) $((i % 256)))"); done
+check "more than 256 MACs" refused 1 "at most 256" add-port c2 "${too_many[@]}"
 check "no daemon at the socket" bash -c "! VEPAD_SOCKET=/nonexistent.sock $VEPACTL_BIN status 2>&1 | grep -q 'is vepad running'; [ \${PIPESTATUS[0]} -eq 1 ] || VEPAD_SOCKET=/nonexistent.sock $VEPACTL_BIN status 2>&1 | grep -q 'is vepad running'"
 check_eq "nothing changed" "c1,tap1" "$(vepactl list --json | jq -r '[.ports[].name] | join(",")')"
 

@@ -42,6 +42,19 @@ TEST_CASE("map contents: every MAC points at its port, records carry the MAC lis
     CHECK_FALSE(c.config.flags & VEPA_CFG_F_HAVE_PRIVATE);
 }
 
+TEST_CASE("map contents: a port with many MACs keeps the first few in its record, all in the table")
+{
+    DataplaneState st;
+    st.uplink_ifindex = 2;
+    st.ports = {port(10, 1, VEPA_MODE_VEPA, {})};
+    for (int i = 0; i < 66; i++)
+        st.ports[0].macs.push_back(Mac({0x02, 0, 0, 1, 0, static_cast<uint8_t>(i)}));
+    const MapContents c = build_contents(st);
+    CHECK(c.ports.at(10).n_macs == 66);
+    CHECK(Mac::from_key(c.ports.at(10).macs[VEPA_PORT_FAST_MACS - 1]) == st.ports[0].macs[VEPA_PORT_FAST_MACS - 1]);
+    CHECK(c.macs.size() == 66);
+}
+
 TEST_CASE("map contents: a private port turns R7's source lookup on")
 {
     DataplaneState st;
@@ -78,8 +91,9 @@ TEST_CASE("map contents: inconsistent states are refused")
     }
     SECTION("too many MACs")
     {
-        std::vector<const char*> many(VEPA_MAX_PORT_MACS + 1, "02:00:00:00:00:01");
-        st.ports = {port(10, 1, VEPA_MODE_VEPA, many)};
+        st.ports = {port(10, 1, VEPA_MODE_VEPA, {})};
+        for (int i = 0; i <= VEPA_MAX_PORT_MACS; i++)
+            st.ports[0].macs.push_back(Mac({0x02, 0, 0, 1, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)}));
         CHECK_THROWS_AS(build_contents(st), Error);
     }
 }

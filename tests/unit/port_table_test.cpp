@@ -58,9 +58,13 @@ TEST_CASE("port table: refusals")
     CHECK(code([&] { t.add(port("with space")); }) == "invalid-argument");
     CHECK(code([&] { t.remove("zz"); }) == "not-found");
     CHECK(code([&] { t.replace(port("zz")); }) == "not-found");
-    std::vector<const char*> nine(9, "02:00:00:00:00:09");
-    CHECK(code([&] { t.add(port("c", nine)); }) == "limit");
-    CHECK(t.size() == 1);
+    PortConfig many = port("c");
+    for (int i = 0; i <= VEPA_MAX_PORT_MACS; i++)
+        many.macs.push_back(Mac({0x02, 0x00, 0x00, 0x01, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)}));
+    CHECK(code([&] { t.add(many); }) == "limit");
+    many.macs.pop_back();
+    CHECK(t.add(many).macs.size() == VEPA_MAX_PORT_MACS);
+    CHECK(t.size() == 2);
 }
 
 TEST_CASE("port table: JSON round trip, and malformed files refused by name")

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Benchmark helpers, not part of vepad:
+ *   bench_gen   XDP program run by BPF_PROG_TEST_RUN with live frames: rewrites
+ *               the destination MAC from the targets map (round robin per CPU)
+ *               and returns XDP_TX, out of the generator's veth.
+ *   bench_sink  TC ingress on a VM end: counts the frame per ingress ifindex and
+ *               drops it, as a guest's stack would consume it (an skb was built).
+ *   bench_xdp_sink  XDP sink (an extra, labelled case only: it builds no skb and
+ *               gives a veth NAPI, which a real container end lacks).
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define BENCH_MAX_TARGETS 256
+#define BENCH_MAX_IFINDEX 4096
+
+struct bench_mac {
+	__u8 addr[6];
+	__u8 pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BENCH_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct bench_mac);
+} targets SEC(".maps");
+
+struct bench_gen_cfg {
+	__u32 n_targets;
+	__u32 set_src;          /* also rewrite the source MAC */
+	struct bench_mac src;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bench_gen_cfg);
+} gen_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} gen_seq SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BENCH_MAX_IFINDEX);
+	__type(key, __u32);
+	__type(value, __u64);
+} sink_count SEC(".maps");
+
+SEC("xdp")
+int bench_gen(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *eth = data;
+	__u32 zero = 0, idx;
+	struct bench_gen_cfg *cfg = bpf_map_lookup_elem(&gen_cfg, &zero);
+	__u64 *seq = bpf_map_lookup_elem(&gen_seq, &zero);
+	struct bench_mac *m;
+
+	if (!cfg || !seq || data + 14 > data_end || !cfg->n_targets)
+		return XDP_ABORTED;
+	idx = (__u32)(*seq % cfg->n_targets);
+	(*seq)++;
+	m = bpf_map_lookup_elem(&targets, &idx);
+	if (!m)
+		return XDP_ABORTED;
+	__builtin_memcpy(eth, m->addr, 6);
+	if (cfg->set_src)
+		__builtin_memcpy(eth + 6, cfg->src.addr, 6);
+	return XDP_TX;
+}
+
+static __always_inline void count(__u32 ifindex)
+{
+	__u32 key = ifindex % BENCH_MAX_IFINDEX;
+	__u64 *c = bpf_map_lookup_elem(&sink_count, &key);
+
+	if (c)
+		(*c)++;
+}
+
+/* LIMIT for taps: the cheapest forwarding there is, every frame to one device. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} redirect_to SEC(".maps");
+
+SEC("xdp")
+int bench_redirect(struct xdp_md *ctx __attribute__((unused)))
+{
+	return bpf_redirect_map(&redirect_to, 0, XDP_DROP);
+}
+
+SEC("tc")
+int bench_sink(struct __sk_buff *skb)
+{
+	count(skb->ifindex);
+	return TC_ACT_SHOT;
+}
+
+SEC("xdp")
+int bench_xdp_sink(struct xdp_md *ctx)
+{
+	count(ctx->ingress_ifindex);
+	return XDP_DROP;
+}

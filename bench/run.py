@@ -1,0 +1,667 @@
+#!/usr/bin/python3
+"""vepad's benchmark: vepad against the kernel's macvlan VEPA (macvtap for tap
+ports) and a Linux bridge, on the same topology, in the same run.
+
+Every case builds one topology per variant side by side (network namespaces
+named after this run), then measures the variants interleaved, A B C A B C ...,
+for several rounds after a warm-up, and reports the median and min-max of
+delivered packets/s, the CPU time per delivered packet, and paired ratios
+(vepad/macvlan, vepad/bridge, vepad/LIMIT: medians of the per-round ratios).
+
+Receivers behave like guests: a TC ingress program that counts and drops on a
+container's veth end (left as a container has it: no XDP program, GRO off), a
+process reading each tap's fd as QEMU does.  LIMIT is the generator, one hop
+and the same kind of receiver, without forwarding.
+
+  bench/run.py [--rounds N] [--seconds S] [--smoke] [--out DIR] [--cases a,b]
+
+Writes DIR/results.json, DIR/results.md and DIR/mpps.png (gnuplot), and prints
+the table.  Cleans up after itself, also when interrupted.
+"""
+import argparse
+import datetime
+import json
+import mmap
+import os
+import re
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
+BENCH = os.path.join(BUILD, "bench", "vepa-bench")
+VEPAD = os.path.join(BUILD, "daemon", "vepad")
+VEPACTL = os.path.join(BUILD, "cli", "vepactl")
+RUN = "vb%d" % os.getpid()
+PIN_ROOT = "/sys/fs/bpf/" + RUN
+TMP = tempfile.mkdtemp(prefix=RUN + "-")
+
+EXT_MAC = "02:99:00:00:00:01"      # a host beyond the switch
+children = []                      # processes to stop at cleanup
+
+
+def sh(cmd, check=True, capture=False):
+    r = subprocess.run(cmd, shell=True, check=False, text=True,
+                       stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    if check and r.returncode != 0:
+        raise RuntimeError("command failed (%d): %s\n%s" % (r.returncode, cmd, r.stderr))
+    return r.stdout if capture else r.returncode
+
+
+def ns_path(ns):
+    return "/run/netns/" + ns
+
+
+def in_ns(ns, cmd):
+    return "nsenter --net=%s %s" % (ns_path(ns), cmd)
+
+
+def bench(args, capture=True):
+    out = sh(BENCH + " " + args, capture=capture)
+    return json.loads(out) if capture else None
+
+
+def cpu_busy():
+    """Busy CPU seconds of the whole machine so far (all CPUs)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = v[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def mac(i, kind):
+    return "02:%02x:00:00:%02x:%02x" % ({"veth": 0x10, "tap": 0x20}[kind], i // 256, i % 256)
+
+
+def cleanup():
+    for p in children:
+        try:
+            p.terminate()
+            p.wait(timeout=5)
+        except Exception:
+            try:
+                p.kill()
+            except Exception:
+                pass
+    children.clear()
+    out = sh("ip netns list", capture=True, check=False) or ""
+    for line in out.splitlines():
+        ns = line.split()[0]
+        if ns.startswith(RUN + "-"):
+            sh("ip netns del " + ns, check=False)
+    sh("rm -rf %s %s" % (PIN_ROOT, TMP), check=False)
+
+
+class Topology:
+    """One variant of one case: generator namespace (g0), host namespace (uplink
+    u0 and the ports), VM namespace (the guests' ends), and the receivers."""
+
+    def __init__(self, name, variant, kind, n, outbound=False):
+        self.name, self.variant, self.kind, self.n = name, variant, kind, n
+        self.outbound = outbound      # the ports send; the generator's side receives
+        self.gen, self.host, self.vm = RUN + "-" + name + "-g", RUN + "-" + name + "-h", RUN + "-" + name + "-v"
+        self.pin = "%s/%s" % (PIN_ROOT, name)
+        self.sink_pin = self.pin + "/sink"
+        self.shm = os.path.join(TMP, name + ".shm")
+        self.macs = [mac(i, kind) for i in range(n)]
+        self.tapsink = None
+        self.vepad = None
+        self.gen_if = "g0"
+        self.gen_ns = self.gen
+
+    # -- building --------------------------------------------------------
+    def build(self):
+        os.makedirs(self.pin, exist_ok=True)
+        for ns in (self.gen, self.host, self.vm):
+            sh("ip netns add " + ns)
+            sh(in_ns(ns, "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"))
+            sh("ip -n %s link set lo up" % ns)
+        sh("ip -n %s link add g0 type veth peer name u0 netns %s" % (self.gen, self.host))
+        sh("ip -n %s link set g0 up" % self.gen)
+        sh("ip -n %s link set u0 up" % self.host)
+        sh("ip -n %s addr add 10.99.0.1/24 dev u0" % self.host)
+        # u0 takes the generator's XDP frames only with NAPI: GRO, in every variant alike.
+        sh(in_ns(self.host, "ethtool -K u0 gro on"))
+        # the generator's end takes frames sent out of the host the same way (outbound cases)
+        sh(in_ns(self.gen, "ethtool -K g0 gro on"))
+        getattr(self, "build_" + self.variant.replace("-", "_"))()
+        if self.outbound:
+            bench("sink --netns %s --ifaces g0 --pin %s" % (ns_path(self.gen), self.sink_pin))
+
+    def veth_ports(self, guest_gro=False):
+        for i in range(self.n):
+            sh("ip -n %s link add p%d type veth peer name e%d netns %s" % (self.host, i, i, self.vm))
+            sh("ip -n %s link set e%d address %s" % (self.vm, i, self.macs[i]))
+            sh("ip -n %s link set e%d up" % (self.vm, i))
+            sh("ip -n %s link set p%d up" % (self.host, i))
+            if guest_gro:
+                sh(in_ns(self.vm, "ethtool -K e%d gro on" % i))
+
+    def veth_sinks(self, xdp=False):
+        if self.outbound:
+            return
+        ifs = ",".join("e%d" % i for i in range(self.n))
+        bench("sink --netns %s --ifaces %s --pin %s%s" % (ns_path(self.vm), ifs, self.sink_pin,
+                                                          " --xdp" if xdp else ""))
+
+    def start_tapsink(self, args):
+        p = subprocess.Popen([BENCH, "tapsink", "--netns", ns_path(self.host)] + args + ["--shm", self.shm],
+                             stdout=subprocess.PIPE, text=True)
+        children.append(p)
+        p.stdout.readline()          # {"taps": N}: the taps are open
+        self.tapsink = p
+
+    def taps(self):
+        if self.outbound:
+            # persistent taps: the sender (as QEMU) attaches to them for each run
+            for i in range(self.n):
+                sh("ip -n %s tuntap add t%d mode tap" % (self.host, i))
+        else:
+            self.start_tapsink(["--taps", ",".join("t%d" % i for i in range(self.n))])
+        for i in range(self.n):
+            sh("ip -n %s link set t%d up" % (self.host, i))
+
+    def start_vepad(self):
+        state = os.path.join(TMP, self.name + "-state")
+        os.makedirs(state, exist_ok=True)
+        self.sock = os.path.join(TMP, self.name + ".sock")
+        log = open(os.path.join(TMP, self.name + "-vepad.log"), "w")
+        p = subprocess.Popen(["nsenter", "--net=" + ns_path(self.host), VEPAD, "--uplink", "u0", "--config",
+                              "/dev/null", "--state-dir", state, "--socket", self.sock, "--pin-dir",
+                              self.pin + "/vepad"], stdout=log, stderr=log)
+        children.append(p)
+        self.vepad = p
+        for _ in range(100):
+            if os.path.exists(self.sock) and self.vepactl("status", check=False) == 0:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("vepad did not start for " + self.name)
+
+    def vepactl(self, args, check=True):
+        return sh("VEPAD_SOCKET=%s %s %s" % (self.sock, VEPACTL, args), check=check)
+
+    # variants
+    def build_vepad(self, guest_gro=False, xdp_sink=False):
+        if self.kind == "veth":
+            self.veth_ports(guest_gro=guest_gro)
+            self.veth_sinks(xdp=xdp_sink)
+        else:
+            self.taps()
+        self.start_vepad()
+        for i in range(self.n):
+            if self.kind == "veth":
+                self.vepactl("add-port p%d" % i)
+            else:
+                self.vepactl("add-port t%d --mac %s" % (i, self.macs[i]))
+
+    def build_vepad_xdp_sink(self):
+        # Extra, labelled: the VM ends run an XDP sink, which gives them NAPI (vepad then
+        # delivers by XDP) and builds no skb: not what a container is.
+        self.build_vepad(xdp_sink=True)
+
+    def build_macvlan(self):
+        if self.kind == "veth":
+            for i in range(self.n):
+                sh("ip -n %s link add link u0 name m%d type macvlan mode vepa" % (self.host, i))
+                sh("ip -n %s link set m%d netns %s" % (self.host, i, self.vm))
+                sh("ip -n %s link set m%d name e%d address %s" % (self.vm, i, i, self.macs[i]))
+                sh("ip -n %s link set e%d up" % (self.vm, i))
+            self.veth_sinks()
+        else:
+            devs = []
+            for i in range(self.n):
+                sh("ip -n %s link add link u0 name t%d type macvtap mode vepa" % (self.host, i))
+                sh("ip -n %s link set t%d address %s up" % (self.host, i, self.macs[i]))
+                ifindex = sh("ip netns exec %s cat /sys/class/net/t%d/ifindex" % (self.host, i), capture=True).strip()
+                major, minor = sh("ip netns exec %s cat /sys/class/net/t%d/tap%s/dev" % (self.host, i, ifindex),
+                                  capture=True).strip().split(":")
+                dev = os.path.join(TMP, "%s-tap%d" % (self.name, i))
+                sh("mknod %s c %s %s" % (dev, major, minor))
+                devs.append(dev)
+            self.devs = devs
+            if not self.outbound:
+                self.start_tapsink(["--devs", ",".join(devs)])
+
+    def build_bridge(self):
+        sh(in_ns(self.host, "sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 "
+                            "net.bridge.bridge-nf-call-arptables=0"), check=False)
+        sh("ip -n %s link add br0 type bridge" % self.host)
+        sh("ip -n %s addr del 10.99.0.1/24 dev u0" % self.host)
+        sh("ip -n %s addr add 10.99.0.1/24 dev br0" % self.host)
+        sh("ip -n %s link set u0 master br0" % self.host)
+        if self.kind == "veth":
+            self.veth_ports()
+            self.veth_sinks()
+            ports = ["p%d" % i for i in range(self.n)]
+        else:
+            self.taps()
+            ports = ["t%d" % i for i in range(self.n)]
+        for i, p in enumerate(ports):
+            sh("ip -n %s link set %s master br0" % (self.host, p))
+            # a bridge that learned its guests: no flooding of known unicast
+            sh("bridge -n %s fdb add %s dev %s master static" % (self.host, self.macs[i], p))
+        sh("ip -n %s link set br0 up" % self.host)
+
+    def build_limit(self):
+        # The generator, one hop, the same kind of receiver; nothing forwards.
+        if self.outbound:
+            if self.kind == "tap":       # a tap's frames straight to the uplink
+                sh("ip -n %s tuntap add t0 mode tap" % self.host)
+                sh("ip -n %s link set t0 up" % self.host)
+                bench("redirect --netns %s --ifname t0 --to u0" % ns_path(self.host))
+            return                       # veth: the sender sits on u0 itself
+        if self.kind == "veth":
+            bench("sink --netns %s --ifaces u0 --pin %s" % (ns_path(self.host), self.sink_pin))
+        else:
+            self.start_tapsink(["--taps", "t0"])
+            sh("ip -n %s link set t0 up" % self.host)
+            bench("redirect --netns %s --ifname u0 --to t0" % ns_path(self.host))
+
+    # -- measuring ---------------------------------------------------------
+    def delivered(self):
+        """Frames delivered so far to the receivers (and the host stack for group cases)."""
+        n = 0
+        if os.path.exists(self.sink_pin):
+            n += bench("count --pin " + self.sink_pin)["total"]
+        if self.tapsink:
+            with open(self.shm, "rb") as f:
+                n += struct.unpack("<Q", f.read(8))[0]
+        return n
+
+    def host_received(self):
+        out = sh(in_ns(self.host, "cat /proc/net/snmp"), capture=True)
+        lines = [l.split() for l in out.splitlines() if l.startswith("Ip:")]
+        return int(lines[1][lines[0].index("InReceives")])
+
+    def tapsink_cpu(self):
+        if not self.tapsink:
+            return 0.0
+        with open("/proc/%d/stat" % self.tapsink.pid) as f:
+            v = f.read().rsplit(")", 1)[1].split()
+        return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# -- cases --------------------------------------------------------------------
+# Each case: kind of port, variants, what the generator sends, what counts.
+def gen_inbound(t, seconds, size, dst=None, src=None, bcast=False):
+    dsts = dst or ",".join(t.macs)
+    extra = (" --src " + src) if src else ""
+    if bcast:
+        extra += " --bcast-ip"
+    return bench("gen --netns %s --ifname g0 --dst %s --size %d --seconds %s%s"
+                 % (ns_path(t.gen), dsts, size, seconds, extra))
+
+
+def measure(t, case, seconds, size):
+    """One measurement of topology t: returns a result dict."""
+    count_host = case["count_host"]
+    d0, h0 = t.delivered(), (t.host_received() if count_host else 0)
+    c0, s0 = cpu_busy(), t.tapsink_cpu()
+    g = case["send"](t, seconds, size)
+    time.sleep(0.05)  # let the last frames land
+    d1, h1 = t.delivered(), (t.host_received() if count_host else 0)
+    c1, s1 = cpu_busy(), t.tapsink_cpu()
+    delivered = (d1 - d0) + (h1 - h0)
+    secs = g["seconds"]
+    return {
+        "offered_pps": g["offered_pps"],
+        "delivered": delivered,
+        "delivered_pps": delivered / secs,
+        "host_pps": (h1 - h0) / secs,
+        "busy_cpu_s": c1 - c0,
+        "cpu_ns_per_pkt": (c1 - c0) / delivered * 1e9 if delivered else None,
+        "sender_cpu_s": g.get("gen_cpu_seconds"),
+        "reader_cpu_s": s1 - s0,
+        "seconds": secs,
+    }
+
+
+def send_unicast(t, seconds, size):
+    if t.variant == "limit":
+        return gen_inbound(t, seconds, size, dst=t.macs[0])
+    return gen_inbound(t, seconds, size)
+
+
+def send_bcast_external(t, seconds, size):
+    return gen_inbound(t, seconds, size, dst="ff:ff:ff:ff:ff:ff", src=EXT_MAC, bcast=True)
+
+
+def send_bcast_reflected(t, seconds, size):
+    return gen_inbound(t, seconds, size, dst="ff:ff:ff:ff:ff:ff", src=t.macs[0], bcast=True)
+
+
+def send_outbound_af_packet(t, seconds, size):
+    if t.variant == "limit":
+        ns, ifname = t.host, "u0"
+    else:
+        ns, ifname = t.vm, "e0"
+    return bench("afsend --netns %s --ifname %s --dst %s --src %s --size %d --seconds %s"
+                 % (ns_path(ns), ifname, EXT_MAC, t.macs[0], size, seconds))
+
+
+def send_outbound_live(t, seconds, size):
+    if t.variant == "limit":
+        return bench("gen --netns %s --ifname u0 --dst %s --src %s --size %d --seconds %s"
+                     % (ns_path(t.host), EXT_MAC, t.macs[0], size, seconds))
+    return bench("gen --netns %s --ifname e0 --dst %s --src %s --size %d --seconds %s"
+                 % (ns_path(t.vm), EXT_MAC, t.macs[0], size, seconds))
+
+
+def send_outbound_tap(t, seconds, size):
+    # The VM's frames, written into its tap as QEMU writes them.
+    where = ("--dev " + t.devs[0]) if t.variant == "macvlan" else "--tap t0"
+    return bench("tapsend --netns %s %s --dst %s --src %s --size %d --seconds %s"
+                 % (ns_path(t.host), where, EXT_MAC, t.macs[0], size, seconds))
+
+
+CASES = {
+    # name: kind, variants, sender, host copies counted, port counts, sizes
+    "veth-unicast": dict(kind="veth", variants=["vepad", "macvlan", "bridge", "limit"],
+                         extras=["vepad-xdp-sink"], send=send_unicast, count_host=False,
+                         ns=[1, 4, 16, 64], sizes={64: [1, 4, 16, 64], 1514: [4]},
+                         what="inbound unicast into container veths"),
+    "tap-unicast": dict(kind="tap", variants=["vepad", "macvlan", "bridge", "limit"], extras=[],
+                        send=send_unicast, count_host=False, ns=[1, 4, 16, 64],
+                        sizes={64: [1, 4, 16, 64], 1514: [4]}, what="inbound unicast into VM taps"),
+    "bcast-external": dict(kind="veth", variants=["vepad", "macvlan", "bridge"], extras=[],
+                           send=send_bcast_external, count_host=True, ns=[4, 16], sizes={64: [4, 16]},
+                           what="broadcast from outside: every port + the host stack"),
+    "bcast-reflected": dict(kind="veth", variants=["vepad", "macvlan", "bridge"], extras=[],
+                            send=send_bcast_reflected, count_host=True, ns=[4], sizes={64: [4]},
+                            what="broadcast reflected from a local port (source excluded)"),
+    "out-skb": dict(kind="veth", variants=["vepad", "macvlan", "bridge", "limit"], extras=[],
+                    send=send_outbound_af_packet, count_host=False, ns=[1], sizes={64: [1], 1514: [1]},
+                    what="outbound unicast, AF_PACKET sender in a container"),
+    "out-tap": dict(kind="tap", variants=["vepad", "macvlan", "bridge", "limit"], extras=[],
+                    send=send_outbound_tap, count_host=False, ns=[1], sizes={64: [1], 1514: [1]},
+                    what="outbound unicast, a VM writing into its tap"),
+    "out-live": dict(kind="veth", variants=["vepad", "bridge", "limit"], extras=[],
+                     send=send_outbound_live, count_host=False, ns=[1], sizes={64: [1]},
+                     what="outbound unicast, live-frames sender (macvlan: no XDP, n/a)"),
+}
+
+
+def build_for_case(case_name, case, variant, n):
+    t = Topology("%s%d%s" % (case_name.replace("-", "")[:6], n, variant.replace("-", "")[:6]), variant,
+                 case["kind"], n, outbound=case_name.startswith("out-"))
+    t.build()
+    if case_name == "out-live" and variant != "limit":
+        # a live-frames sender XDP_TXes out of e0: its peer p0 needs NAPI to take the frames
+        sh(in_ns(t.host, "ethtool -K p0 gro on"))
+    return t
+
+
+def run_case(case_name, case, rounds, seconds, warmup, results, smoke):
+    for size, ns in case["sizes"].items():
+        for n in ns:
+            variants = case["variants"] + ([] if smoke else case["extras"])
+            topos = {}
+            try:
+                for v in variants:
+                    topos[v] = build_for_case(case_name, case, v, n)
+                for t in topos.values():          # warm-up (ARP-free: nothing to learn; caches, NAPI)
+                    measure(t, case, warmup, size)
+                for r in range(rounds):
+                    for v in variants:
+                        m = measure(topos[v], case, seconds, size)
+                        m.update(case=case_name, variant=v, n=n, size=size, round=r)
+                        results.append(m)
+                        print("  %-15s n=%-2d %4dB %-14s round %d: %7.3f Mpps delivered (offered %.3f), "
+                              "%s ns/pkt" % (case_name, n, size, v, r, m["delivered_pps"] / 1e6,
+                                             m["offered_pps"] / 1e6,
+                                             "%.0f" % m["cpu_ns_per_pkt"] if m["cpu_ns_per_pkt"] else "-"),
+                              flush=True)
+            finally:
+                for t in topos.values():
+                    for p in (t.tapsink, t.vepad):
+                        if p:
+                            p.terminate()
+                            try:
+                                p.wait(timeout=5)
+                            except subprocess.TimeoutExpired:
+                                p.kill()
+                            if p in children:
+                                children.remove(p)
+                    for ns in (t.gen, t.host, t.vm):
+                        sh("ip netns del " + ns, check=False)
+                    sh("rm -rf " + t.pin, check=False)
+
+
+# -- reporting ----------------------------------------------------------------
+def summarize(results):
+    groups = {}
+    for r in results:
+        groups.setdefault((r["case"], r["n"], r["size"]), {}).setdefault(r["variant"], []).append(r)
+    rows = []
+    for (case, n, size), vs in sorted(groups.items()):
+        base = {}
+        for v, runs in vs.items():
+            pps = [x["delivered_pps"] for x in runs]
+            cpu = [x["cpu_ns_per_pkt"] for x in runs if x["cpu_ns_per_pkt"]]
+            base[v] = {"median_mpps": statistics.median(pps) / 1e6, "min_mpps": min(pps) / 1e6,
+                       "max_mpps": max(pps) / 1e6, "cpu_ns": statistics.median(cpu) if cpu else None,
+                       "by_round": {x["round"]: x for x in runs}}
+        for v in vs:
+            row = {"case": case, "n": n, "size": size, "variant": v, **{k: base[v][k] for k in
+                                                                         ("median_mpps", "min_mpps", "max_mpps",
+                                                                          "cpu_ns")}}
+            if v.startswith("vepad"):
+                for other in ("macvlan", "bridge", "limit"):
+                    if other in base:
+                        ratios, cpu_ratios = [], []
+                        for rnd, x in base[v]["by_round"].items():
+                            y = base[other]["by_round"].get(rnd)
+                            if y and y["delivered_pps"]:
+                                ratios.append(x["delivered_pps"] / y["delivered_pps"])
+                            if y and x["cpu_ns_per_pkt"] and y["cpu_ns_per_pkt"]:
+                                cpu_ratios.append(x["cpu_ns_per_pkt"] / y["cpu_ns_per_pkt"])
+                        if ratios:
+                            row["vs_" + other] = statistics.median(ratios)
+                        if cpu_ratios:
+                            row["cpu_vs_" + other] = statistics.median(cpu_ratios)
+            rows.append(row)
+    return rows
+
+
+def markdown(rows, meta):
+    lines = ["| case | ports | frame | variant | Mpps median (min-max) | CPU ns/pkt | vepad/macvlan | "
+             "vepad/bridge | vepad/LIMIT | CPU vepad/macvlan |", "|---|---|---|---|---|---|---|---|---|---|"]
+    names = {"macvlan": "macvlan vepa", "limit": "LIMIT"}
+    for r in rows:
+        v = r["variant"]
+        label = names.get(v, v)
+        if v == "macvlan" and CASES[r["case"]]["kind"] == "tap":
+            label = "macvtap vepa"
+        f = lambda k: ("%.2fx" % r[k]) if k in r else ""
+        lines.append("| %s | %d | %d B | %s | %.3f (%.3f-%.3f) | %s | %s | %s | %s | %s |" % (
+            r["case"], r["n"], r["size"], label, r["median_mpps"], r["min_mpps"], r["max_mpps"],
+            "%.0f" % r["cpu_ns"] if r["cpu_ns"] else "-", f("vs_macvlan"), f("vs_bridge"), f("vs_limit"),
+            f("cpu_vs_macvlan")))
+    head = ["# vepad benchmark", "", "%s; %s; %d rounds of %.1f s per variant, interleaved, after a %.1f s warm-up." % (
+        meta["date"], meta["machine"], meta["rounds"], meta["seconds"], meta["warmup"]), "",
+        "Delivered packets/s are counted at guest-like receivers (TC counter on a container's veth end, "
+        "a reader on each tap); group cases count every copy, the host stack's included. CPU ns/pkt is the "
+        "whole machine's busy time (generator included, the same for every variant) over delivered packets. "
+        "Ratios are medians of per-round ratios.", ""]
+    return "\n".join(head + lines) + "\n"
+
+
+def plot(rows, out_png):
+    data = os.path.join(TMP, "plot.dat")
+    blocks = []
+    for case in CASES:
+        for variant in ("vepad", "macvlan", "bridge", "limit"):
+            pts = sorted((r["n"], r["median_mpps"]) for r in rows
+                         if r["case"] == case and r["variant"] == variant and r["size"] == 64)
+            if pts:
+                blocks.append((case, variant, pts))
+    with open(data, "w") as f:
+        for case, variant, pts in blocks:
+            f.write("# %s %s\n" % (case, variant))
+            for n, y in pts:
+                f.write("%d %f\n" % (n, y))
+            f.write("\n\n")
+    cases = [c for c in CASES if any(b[0] == c for b in blocks)]
+    script = ["set terminal pngcairo size 1400,%d font ',10'" % (320 * ((len(cases) + 1) // 2)),
+              "set output '%s'" % out_png, "set multiplot layout %d,2" % ((len(cases) + 1) // 2),
+              "set logscale x 2", "set xlabel 'ports'", "set ylabel 'Mpps delivered'", "set key top right",
+              "set grid"]
+    for case in cases:
+        script.append("set title '%s (64 B)'" % case)
+        parts = []
+        for i, (c, v, pts) in enumerate(blocks):
+            if c == case:
+                parts.append("'%s' index %d using 1:2 with linespoints title '%s'" % (data, i, v))
+        script.append("plot [0.8:80] " + ", ".join(parts))
+    script.append("unset multiplot")
+    subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# -- control plane ------------------------------------------------------------
+def control_plane(out):
+    """add-port to first frame (lab), 1000 ports and 65536 MACs (time, RSS), stats latency."""
+    res = {}
+    lab = subprocess.run(["bash", "-c", r'''
+        set -e
+        . "%s/tools/lablib.sh"
+        LAB=%s-cp; LAB_DIR=%s/cp
+        trap lab_down EXIT
+        lab_up >/dev/null
+        lab_start_vepad >/dev/null
+        vepactl add-port c1 >/dev/null
+        "$BUILD/tools/vepa-addport-latency" --guest-netns /run/netns/$NS_C2 --guest-if eth0 \
+            --remote-netns /run/netns/$NS_REM --remote-if eth0 --dst $MAC_REM --src $MAC_C2 --port c2 --runs 21 \
+            -- env VEPAD_SOCKET=$LAB_SOCKET $VEPACTL_BIN
+    ''' % (ROOT, RUN, TMP)], capture_output=True, text=True, env=dict(os.environ, BUILD=BUILD))
+    m = re.search(r"median ([0-9.]+) ms, min ([0-9.]+) ms, max ([0-9.]+) ms", lab.stdout)
+    if m:
+        res["add_port_to_first_frame_ms"] = {"median": float(m.group(1)), "min": float(m.group(2)),
+                                             "max": float(m.group(3)), "runs": 21}
+    else:
+        res["add_port_to_first_frame_ms"] = {"error": lab.stdout[-500:] + lab.stderr[-500:]}
+
+    # 1000 ports with 66 MACs each (66 000 >= 65 536), over the control socket.
+    host, vm = RUN + "-cph", RUN + "-cpv"
+    sh("ip netns add %s && ip netns add %s" % (host, vm))
+    sh("ip -n %s link add u0 type veth peer name u1 && ip -n %s link set u0 up" % (host, host))
+    batch = "\n".join("link add q%d type veth peer name r%d netns %s\nlink set q%d up" % (i, i, vm, i)
+                      for i in range(1000))
+    subprocess.run("ip -n %s -batch -" % host, shell=True, input=batch, text=True, check=True)
+    t = Topology("cp", "vepad", "veth", 0)
+    t.host = host
+    t.pin = PIN_ROOT + "/cp"
+    os.makedirs(t.pin, exist_ok=True)
+    t.start_vepad()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(t.sock)
+    f = s.makefile("rwb")
+    t0 = time.monotonic()
+    for i in range(1000):
+        macs = ["02:%02x:%02x:%02x:00:%02x" % (0x30 + (i >> 8), i & 0xff, 0, k) for k in range(66)]
+        f.write((json.dumps({"id": i, "cmd": "add-port", "args": {"name": "q%d" % i, "macs": macs}}) + "\n").encode())
+        f.flush()
+        r = json.loads(f.readline())
+        if not r.get("ok"):
+            raise RuntimeError("add-port q%d: %s" % (i, r))
+    took = time.monotonic() - t0
+    with open("/proc/%d/status" % t.vepad.pid) as st:
+        rss_kb = int(re.search(r"VmRSS:\s+(\d+)", st.read()).group(1))
+    status = json.loads(sh("VEPAD_SOCKET=%s %s status --json" % (t.sock, VEPACTL), capture=True))
+    lat = []
+    for _ in range(21):
+        t1 = time.monotonic()
+        sh("VEPAD_SOCKET=%s %s stats --json" % (t.sock, VEPACTL), capture=True)
+        lat.append((time.monotonic() - t1) * 1000)
+    raw = []
+    for _ in range(21):
+        t1 = time.monotonic()
+        f.write(b'{"cmd": "stats"}\n')
+        f.flush()
+        f.readline()
+        raw.append((time.monotonic() - t1) * 1000)
+    res["ports_1000_macs_66000"] = {"seconds": took, "per_port_ms": took, "daemon_rss_mib": rss_kb / 1024,
+                                    "map_entries": status["maps"]}
+    res["ports_1000_macs_66000"]["per_port_ms"] = took / 1000 * 1000
+    res["stats_1000_ports_ms"] = {"vepactl_median": statistics.median(lat), "socket_median": statistics.median(raw)}
+    s.close()
+    t.vepad.terminate()
+    t.vepad.wait()
+    children.remove(t.vepad)
+    sh("ip netns del %s; ip netns del %s" % (host, vm), check=False)
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=1.5)
+    ap.add_argument("--warmup", type=float, default=0.5)
+    ap.add_argument("--smoke", action="store_true", help="every case once, briefly; fail if any delivered nothing")
+    ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--no-control-plane", action="store_true")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest"))
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        print("SKIP: the benchmark needs root (network namespaces, BPF)")
+        return 77
+    for b in (BENCH, VEPAD, VEPACTL):
+        if not os.access(b, os.X_OK):
+            print("bench: %s is not built (meson setup build && ninja -C build)" % b, file=sys.stderr)
+            return 1
+    if a.smoke:
+        a.rounds, a.seconds, a.warmup = 1, 0.3, 0.1
+        for c in CASES.values():
+            c["sizes"] = {64: c["sizes"][64][:1]}
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    os.makedirs(PIN_ROOT, exist_ok=True)
+    if sh("mountpoint -q /sys/fs/bpf", check=False) != 0:
+        sh("mount -t bpf bpf /sys/fs/bpf")
+    t_start = time.monotonic()
+    results = []
+    try:
+        for name in a.cases.split(","):
+            case = CASES[name]
+            print("%s: %s" % (name, case["what"]), flush=True)
+            run_case(name, case, a.rounds, a.seconds, a.warmup, results, a.smoke)
+        cp = {} if (a.smoke or a.no_control_plane) else control_plane(a.out)
+    finally:
+        cleanup()
+    rows = summarize(results)
+    meta = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
+            "machine": "%s, %d CPUs, kernel %s" % (os.uname().nodename, os.cpu_count(), os.uname().release),
+            "rounds": a.rounds, "seconds": a.seconds, "warmup": a.warmup,
+            "duration_s": round(time.monotonic() - t_start, 1)}
+    if a.smoke:
+        empty = [r for r in results if r["delivered"] == 0]
+        for r in empty:
+            print("SMOKE FAIL: %s n=%d %s delivered nothing" % (r["case"], r["n"], r["variant"]))
+        print("bench smoke: %d measurements, %d delivered nothing" % (len(results), len(empty)))
+        return 1 if empty else 0
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump({"meta": meta, "rows": rows, "runs": results, "control_plane": cp}, f, indent=1)
+    md = markdown(rows, meta)
+    if cp:
+        md += "\nControl plane:\n\n```\n%s\n```\n" % json.dumps(cp, indent=1)
+    with open(os.path.join(a.out, "results.md"), "w") as f:
+        f.write(md)
+    plot(rows, os.path.join(a.out, "mpps.png"))
+    print(md)
+    print("results in %s (%.0f s)" % (a.out, meta["duration_s"]))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        cleanup()
+        sys.exit(130)
