@@ -63,17 +63,27 @@ def in_ns(ns, cmd):
     return "nsenter --net=%s %s" % (ns_path(ns), cmd)
 
 
-def bench(args, capture=True):
-    out = sh(BENCH + " " + args, capture=capture)
+NCPU = os.cpu_count() or 1
+GEN_CPU = 0                          # generator / sender, and the softirq work it triggers
+READER_CPU = 1 if NCPU > 1 else 0    # tap readers, as a VM's vCPU
+
+
+def bench(args, capture=True, cpu=None):
+    pin = "taskset -c %d " % cpu if cpu is not None else ""
+    out = sh(pin + BENCH + " " + args, capture=capture)
     return json.loads(out) if capture else None
 
 
 def cpu_busy():
-    """Busy CPU seconds of the whole machine so far (all CPUs)."""
+    """Busy CPU seconds so far: (all CPUs, the generator's CPU)."""
+    out = []
     with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    user, nice, system, idle, iowait, irq, softirq, steal = v[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+        for line in f:
+            if line.startswith("cpu ") or line.startswith("cpu%d " % GEN_CPU):
+                v = [int(x) for x in line.split()[1:]]
+                user, nice, system, idle, iowait, irq, softirq, steal = v[:8]
+                out.append((user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK"))
+    return out[0], out[1]
 
 
 def mac(i, kind):
@@ -152,8 +162,8 @@ class Topology:
                                                           " --xdp" if xdp else ""))
 
     def start_tapsink(self, args):
-        p = subprocess.Popen([BENCH, "tapsink", "--netns", ns_path(self.host)] + args + ["--shm", self.shm],
-                             stdout=subprocess.PIPE, text=True)
+        p = subprocess.Popen(["taskset", "-c", str(READER_CPU), BENCH, "tapsink", "--netns", ns_path(self.host)] +
+                             args + ["--shm", self.shm], stdout=subprocess.PIPE, text=True)
         children.append(p)
         p.stdout.readline()          # {"taps": N}: the taps are open
         self.tapsink = p
@@ -200,6 +210,12 @@ class Topology:
                 self.vepactl("add-port p%d" % i)
             else:
                 self.vepactl("add-port t%d --mac %s" % (i, self.macs[i]))
+
+    def build_vepad_guest_gro(self):
+        # The guests' veth ends with GRO on (a container tool can set it when it creates
+        # them): the end then has NAPI, vepad's probe picks XDP delivery, and the skb is
+        # built once, at the guest, not at the uplink.  Receivers are still TC counters.
+        self.build_vepad(guest_gro=True)
 
     def build_vepad_xdp_sink(self):
         # Extra, labelled: the VM ends run an XDP sink, which gives them NAPI (vepad then
@@ -296,18 +312,18 @@ def gen_inbound(t, seconds, size, dst=None, src=None, bcast=False):
     if bcast:
         extra += " --bcast-ip"
     return bench("gen --netns %s --ifname g0 --dst %s --size %d --seconds %s%s"
-                 % (ns_path(t.gen), dsts, size, seconds, extra))
+                 % (ns_path(t.gen), dsts, size, seconds, extra), cpu=GEN_CPU)
 
 
 def measure(t, case, seconds, size):
     """One measurement of topology t: returns a result dict."""
     count_host = case["count_host"]
     d0, h0 = t.delivered(), (t.host_received() if count_host else 0)
-    c0, s0 = cpu_busy(), t.tapsink_cpu()
+    (c0, g0), s0 = cpu_busy(), t.tapsink_cpu()
     g = case["send"](t, seconds, size)
     time.sleep(0.05)  # let the last frames land
     d1, h1 = t.delivered(), (t.host_received() if count_host else 0)
-    c1, s1 = cpu_busy(), t.tapsink_cpu()
+    (c1, g1), s1 = cpu_busy(), t.tapsink_cpu()
     delivered = (d1 - d0) + (h1 - h0)
     secs = g["seconds"]
     return {
@@ -316,7 +332,10 @@ def measure(t, case, seconds, size):
         "delivered_pps": delivered / secs,
         "host_pps": (h1 - h0) / secs,
         "busy_cpu_s": c1 - c0,
+        # the whole machine's busy time per delivered packet
         "cpu_ns_per_pkt": (c1 - c0) / delivered * 1e9 if delivered else None,
+        # the sender's core (sender + the forwarding it triggers) per frame it sent
+        "sender_core_ns_per_frame": (g1 - g0) / g["frames"] * 1e9 if g["frames"] else None,
         "sender_cpu_s": g.get("gen_cpu_seconds"),
         "reader_cpu_s": s1 - s0,
         "seconds": secs,
@@ -343,28 +362,28 @@ def send_outbound_af_packet(t, seconds, size):
     else:
         ns, ifname = t.vm, "e0"
     return bench("afsend --netns %s --ifname %s --dst %s --src %s --size %d --seconds %s"
-                 % (ns_path(ns), ifname, EXT_MAC, t.macs[0], size, seconds))
+                 % (ns_path(ns), ifname, EXT_MAC, t.macs[0], size, seconds), cpu=GEN_CPU)
 
 
 def send_outbound_live(t, seconds, size):
     if t.variant == "limit":
         return bench("gen --netns %s --ifname u0 --dst %s --src %s --size %d --seconds %s"
-                     % (ns_path(t.host), EXT_MAC, t.macs[0], size, seconds))
+                     % (ns_path(t.host), EXT_MAC, t.macs[0], size, seconds), cpu=GEN_CPU)
     return bench("gen --netns %s --ifname e0 --dst %s --src %s --size %d --seconds %s"
-                 % (ns_path(t.vm), EXT_MAC, t.macs[0], size, seconds))
+                 % (ns_path(t.vm), EXT_MAC, t.macs[0], size, seconds), cpu=GEN_CPU)
 
 
 def send_outbound_tap(t, seconds, size):
     # The VM's frames, written into its tap as QEMU writes them.
     where = ("--dev " + t.devs[0]) if t.variant == "macvlan" else "--tap t0"
     return bench("tapsend --netns %s %s --dst %s --src %s --size %d --seconds %s"
-                 % (ns_path(t.host), where, EXT_MAC, t.macs[0], size, seconds))
+                 % (ns_path(t.host), where, EXT_MAC, t.macs[0], size, seconds), cpu=GEN_CPU)
 
 
 CASES = {
     # name: kind, variants, sender, host copies counted, port counts, sizes
     "veth-unicast": dict(kind="veth", variants=["vepad", "macvlan", "bridge", "limit"],
-                         extras=["vepad-xdp-sink"], send=send_unicast, count_host=False,
+                         extras=["vepad-guest-gro", "vepad-xdp-sink"], send=send_unicast, count_host=False,
                          ns=[1, 4, 16, 64], sizes={64: [1, 4, 16, 64], 1514: [4]},
                          what="inbound unicast into container veths"),
     "tap-unicast": dict(kind="tap", variants=["vepad", "macvlan", "bridge", "limit"], extras=[],
@@ -445,34 +464,43 @@ def summarize(results):
         for v, runs in vs.items():
             pps = [x["delivered_pps"] for x in runs]
             cpu = [x["cpu_ns_per_pkt"] for x in runs if x["cpu_ns_per_pkt"]]
+            core = [x["sender_core_ns_per_frame"] for x in runs if x.get("sender_core_ns_per_frame")]
             base[v] = {"median_mpps": statistics.median(pps) / 1e6, "min_mpps": min(pps) / 1e6,
                        "max_mpps": max(pps) / 1e6, "cpu_ns": statistics.median(cpu) if cpu else None,
+                       "sender_core_ns": statistics.median(core) if core else None,
+                       "offered_mpps": statistics.median(x["offered_pps"] for x in runs) / 1e6,
                        "by_round": {x["round"]: x for x in runs}}
         for v in vs:
             row = {"case": case, "n": n, "size": size, "variant": v, **{k: base[v][k] for k in
                                                                          ("median_mpps", "min_mpps", "max_mpps",
-                                                                          "cpu_ns")}}
+                                                                          "cpu_ns", "sender_core_ns",
+                                                                          "offered_mpps")}}
             if v.startswith("vepad"):
                 for other in ("macvlan", "bridge", "limit"):
                     if other in base:
-                        ratios, cpu_ratios = [], []
+                        ratios, cpu_ratios, core_ratios = [], [], []
                         for rnd, x in base[v]["by_round"].items():
                             y = base[other]["by_round"].get(rnd)
                             if y and y["delivered_pps"]:
                                 ratios.append(x["delivered_pps"] / y["delivered_pps"])
                             if y and x["cpu_ns_per_pkt"] and y["cpu_ns_per_pkt"]:
                                 cpu_ratios.append(x["cpu_ns_per_pkt"] / y["cpu_ns_per_pkt"])
+                            if y and x.get("sender_core_ns_per_frame") and y.get("sender_core_ns_per_frame"):
+                                core_ratios.append(x["sender_core_ns_per_frame"] / y["sender_core_ns_per_frame"])
                         if ratios:
                             row["vs_" + other] = statistics.median(ratios)
                         if cpu_ratios:
                             row["cpu_vs_" + other] = statistics.median(cpu_ratios)
+                        if core_ratios:
+                            row["core_vs_" + other] = statistics.median(core_ratios)
             rows.append(row)
     return rows
 
 
 def markdown(rows, meta):
-    lines = ["| case | ports | frame | variant | Mpps median (min-max) | CPU ns/pkt | vepad/macvlan | "
-             "vepad/bridge | vepad/LIMIT | CPU vepad/macvlan |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| case | ports | frame | variant | delivered Mpps median (min-max) | offered Mpps | CPU ns/pkt | "
+             "sender core ns/frame | vepad/macvlan | vepad/bridge | vepad/LIMIT | CPU vepad/macvlan | "
+             "sender core vepad/macvlan |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     names = {"macvlan": "macvlan vepa", "limit": "LIMIT"}
     for r in rows:
         v = r["variant"]
@@ -480,16 +508,19 @@ def markdown(rows, meta):
         if v == "macvlan" and CASES[r["case"]]["kind"] == "tap":
             label = "macvtap vepa"
         f = lambda k: ("%.2fx" % r[k]) if k in r else ""
-        lines.append("| %s | %d | %d B | %s | %.3f (%.3f-%.3f) | %s | %s | %s | %s | %s |" % (
-            r["case"], r["n"], r["size"], label, r["median_mpps"], r["min_mpps"], r["max_mpps"],
-            "%.0f" % r["cpu_ns"] if r["cpu_ns"] else "-", f("vs_macvlan"), f("vs_bridge"), f("vs_limit"),
-            f("cpu_vs_macvlan")))
+        lines.append("| %s | %d | %d B | %s | %.3f (%.3f-%.3f) | %.3f | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["case"], r["n"], r["size"], label, r["median_mpps"], r["min_mpps"], r["max_mpps"], r["offered_mpps"],
+            "%.0f" % r["cpu_ns"] if r["cpu_ns"] else "-",
+            "%.0f" % r["sender_core_ns"] if r["sender_core_ns"] else "-", f("vs_macvlan"), f("vs_bridge"),
+            f("vs_limit"), f("cpu_vs_macvlan"), f("core_vs_macvlan")))
     head = ["# vepad benchmark", "", "%s; %s; %d rounds of %.1f s per variant, interleaved, after a %.1f s warm-up." % (
         meta["date"], meta["machine"], meta["rounds"], meta["seconds"], meta["warmup"]), "",
         "Delivered packets/s are counted at guest-like receivers (TC counter on a container's veth end, "
-        "a reader on each tap); group cases count every copy, the host stack's included. CPU ns/pkt is the "
-        "whole machine's busy time (generator included, the same for every variant) over delivered packets. "
-        "Ratios are medians of per-round ratios.", ""]
+        "a reader on each tap, on its own core); group cases count every copy, the host stack's included. "
+        "CPU ns/pkt is the whole machine's busy time (generator included, the same for every variant) over "
+        "delivered packets. Sender core ns/frame is the busy time of the sender's core (the generator or sender, "
+        "pinned, and the kernel forwarding it triggers there) per frame sent: the cost of forwarding when the "
+        "receiver, not the forwarder, limits delivery. Ratios are medians of per-round ratios.", ""]
     return "\n".join(head + lines) + "\n"
 
 

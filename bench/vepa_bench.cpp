@@ -293,6 +293,12 @@ std::vector<int> open_taps(const std::map<std::string, std::string>& a)
             const int fd = ::open(d.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
             if (fd < 0)
                 die("open " + d);
+            // A macvtap starts with IFF_VNET_HDR (every frame prefixed by a virtio-net
+            // header): plain frames, as the taps carry them.
+            ifreq ifr{};
+            ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+            if (::ioctl(fd, TUNSETIFF, &ifr) != 0)
+                die("TUNSETIFF on " + d);
             fds.push_back(fd);
         }
     }

@@ -240,7 +240,18 @@ void Reconciler::run(const PortTable& table, bool full)
     if (up) {
         ensure_tc(up->ifindex, dp_.uplink_tc_fd(), progs_.uplink_tc);
         uplink_.tc = progs_.uplink_tc;
-        uplink_.xdp = ensure_xdp(up->ifindex, dp_.uplink_xdp_fd(), progs_.uplink_xdp, cfg_.xdp_mode);
+        // XDP on the uplink is the fast path into XDP-delivered ports (taps); with
+        // none, it would only add a program run and an xdp_buff per frame before TC,
+        // which does everything anyway.
+        bool xdp_needed = false;
+        for (const auto& [n, ps] : status)
+            xdp_needed |= ps.delivery == VEPA_DELIVER_XDP;
+        if (xdp_needed) {
+            uplink_.xdp = ensure_xdp(up->ifindex, dp_.uplink_xdp_fd(), progs_.uplink_xdp, cfg_.xdp_mode);
+        } else {
+            remove_xdp(up->ifindex);
+            uplink_.xdp.reset();
+        }
     }
     for (auto& [name, ps] : status) {
         if (ps.state != "up" && ps.state != "down")
