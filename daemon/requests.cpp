@@ -91,6 +91,10 @@ PortArgs port_args(const json& a)
 
 Request parse_request(std::string_view line, json* id_out)
 {
+    // nlohmann's lexer takes a NUL byte for the end of input, so `{...}\0garbage` would parse; JSON text has
+    // no NUL outside strings (and inside them only as \u0000), so refuse it before the parser sees it.
+    if (line.find('\0') != std::string_view::npos)
+        throw CommandError(proto::kErrBadRequest, "not JSON: request contains a NUL byte");
     json req;
     try {
         req = json::parse(line, [](int depth, json::parse_event_t, json&) {

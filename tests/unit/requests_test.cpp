@@ -41,6 +41,12 @@ TEST_CASE("requests: malformed lines are bad requests")
     for (const char* line : {"", "{", "[]", "42", "\"list\"", "{\"cmd\": 5}", "{\"args\": {}}",
                              "{\"cmd\": \"list\", \"args\": []}", "\xff\xfe", "{\"cmd\": \"list\"} trailing"})
         CHECK(code_of(line) == "bad-request");
+    // nlohmann's lexer stops at a NUL byte: a valid request followed by NUL and anything must still be refused
+    // (the socket fuzzer found `{"cmd": "shutdown", ...}\0` being obeyed)
+    using namespace std::string_literals;
+    CHECK(code_of("{\"cmd\": \"shutdown\", \"args\": {\"detach\": true}}\0"s) == "bad-request");
+    CHECK(code_of("{\"cmd\": \"list\"}\0garbage"s) == "bad-request");
+    CHECK(code_of("{\"cmd\": \"list\", \"id\": \"a\\u0000b\"}"s) == "ok");
     std::string deep(100, '[');
     deep += std::string(100, ']');
     CHECK(code_of(deep) == "bad-request");
