@@ -24,6 +24,7 @@ import json
 import mmap
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -179,13 +180,16 @@ class Topology:
             sh("ip -n %s link set t%d up" % (self.host, i))
 
     def start_vepad(self):
+        # A fresh port table: topologies of the same name (another frame size) come and go.
         state = os.path.join(TMP, self.name + "-state")
-        os.makedirs(state, exist_ok=True)
+        shutil.rmtree(state, ignore_errors=True)
+        os.makedirs(state)
         self.sock = os.path.join(TMP, self.name + ".sock")
         log = open(os.path.join(TMP, self.name + "-vepad.log"), "w")
         p = subprocess.Popen(["nsenter", "--net=" + ns_path(self.host), VEPAD, "--uplink", "u0", "--config",
                               "/dev/null", "--state-dir", state, "--socket", self.sock, "--pin-dir",
-                              self.pin + "/vepad"], stdout=log, stderr=log)
+                              self.pin + "/vepad", "--probe-interval", "0", "--lldp-interval", "0"],
+                             stdout=log, stderr=log)
         children.append(p)
         self.vepad = p
         for _ in range(100):

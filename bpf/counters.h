@@ -43,6 +43,15 @@ static __always_inline void vepa_count_host(__u32 len)
 	}
 }
 
+/* One of vepad's reflection probes came back from the switch. */
+static __always_inline void vepa_count_probe(void)
+{
+	struct vepa_counters *c = vepa_counters(VEPA_SLOT_UPLINK);
+
+	if (c)
+		c->probe_packets++;
+}
+
 static __always_inline void vepa_count_drop(__u32 slot, __u32 reason)
 {
 	struct vepa_counters *c = vepa_counters(slot);

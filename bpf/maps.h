@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * The maps of the dataplane.  The C names carry the layout version (macs_v1,
+ * The maps of the dataplane.  The C names carry the layout version (macs_v2,
  * ...) because libbpf names each map after its variable; user space pins them
  * under the same names (VEPA_MAP_* in vepa/abi.h).
  */

@@ -94,4 +94,14 @@ static __always_inline int vepa_oversize(const struct vepa_config *cfg, __u32 le
 	return !gso_size && len > cfg->max_frame_len;
 }
 
+/*
+ * vepad's reflection probe coming back from the switch: only looked at for
+ * unicast no port owns (the host's path), so forwarding never pays for it.
+ */
+static __always_inline int vepa_is_reflected_probe(const struct vepa_config *cfg, const struct vepa_frame *f)
+{
+	return f->proto == bpf_htons(VEPA_PROBE_ETHERTYPE) && !vepa_is_zero(cfg->probe_dst.addr) &&
+	       vepa_mac_eq(f->dst, cfg->probe_dst.addr);
+}
+
 #endif /* VEPA_BPF_RULES_H */

@@ -196,8 +196,12 @@ int vepa_uplink_tc(struct __sk_buff *skb)
 	}
 
 	to = vepa_mac_owner(f.dst);
-	if (!to) {                                                      /* R2 */
-		vepa_count_host(f.len);
+	if (!to) {
+		if (vepa_is_reflected_probe(cfg, &f)) {                 /* our probe, reflected */
+			vepa_count_probe();
+			return TC_ACT_SHOT;
+		}
+		vepa_count_host(f.len);                                 /* R2 */
 		return TC_ACT_OK;
 	}
 	if (vepa_private_blocks(cfg, f.src, to)) {                      /* R7 */

@@ -15,6 +15,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "vepa/control.hpp"
@@ -26,6 +27,8 @@ namespace {
 
 constexpr int kExitRefused = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitNotReflecting = 3;  // vepactl probe: the switch does not reflect
+constexpr int kExitUnknown = 4;        // vepactl probe: no answer (uplink absent or down)
 
 struct Failure {
     std::string message;
@@ -223,6 +226,8 @@ void print_stats(const json& r, bool one_port)
         std::cout << "no drops\n";
 }
 
+void print_relay(const json& rr);
+
 void print_status(const json& r)
 {
     const json& up = r["uplink"];
@@ -250,6 +255,54 @@ void print_status(const json& r)
     std::cout << "pin dir:     " << s(r["pin_dir"]) << "\n";
     std::cout << "state file:  " << s(r["state_file"]) << "\n";
     std::cout << "socket:      " << s(r["socket"]) << "\n";
+    if (r.contains("reflective_relay"))
+        print_relay(r["reflective_relay"]);
+}
+
+std::string fixed(double v, int digits)
+{
+    char b[32];
+    std::snprintf(b, sizeof(b), "%.*f", digits, v);
+    return b;
+}
+
+void print_relay(const json& rr)
+{
+    const json& pr = rr["probe"];
+    const json& ll = rr["lldp"];
+    std::cout << "reflective relay: " << s(rr["verdict"]);
+    if (!rr["by"].is_null())
+        std::cout << " (by " << s(rr["by"]) << ")";
+    std::cout << "\n  probe: " << s(pr["state"]) << ": " << s(pr["reason"]);
+    if (pr["checked"].is_string())
+        std::cout << "; checked " << s(pr["checked"]) << " (" << fixed(pr["age_s"].get<double>(), 1) << " s ago)";
+    if (pr.contains("rtt_ms"))
+        std::cout << ", came back in " << fixed(pr["rtt_ms"].get<double>(), 1) << " ms";
+    std::cout << "\n         " << (pr["interval_s"] == 0 ? std::string("no periodic probes")
+                                                          : "every " + s(pr["interval_s"]) + " s")
+              << "; probe MACs " << s(pr["src"]) << " -> " << s(pr["dst"]) << "\n";
+    if (ll["enabled"] != true) {
+        std::cout << "  LLDP:  off\n";
+        return;
+    }
+    std::cout << "  LLDP:  " << s(ll["sent"]) << " LLDPDUs sent, " << s(ll["received"]) << " received";
+    if (ll["invalid"] != 0)
+        std::cout << ", " << s(ll["invalid"]) << " invalid";
+    if (ll["own_reflected"] != 0)
+        std::cout << ", " << s(ll["own_reflected"]) << " of ours reflected back";
+    std::cout << "; we request reflective relay, our status: " << s(ll["advertising"]["rrstat"]) << "\n";
+    const json& evb = ll["bridge_evb"];
+    if (evb.is_object())
+        std::cout << "         the bridge's EVB TLV (" << s(evb["form"]) << "): reflective relay "
+                  << (evb["rr_capable"] == true ? "capable" : "not capable") << ", "
+                  << (evb["rr_enabled"] == true ? "enabled for us" : "not enabled") << "\n";
+    else
+        std::cout << "         no EVB TLV from the bridge\n";
+    for (const auto& n : ll["neighbours"]) {
+        std::cout << "         neighbour " << (n["system_name"] == "" ? s(n["chassis_id"]) : s(n["system_name"]))
+                  << ": chassis " << s(n["chassis_id"]) << ", port " << s(n["port_id"]) << " (" << s(n["group"])
+                  << ", TTL " << s(n["ttl"]) << " s)" << (n["evb"].is_object() ? ", EVB" : "") << "\n";
+    }
 }
 
 const char* kDescription = R"(vepactl - control vepad, the eBPF VEPA for VM and container ports
@@ -267,7 +320,11 @@ Commands:
   list            Ports: state (up, down, absent, unsupported), MACs, mode,
                   delivery path (xdp, tc-peer, tc) and attach hook.
   stats [IFNAME]  Per-port rx/tx packets and bytes, and drops by reason.
-  status          Uplink, programs and their attach modes, pin directory.
+  status          Uplink, programs and their attach modes, pin directory, and
+                  whether the switch reflects (hairpins): by vepad's reflection
+                  probe and by what the bridge says over LLDP (802.1Qbg EVB).
+  probe           Check now whether the switch reflects, and print the result
+                  (exit 0 reflecting, 3 not reflecting, 4 unknown).
   shutdown [--detach]
                   Stop vepad; with --detach also remove its programs and maps
                   (without, the dataplane keeps forwarding).
@@ -278,7 +335,7 @@ delivery to other bridge ports).
 
 Output: aligned tables; --json prints the reply's result object as documented
 in README (stable).  Exit status: 0 done, 1 refused or failed (the reason on
-stderr), 2 usage error.  The socket is $VEPAD_SOCKET or /run/vepad/vepad.sock.)";
+stderr), 2 usage error; for probe also 3 not reflecting, 4 unknown.  The socket is $VEPAD_SOCKET or /run/vepad/vepad.sock.)";
 
 } // namespace
 
@@ -325,6 +382,7 @@ int main(int argc, char** argv)
     auto* stats = app.add_subcommand("stats", "counters and drop reasons");
     stats->add_option_function<std::string>("IFNAME", [&](const std::string& v) { stats_name = v; }, "one port only");
     auto* status = app.add_subcommand("status", "uplink, programs, pin directory");
+    auto* probe = app.add_subcommand("probe", "check now whether the switch reflects (hairpin)");
     auto* shut = app.add_subcommand("shutdown", "stop vepad");
     shut->add_flag("--detach", detach, "also remove vepad's programs and maps");
 
@@ -377,6 +435,8 @@ int main(int argc, char** argv)
             args["name"] = *stats_name;
     } else if (*status) {
         req["cmd"] = proto::kStatus;
+    } else if (*probe) {
+        req["cmd"] = proto::kProbe;
     } else if (*shut) {
         req["cmd"] = proto::kShutdown;
         args["detach"] = detach;
@@ -398,6 +458,36 @@ int main(int argc, char** argv)
         std::cerr << "vepactl: " << e.value("message", std::string("refused")) << " ["
                   << e.value("code", std::string("?")) << "]\n";
         return kExitRefused;
+    }
+    if (*probe) {
+        // The probe runs in vepad's loop; wait until its result is the one asked for.
+        const uint64_t want = resp["result"].value("seq", uint64_t{0});
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
+        json status_req = {{"id", 2}, {"cmd", proto::kStatus}};
+        json rr;
+        for (;;) {
+            try {
+                const json st = call(socket, status_req, timeout * 1000);
+                rr = st.value("result", json::object()).value("reflective_relay", json::object());
+            } catch (const Failure& f) {
+                std::cerr << "vepactl: " << f.message << "\n";
+                return kExitRefused;
+            }
+            const json& pr = rr.value("probe", json::object());
+            if (pr.value("seq", uint64_t{0}) >= want && pr.value("running", false) == false)
+                break;
+            if (std::chrono::steady_clock::now() > deadline) {
+                std::cerr << "vepactl: the probe did not finish within " << timeout << " s\n";
+                return kExitRefused;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        if (as_json)
+            std::cout << rr.dump(2) << "\n";
+        else
+            print_relay(rr);
+        const std::string st = rr["probe"].value("state", std::string("unknown"));
+        return st == "reflecting" ? 0 : st == "not-reflecting" ? kExitNotReflecting : kExitUnknown;
     }
     const json& r = resp["result"];
     if (as_json) {

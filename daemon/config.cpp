@@ -1,6 +1,8 @@
 #include "config.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <tuple>
 #include <fstream>
 
 #include "error.hpp"
@@ -64,6 +66,18 @@ static bool parse_bool(const std::string& v, bool& out)
     return true;
 }
 
+// Whole seconds, 0 to one day.
+static bool parse_seconds(const std::string& v, int& out)
+{
+    if (v.empty() || v.size() > 5 || !std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); }))
+        return false;
+    const int n = std::stoi(v);
+    if (n > 86400)
+        return false;
+    out = n;
+    return true;
+}
+
 void load_config_file(const std::string& path, Config& cfg, bool must_exist)
 {
     cfg.config_file = path;
@@ -111,10 +125,14 @@ void load_config_file(const std::string& path, Config& cfg, bool must_exist)
         } else if (key == "detach_on_exit") {
             if (!parse_bool(value, cfg.detach_on_exit))
                 throw Error(where + "detach_on_exit must be yes or no, not '" + value + "'");
+        } else if (key == "probe_interval" || key == "lldp_interval") {
+            int& target = key == "probe_interval" ? cfg.probe_interval : cfg.lldp_interval;
+            if (!parse_seconds(value, target))
+                throw Error(where + key + " must be a number of seconds from 0 to 86400, not '" + value + "'");
         } else
             throw Error(where + "unknown key '" + key +
                         "' (known: uplink, state_dir, socket, pin_dir, socket_group, default_mode, xdp_mode, "
-                        "log_level, detach_on_exit)");
+                        "log_level, detach_on_exit, probe_interval, lldp_interval)");
     }
 }
 
@@ -136,6 +154,14 @@ void finish_config(Config& cfg, const ConfigOverrides& o)
         if (*o.netlink_rcvbuf < 4096)
             throw Error("--netlink-rcvbuf must be at least 4096 bytes");
         cfg.netlink_rcvbuf = *o.netlink_rcvbuf;
+    }
+    for (auto [given, target, flag] : {std::tuple{&o.probe_interval, &cfg.probe_interval, "--probe-interval"},
+                                       std::tuple{&o.lldp_interval, &cfg.lldp_interval, "--lldp-interval"}}) {
+        if (!*given)
+            continue;
+        if (**given < 0 || **given > 86400)
+            throw Error(std::string(flag) + " must be a number of seconds from 0 to 86400");
+        *target = **given;
     }
     if (o.default_mode) {
         auto m = parse_mode(*o.default_mode);

@@ -21,6 +21,8 @@ struct Config {
     std::string socket_group = "vepad";           // who besides root may use the socket
     bool detach_on_exit = false;
     int netlink_rcvbuf = 8 << 20;                 // rtnetlink event buffer; overruns trigger a full re-read
+    int probe_interval = 30;                      // seconds between reflection probes; 0: only on start, uplink up, request
+    int lldp_interval = 30;                       // seconds between LLDPDUs (EVB station); 0: no LLDP agent
 
     std::string effective_pin_dir() const { return pin_dir.empty() ? "/sys/fs/bpf/vepad/" + uplink : pin_dir; }
     std::string state_file() const { return state_dir + "/ports-" + uplink + ".json"; }
@@ -30,7 +32,7 @@ struct Config {
 struct ConfigOverrides {
     std::optional<std::string> uplink, state_dir, socket, pin_dir, default_mode, xdp_mode, log_level;
     bool detach_on_exit = false;
-    std::optional<int> netlink_rcvbuf;
+    std::optional<int> netlink_rcvbuf, probe_interval, lldp_interval;
 };
 
 // Read `key = value` lines ('#' comments, blank lines).  A missing file is

@@ -1,6 +1,7 @@
 #include "daemon.hpp"
 
 #include <grp.h>
+#include <unistd.h>
 #include <linux/magic.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
@@ -13,6 +14,7 @@
 #include <filesystem>
 
 #include "command_error.hpp"
+#include "counters.hpp"
 #include "port_paths.hpp"
 #include "vepa/control.hpp"
 
@@ -74,7 +76,7 @@ json counters_json(const vepa_counters& c)
         drops[std::string(proto::kDropReasons[i])] = c.drops[i];
     return {{"rx_packets", c.rx_packets}, {"rx_bytes", c.rx_bytes},     {"tx_packets", c.tx_packets},
             {"tx_bytes", c.tx_bytes},     {"host_packets", c.host_packets}, {"host_bytes", c.host_bytes},
-            {"drops", drops}};
+            {"probe_packets", c.probe_packets}, {"drops", drops}};
 }
 
 } // namespace
@@ -97,7 +99,20 @@ Daemon::Daemon(Config cfg) : cfg_(std::move(cfg)), signals_(io_, SIGTERM, SIGINT
 
     dp_ = std::make_unique<vepa::Dataplane>(vepa::DataplaneOptions{pin_dir});
     vepa::set_bpf_log([](int, const char* msg) { spdlog::debug("bpf: {}", msg); });
-    reconciler_ = std::make_unique<Reconciler>(*dp_, cfg_);
+    probe_macs_ = probe_macs(machine_identity(), cfg_.uplink);
+    reconciler_ = std::make_unique<Reconciler>(*dp_, cfg_, probe_macs_.dst);
+    probe_ = std::make_unique<ReflectionProbe>(
+        io_, ReflectionProbe::Options{probe_macs_, std::chrono::seconds(cfg_.probe_interval)},
+        [this] { return probes_returned(); },
+        [this](const ProbeResult& r) {
+            spdlog::log(r.state == Reflection::Reflecting ? spdlog::level::debug : spdlog::level::info,
+                        "reflection probe: {} ({})", to_string(r.state), r.reason);
+            check_relay();
+        });
+    char host[256] = {};
+    ::gethostname(host, sizeof(host) - 1);
+    lldp_ = std::make_unique<LldpAgent>(io_, LldpAgent::Options{std::chrono::seconds(cfg_.lldp_interval), host},
+                                        [this] { check_relay(); });
     // Subscribe before the first full read, so no event between the two is lost.
     monitor_ = std::make_unique<RtnlMonitor>(
         io_, cfg_.netlink_rcvbuf, [this](const vepa::LinkInfo& l, bool removed, std::optional<int> nsid) { on_link(l, removed, nsid); },
@@ -154,6 +169,54 @@ void Daemon::reconcile(bool full)
         spdlog::error("reconcile failed: {}; retrying in full at the next event", e.what());
         full_pending_ = true;
     }
+    uplink_maybe_changed();
+}
+
+void Daemon::uplink_maybe_changed()
+{
+    const UplinkStatus& up = reconciler_->uplink();
+    const bool is_up = up.state == "up";
+    probe_->uplink_changed(up.ifindex, is_up);
+    lldp_->uplink_changed(up.ifindex, up.name, up.mac.value_or(Mac{}), is_up);
+}
+
+uint64_t Daemon::probes_returned() const
+{
+    return vepa::sum_cpus(dp_->stats().lookup_range(VEPA_SLOT_UPLINK, 1), 0, dp_->stats().cpus()).probe_packets;
+}
+
+void Daemon::check_relay()
+{
+    size_t need = 0;
+    for (const auto& [n, p] : table_.ports())
+        need += p.mode == VEPA_MODE_VEPA || p.mode == VEPA_MODE_PRIVATE;
+    const bool bad = probe_->result().state == Reflection::NotReflecting && need >= 2;
+    if (bad && !relay_warned_)
+        spdlog::warn("the switch does not reflect frames back to {} (reflection probe: {}), and {} ports are in vepa "
+                     "or private mode: their VMs cannot reach each other. Enable reflective relay (hairpin) on the "
+                     "switch port{}",
+                     cfg_.uplink, probe_->result().reason, need,
+                     lldp_->bridge_evb() ? "" : " (the switch sends no 802.1Qbg EVB TLV to negotiate it)");
+    relay_warned_ = bad;
+}
+
+json Daemon::relay_json() const
+{
+    json verdict = "unknown", by = nullptr;
+    if (probe_->result().state != Reflection::Unknown) {
+        verdict = to_string(probe_->result().state);
+        by = "probe";
+    } else if (auto evb = lldp_->bridge_evb()) {
+        verdict = evb->rr_enabled() ? "reflecting" : "not-reflecting";
+        by = "lldp";
+    }
+    return {{"verdict", verdict}, {"by", by}, {"probe", probe_->to_json()}, {"lldp", lldp_->to_json()}};
+}
+
+json Daemon::run(const ProbeRelay&)
+{
+    const uint64_t seq = probe_->request();
+    return {{"seq", seq}, {"probe", probe_->to_json()}};
 }
 
 void Daemon::schedule_reconcile(bool full)
@@ -248,6 +311,7 @@ json Daemon::run(const AddPort& c)
     spdlog::info("port {} added (mode {}, slot {})", p.name, mode_name(p.mode), slot);
     reconcile(false);
     notify_status();
+    check_relay();
     return port_json(p.name);
 }
 
@@ -269,6 +333,7 @@ json Daemon::run(const SetPort& c)
     commit(std::move(t));
     spdlog::info("port {} changed (mode {}, {} MAC(s))", c.name, mode_name(p.mode), p.macs.size());
     reconcile(false);
+    check_relay();
     return port_json(c.name);
 }
 
@@ -280,6 +345,7 @@ json Daemon::run(const DelPort& c)
     spdlog::info("port {} deleted", c.name);
     reconcile(false);
     notify_status();
+    check_relay();
     return json::object();
 }
 
@@ -335,21 +401,7 @@ json Daemon::run(const Stats& c) const
         max_slot = std::max(max_slot, p->slot);
     const auto raw = dp_->stats().lookup_range(0, max_slot + 1u);
     const int ncpu = dp_->stats().cpus();
-    auto sum = [&](uint16_t slot) {
-        vepa_counters s{};
-        for (int c = 0; c < ncpu; c++) {
-            const auto& v = raw[static_cast<size_t>(slot) * ncpu + c];
-            s.rx_packets += v.rx_packets;
-            s.rx_bytes += v.rx_bytes;
-            s.tx_packets += v.tx_packets;
-            s.tx_bytes += v.tx_bytes;
-            s.host_packets += v.host_packets;
-            s.host_bytes += v.host_bytes;
-            for (int d = 0; d < VEPA_DROP__MAX; d++)
-                s.drops[d] += v.drops[d];
-        }
-        return s;
-    };
+    auto sum = [&](uint16_t slot) { return vepa::sum_cpus(raw, slot, ncpu); };
     json ports = json::array();
     for (auto* p : which)
         ports.push_back({{"name", p->name}, {"slot", p->slot}, {"counters", counters_json(sum(p->slot))}});
@@ -391,7 +443,8 @@ json Daemon::run(const Status&) const
                {"pin_dir", dp_->pin_dir()},
                {"state_file", state_.path()},
                {"socket", cfg_.socket},
-               {"ports", {{"configured", table_.size()}, {"present", present}, {"up", upc}}}};
+               {"ports", {{"configured", table_.size()}, {"present", present}, {"up", upc}}},
+               {"reflective_relay", relay_json()}};
 }
 
 json Daemon::run(const Shutdown& c)

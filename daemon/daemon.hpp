@@ -16,8 +16,10 @@
 #include "control_server.hpp"
 #include "dataplane.hpp"
 #include "fd.hpp"
+#include "lldp_agent.hpp"
 #include "port_table.hpp"
 #include "reconciler.hpp"
+#include "reflection_probe.hpp"
 #include "requests.hpp"
 #include "rtnl_monitor.hpp"
 #include "state_file.hpp"
@@ -39,6 +41,7 @@ private:
     nlohmann::json run(const List& c) const;
     nlohmann::json run(const Stats& c) const;
     nlohmann::json run(const Status& c) const;
+    nlohmann::json run(const ProbeRelay& c);
     nlohmann::json run(const Shutdown& c);
 
     // Persist t, then make it the table; throws CommandError("state") leaving both unchanged.
@@ -49,6 +52,12 @@ private:
     void schedule_reconcile(bool full);
     void on_link(const vepa::LinkInfo& link, bool removed, std::optional<int> nsid);
     void notify_status();
+    // The uplink may have changed: tell the reflection probe and the LLDP agent.
+    void uplink_maybe_changed();
+    uint64_t probes_returned() const;
+    // Warn once when the switch does not reflect and ports need it to.
+    void check_relay();
+    nlohmann::json relay_json() const;
 
     Config cfg_;
     boost::asio::io_context io_;
@@ -60,6 +69,10 @@ private:
     std::unique_ptr<Reconciler> reconciler_;
     std::unique_ptr<RtnlMonitor> monitor_;
     std::unique_ptr<ControlServer> server_;
+    ProbeMacs probe_macs_;
+    std::unique_ptr<ReflectionProbe> probe_;
+    std::unique_ptr<LldpAgent> lldp_;
+    bool relay_warned_ = false;
     bool reconcile_pending_ = false;
     bool full_pending_ = false;
     bool detach_at_exit_ = false;

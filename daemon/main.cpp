@@ -26,8 +26,13 @@ vepad takes it over without a frame lost); `vepactl shutdown --detach` or
 --detach-on-exit removes it instead.
 
 Settings come from the config file (key = value: uplink, state_dir, socket,
-pin_dir, socket_group, default_mode, xdp_mode, log_level, detach_on_exit);
-command-line options win.
+pin_dir, socket_group, default_mode, xdp_mode, log_level, detach_on_exit,
+probe_interval, lldp_interval); command-line options win.
+
+vepad checks whether the adjacent switch reflects (hairpins) same-port traffic,
+the most common silent VEPA failure: by an active probe out of the uplink and by
+LLDP with the 802.1Qbg EVB TLV. `vepactl status` shows both; vepad warns when
+the switch does not reflect while two or more ports are in vepa or private mode.
 
 Exit status: 0 after a clean stop, 1 when it cannot start (bad configuration,
 corrupt state file, another vepad on the same uplink, BPF load failure).)";
@@ -61,6 +66,16 @@ int main(int argc, char** argv)
            "--netlink-rcvbuf", [&](int v) { o.netlink_rcvbuf = v; },
            "rtnetlink event buffer in bytes (default 8 MiB); events lost to an overrun trigger a full re-read")
         ->type_name("BYTES");
+    app.add_option_function<int>(
+           "--probe-interval", [&](int v) { o.probe_interval = v; },
+           "seconds between reflection probes (does the switch hairpin?); 0: probe only at start, when the uplink "
+           "comes up and on `vepactl probe` (default 30)")
+        ->type_name("SECONDS");
+    app.add_option_function<int>(
+           "--lldp-interval", [&](int v) { o.lldp_interval = v; },
+           "seconds between LLDPDUs sent on the uplink as an 802.1Qbg EVB station requesting reflective relay; "
+           "0: no LLDP (default 30)")
+        ->type_name("SECONDS");
     app.set_version_flag("--version", std::string("vepad ") + VEPAD_VERSION);
     try {
         app.parse(argc, argv);

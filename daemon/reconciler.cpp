@@ -22,7 +22,8 @@ uint32_t prog_id(int fd)
 }
 } // namespace
 
-Reconciler::Reconciler(vepa::Dataplane& dp, const Config& cfg) : dp_(dp), cfg_(cfg)
+Reconciler::Reconciler(vepa::Dataplane& dp, const Config& cfg, const vepa::Mac& probe_dst)
+    : dp_(dp), cfg_(cfg), probe_dst_(probe_dst)
 {
     progs_ = {prog_id(dp.uplink_xdp_fd()), prog_id(dp.uplink_tc_fd()), prog_id(dp.port_xdp_fd()),
               prog_id(dp.port_tc_fd())};
@@ -145,12 +146,14 @@ void Reconciler::run(const PortTable& table, bool full)
 
     // The uplink.
     vepa::DataplaneState st;
+    st.probe_dst = probe_dst_;
     const LinkInfo* up = link_by_name(cfg_.uplink);
     uplink_ = UplinkStatus{};
     uplink_.name = cfg_.uplink;
     if (up) {
         uplink_.ifindex = up->ifindex;
         uplink_.state = up->is_up() ? "up" : "down";
+        uplink_.mac = up->mac;
         uplink_.takes_xdp = vepa::takes_xdp_frames(*up, probe(*up, false).features);
         st.uplink_ifindex = static_cast<uint32_t>(up->ifindex);
         st.uplink_takes_xdp = uplink_.takes_xdp;

@@ -37,6 +37,7 @@ struct UplinkStatus {
     std::string name;
     int ifindex = 0;
     std::string state = "absent";
+    std::optional<vepa::Mac> mac;
     bool takes_xdp = false;
     std::optional<vepa::XdpAttachment> xdp;
     std::optional<uint32_t> tc;
@@ -48,7 +49,8 @@ struct ProgramIds {
 
 class Reconciler {
 public:
-    Reconciler(vepa::Dataplane& dp, const Config& cfg);
+    // probe_dst: the reflection probe's destination MAC, for the uplink program.
+    Reconciler(vepa::Dataplane& dp, const Config& cfg, const vepa::Mac& probe_dst);
 
     // Make the kernel match the table.  full: forget every cache first.
     void run(const PortTable& table, bool full);
@@ -82,6 +84,7 @@ private:
 
     vepa::Dataplane& dp_;
     const Config& cfg_;
+    vepa::Mac probe_dst_;
     vepa::NetlinkRequester nl_;
     ProgramIds progs_;
 

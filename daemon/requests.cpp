@@ -137,6 +137,8 @@ Request parse_request(std::string_view line, json* id_out)
         r.cmd = s;
     } else if (cmd == proto::kStatus)
         r.cmd = (Args(args, {}), Status{});
+    else if (cmd == proto::kProbe)
+        r.cmd = (Args(args, {}), ProbeRelay{});
     else if (cmd == proto::kShutdown) {
         Args a(args, {"detach"});
         Shutdown s;

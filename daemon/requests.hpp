@@ -32,11 +32,12 @@ struct Stats {
     std::optional<std::string> name;
 };
 struct Status {};
+struct ProbeRelay {};                     // "probe": check the switch's reflective relay now
 struct Shutdown {
     std::optional<bool> detach;
 };
 
-using Command = std::variant<AddPort, SetPort, DelPort, List, Stats, Status, Shutdown>;
+using Command = std::variant<AddPort, SetPort, DelPort, List, Stats, Status, ProbeRelay, Shutdown>;
 
 struct Request {
     nlohmann::json id;   // echoed back (null when absent)

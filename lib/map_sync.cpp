@@ -55,6 +55,8 @@ MapContents build_contents(const DataplaneState& st)
     c.config.layout_version = VEPA_LAYOUT_VERSION;
     c.config.uplink_ifindex = st.uplink_ifindex;
     c.config.max_frame_len = st.max_frame_len;
+    if (!st.probe_dst.is_zero())
+        c.config.probe_dst = st.probe_dst.key();
     std::set<uint16_t> slots;
     for (const PresentPort& p : st.ports) {
         if (p.ifindex == 0 || p.ifindex == st.uplink_ifindex)

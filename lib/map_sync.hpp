@@ -29,6 +29,7 @@ struct DataplaneState {
     uint32_t uplink_ifindex = 0;              // 0: uplink absent
     uint32_t max_frame_len = 1518;
     bool uplink_takes_xdp = false;            // put the uplink in the devmap
+    Mac probe_dst;                            // reflection probe destination; zero: probing off
     std::vector<PresentPort> ports;
 };
 

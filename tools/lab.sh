@@ -66,7 +66,7 @@ run vepactl stats c1
 
 say "Counters and the MAC table"
 run vepactl stats
-run bpftool map dump pinned "$LAB_PIN_DIR/macs_v1"
+run bpftool map dump pinned "$LAB_PIN_DIR/macs_v2"
 
 if [ "$mode" = shell ]; then
     say "The lab is up. Try: vepactl list; in_ns $NS_C1 ping $IP_C2; lab_hairpin off. Exit the shell to tear it down."

@@ -14,7 +14,7 @@
 #include <linux/types.h>
 
 /* Bump on any change to a struct below, a map's type, key, value or size. */
-#define VEPA_LAYOUT_VERSION 1
+#define VEPA_LAYOUT_VERSION 2
 
 /* Map names: BPF object names (15 characters at most) and pin file names. */
 #define VEPA__STR(x) #x
@@ -34,6 +34,15 @@
 #define VEPA_PORT_FAST_MACS 4    /* the first ones, kept in the port record for anti-spoofing */
 #define VEPA_SLOT_UPLINK 0
 #define VEPA_MAX_VLAN_DEPTH 2
+
+/*
+ * Reflection probe (does the switch hairpin?): vepad sends a frame of this
+ * ethertype (IEEE 802 Local Experimental 1) out of the uplink to
+ * vepa_config.probe_dst, a locally administered MAC no port owns.  Only a switch
+ * that reflects sends it back; the uplink program counts it in probe_packets of
+ * slot 0 and consumes it.
+ */
+#define VEPA_PROBE_ETHERTYPE 0x88B5
 
 /* Port modes, as in macvlan (see docs/VEPA-SEMANTICS.md). */
 enum vepa_mode {
@@ -121,14 +130,16 @@ struct vepa_config {
 	__u32 uplink_ifindex;  /* 0 while the uplink is absent */
 	__u32 max_frame_len;   /* longest non-GSO frame forwarded, headers included */
 	__u32 flags;           /* VEPA_CFG_F_* */
+	struct vepa_mac_key probe_dst; /* destination of vepad's reflection probe; zero: none */
 };
 
 /*
  * Per-slot counters (per CPU).  For a port: rx = frames the port sent (from
  * its VM), tx = frames delivered into it, as on the port's own interface.
  * For the uplink (slot 0): rx = frames from the switch, tx = frames sent to
- * the switch, host = frames handed to the host stack.  A frame a program
- * drops counts in drops[reason] of the slot it was charged to.
+ * the switch, host = frames handed to the host stack, probe = vepad's own
+ * reflection probes that the switch sent back (consumed, not in rx).  A frame
+ * a program drops counts in drops[reason] of the slot it was charged to.
  */
 struct vepa_counters {
 	__u64 rx_packets;
@@ -137,6 +148,7 @@ struct vepa_counters {
 	__u64 tx_bytes;
 	__u64 host_packets;
 	__u64 host_bytes;
+	__u64 probe_packets;
 	__u64 drops[VEPA_DROP__MAX];
 };
 

@@ -18,6 +18,8 @@
 //   list       -> {"ports": [port...]}
 //   stats      name -> {"uplink": counters, "ports": [{"name", "slot", "counters"}...]}
 //   status     -> a status object
+//   probe      -> {"seq": n, "probe": probe object}: starts a reflection probe (or joins the one
+//              under way); it is done when status's reflective_relay.probe.seq reaches n
 //   shutdown   detach bool -> {}   (detach: remove programs and maps, then exit)
 //
 // Port object:
@@ -27,13 +29,24 @@
 //    "attach": "xdp native"|"xdp generic"|"tc"|""}
 // Counters object:
 //   {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "host_packets", "host_bytes",
-//    "drops": {"<reason>": n, ...}}   (every reason of kDropReasons, zeros included)
+//    "probe_packets" (uplink: reflection probes that came back), "drops": {"<reason>": n, ...}}   (every reason of kDropReasons, zeros included)
 // Status object:
 //   {"version", "layout_version", "uplink": {"name", "ifindex", "state", "takes_xdp",
 //    "xdp": {"prog_id", "mode", "multiprog"} | null, "tc": {"prog_id"} | null},
 //    "programs": {"uplink_xdp", "uplink_tc", "port_xdp", "port_tc"} (ids),
 //    "maps": {"macs", "ports", "devs", "flood"} (entries in the kernel's maps now),
-//    "pin_dir", "state_file", "socket", "ports": {"configured", "present", "up"}}
+//    "pin_dir", "state_file", "socket", "ports": {"configured", "present", "up"},
+//    "reflective_relay": {"verdict": "reflecting"|"not-reflecting"|"unknown", "by": "probe"|"lldp"|null,
+//      "probe": probe object, "lldp": {"enabled", "interval_s", "sent", "received", "invalid",
+//        "own_reflected", "send_errors", "last_error", "advertising": {"rrreq", "rrstat"},
+//        "neighbours": [{"group", "src", "chassis_id", "port_id", "ttl", "age_s", "system_name",
+//          "system_description", "port_description", "lldpdus", "evb": EVB object | null}...],
+//        "bridge_evb": EVB object | null}}}
+// Probe object:
+//   {"state": "reflecting"|"not-reflecting"|"unknown", "reason", "checked": ISO 8601 UTC | null,
+//    "age_s" | null, "seq", "running", "interval_s", "src", "dst", "rtt_ms" (when reflecting)}
+// EVB object (the EVB TLV a neighbour sent):
+//   {"form": "802.1Qbg-2012"|"802.1Qbg-draft-0.2", "rr_capable", "rr_enabled", ... the TLV's fields}
 #pragma once
 
 #include <array>
@@ -52,6 +65,7 @@ inline constexpr const char* kDelPort = "del-port";
 inline constexpr const char* kList = "list";
 inline constexpr const char* kStats = "stats";
 inline constexpr const char* kStatus = "status";
+inline constexpr const char* kProbe = "probe";
 inline constexpr const char* kShutdown = "shutdown";
 
 // Error codes.

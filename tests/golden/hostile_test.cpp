@@ -63,7 +63,7 @@ TEST_CASE("hostile frames through the attached programs never break isolation", 
     const char* n_env = std::getenv("VEPA_HOSTILE_FRAMES");
     const size_t total = n_env ? std::strtoul(n_env, nullptr, 0) : 1000000;
     std::cout << "hostile frames: seed " << seed << ", " << total << " frames" << std::endl;
-    Generator gen(seed, macs, host);
+    Generator gen(seed, macs, host, tb.probe_dst);
 
     PacketSocket sw_sock("sw0", &tb.sw);
     std::map<std::string, std::unique_ptr<PacketSocket>> guest;

@@ -68,7 +68,7 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
     std::vector<Mac> macs;
     for (const auto& p : tb.ports)
         macs.insert(macs.end(), p.macs.begin(), p.macs.end());
-    Generator gen(seed, macs, host);
+    Generator gen(seed, macs, host, tb.probe_dst);
     Stats st;
     std::vector<std::string> first_failures;
     auto fail = [&](const std::string& what) {

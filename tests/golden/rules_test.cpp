@@ -35,6 +35,7 @@ const Mac kUnknown = mac("02:00:00:00:88:88");
 const Mac kMcast = mac("01:00:5e:00:00:fb");
 const Mac kLldp = mac("01:80:c2:00:00:0e");
 const Mac kPauseDst = mac("01:80:c2:00:00:01");
+const Mac kProbeSrc = mac("0a:76:65:00:00:00");
 
 std::vector<PortSpec> topology()
 {
@@ -56,12 +57,14 @@ struct Expected {
     std::vector<std::string> ports;   // ports that get a copy
     bool uplink = false;
     bool host = false;
+    bool probe = false;
 };
 
 Expected dropped(vepa_drop_reason r, std::string on = "uplink") { return {r, std::move(on)}; }
 Expected to_ports(std::vector<std::string> p, bool host = false) { return {std::nullopt, "", std::move(p), false, host}; }
 Expected to_uplink(std::vector<std::string> copies = {}) { return {std::nullopt, "", std::move(copies), true, false}; }
 Expected to_host() { return {std::nullopt, "", {}, false, true}; }
+Expected probe_counted() { return {std::nullopt, "", {}, false, false, true}; }
 
 struct Golden {
     const char* id;
@@ -95,6 +98,7 @@ Outcome outcome_of(Testbed& tb, const Expected& e)
         o.ports.insert(tb.port(p).slot);
     o.uplink = e.uplink;
     o.host = e.host;
+    o.probe = e.probe;
     return o;
 }
 
@@ -147,7 +151,6 @@ std::vector<Golden> fixtures(Testbed& tb)
     const Mac host = *NetlinkRequester().link("up0")->mac;
     auto f = [](const Mac& d, const Mac& s, uint16_t et = kEthIpv4, size_t len = 46,
                 std::vector<uint16_t> tags = {}) { return eth_frame(d, s, et, len, tags, 0x600df00d); };
-    (void)tb;
     return {
         // Sending (frames a port transmits)
         {"T1", "vepa port unicast to another local port goes to the uplink", "v1", f(kV2, kV1), XDP_REDIRECT,
@@ -194,6 +197,15 @@ std::vector<Golden> fixtures(Testbed& tb)
          TC_ACT_SHOT, dropped(VEPA_DROP_PAUSE, "b1")},
         {"T6", "PAUSE from the uplink is never forwarded", "uplink", f(kPauseDst, kExt, kEthPause), XDP_DROP,
          TC_ACT_SHOT, dropped(VEPA_DROP_PAUSE)},
+        // vepad's reflection probe (not a rule of the semantics: vepad's own frames)
+        {"PROBE", "vepad's reflection probe coming back is counted and consumed", "uplink",
+         f(tb.probe_dst, kProbeSrc, VEPA_PROBE_ETHERTYPE), XDP_PASS, TC_ACT_SHOT, probe_counted()},
+        {"PROBE", "another ethertype to the probe MAC is unknown unicast for the host (R2)", "uplink",
+         f(tb.probe_dst, kExt), XDP_PASS, TC_ACT_OK, to_host()},
+        {"PROBE", "the probe ethertype to another unknown MAC is for the host (R2)", "uplink",
+         f(kUnknown, kExt, VEPA_PROBE_ETHERTYPE), XDP_PASS, TC_ACT_OK, to_host()},
+        {"PROBE", "a port sending to the probe MAC sends to the uplink (T1)", "v1",
+         f(tb.probe_dst, kV1, VEPA_PROBE_ETHERTYPE), XDP_REDIRECT, TC_ACT_REDIRECT, to_uplink()},
         // Receiving from the uplink
         {"R1", "unicast to a tap port is redirected by XDP", "uplink", f(kT1, kExt), XDP_REDIRECT,
          TC_ACT_REDIRECT, to_ports({"t1"})},

@@ -62,9 +62,9 @@ check_eq "frames for the churned ports that reached an untouched one" 0 "$foreig
 
 section "after the churn"
 check "c2 and c3 come back up" wait_for 5 bash -c "[ \"\$(VEPAD_SOCKET=$LAB_SOCKET $VEPACTL_BIN list --json | jq -r '[.ports[].state] | join(\",\")')\" = up,up,up,up ]"
-check_eq "MAC table: one entry per port MAC" 4 "$(bpftool map dump pinned "$LAB_PIN_DIR/macs_v1" -j | jq length)"
-check_eq "port records: one per present port" 4 "$(bpftool map dump pinned "$LAB_PIN_DIR/ports_v1" -j | jq length)"
-check_eq "devmap: the tap and the uplink" 2 "$(bpftool map dump pinned "$LAB_PIN_DIR/devs_v1" -j | jq length)"
+check_eq "MAC table: one entry per port MAC" 4 "$(bpftool map dump pinned "$LAB_PIN_DIR/macs_v2" -j | jq length)"
+check_eq "port records: one per present port" 4 "$(bpftool map dump pinned "$LAB_PIN_DIR/ports_v2" -j | jq length)"
+check_eq "devmap: the tap and the uplink" 2 "$(bpftool map dump pinned "$LAB_PIN_DIR/devs_v2" -j | jq length)"
 check_eq "flood list: the four ports" 4 "$(vepactl status --json | jq .maps.flood)"
 check_eq "vepad's own count of MAC entries agrees" 4 "$(vepactl status --json | jq .maps.macs)"
 stream_start 7 "$NS_C2" "$NS_REM" "$MAC_C2" "$MAC_REM" 1 2000

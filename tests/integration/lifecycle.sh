@@ -7,7 +7,7 @@ t_start
 lab_start_vepad
 vepactl add-port c1 >/dev/null
 vepactl add-port tap1 --mac "$MAC_VM3" >/dev/null
-mac_entries() { bpftool map dump pinned "$LAB_PIN_DIR/macs_v1" -j | jq length; }
+mac_entries() { bpftool map dump pinned "$LAB_PIN_DIR/macs_v2" -j | jq length; }
 tc_hooked() { tc -n "$NS_HOST" filter show dev "$1" ingress 2>/dev/null | grep -q vepa_port_tc; }
 
 section "a port configured before its interface exists"

@@ -12,10 +12,11 @@ namespace vepa::test {
 
 class Generator {
 public:
-    // port_macs: every port's MACs; host: the uplink's own MAC.
-    Generator(uint64_t seed, std::vector<Mac> port_macs, Mac host) : rng_(seed), port_macs_(std::move(port_macs))
+    // port_macs: every port's MACs; host: the uplink's own MAC; probe: vepad's reflection probe destination.
+    Generator(uint64_t seed, std::vector<Mac> port_macs, Mac host, Mac probe)
+        : rng_(seed), port_macs_(std::move(port_macs))
     {
-        others_ = {host, mac("02:00:00:00:99:99"), mac("02:00:00:00:99:98"), mac("00:16:3e:00:00:01")};
+        others_ = {host, mac("02:00:00:00:99:99"), mac("02:00:00:00:99:98"), mac("00:16:3e:00:00:01"), probe};
         groups_ = {kBroadcast, mac("01:00:5e:00:00:01"), mac("33:33:00:00:00:01"), mac("01:80:c2:00:00:00"),
                    mac("01:80:c2:00:00:0e"), mac("01:80:c2:00:00:01"), mac("01:80:c2:00:00:10")};
     }
@@ -59,8 +60,9 @@ public:
         const int ntags = t < 80 ? 0 : t < 90 ? 1 : t < 96 ? 2 : 3;
         for (int i = 0; i < ntags; i++)
             tags.push_back(uniform(0, 1) ? kEthVlan : kEthQinq);
-        static const uint16_t types[] = {kEthIpv4, kEthArp, kEthPause, 0x86dd, 0x88cc, 0x0042, kEthVlan};
-        const uint16_t et = types[uniform(0, 6)];
+        static const uint16_t types[] = {kEthIpv4, kEthArp, kEthPause, 0x86dd, 0x88cc, 0x0042, kEthVlan,
+                                         VEPA_PROBE_ETHERTYPE};
+        const uint16_t et = types[uniform(0, 7)];
         const int l = uniform(0, 99);
         const size_t payload = l < 5 ? 0 : l < 70 ? static_cast<size_t>(uniform(1, 100))
                                      : l < 95 ? static_cast<size_t>(uniform(100, 1500))

@@ -104,6 +104,10 @@ Outcome expect(const Model& m, uint16_t from_slot, const Bytes& f, uint32_t gso_
             return o;
         }
         const ModelPort* to = m.owner(dst);
+        if (!to && m.probe_dst && dst == *m.probe_dst && p.ethertype == VEPA_PROBE_ETHERTYPE) {
+            o.probe = true;                                               // vepad's probe, reflected
+            return o;
+        }
         if (!to) {                                                        // R2
             o.host = true;
             return o;
@@ -140,6 +144,10 @@ std::map<uint16_t, vepa_counters> expected_counters(uint16_t from_slot, const Ou
         d[o.charged].drops[*o.drop]++;
         return d;
     }
+    if (o.probe) {
+        d[VEPA_SLOT_UPLINK].probe_packets++;
+        return d;
+    }
     const bool from_switch = from_slot == VEPA_SLOT_UPLINK;
     if (!from_switch || !o.ports.empty() || o.host) {
         d[from_slot].rx_packets++;
@@ -169,7 +177,7 @@ std::string describe(const Outcome& o)
         s << "ports{";
         for (auto p : o.ports)
             s << p << " ";
-        s << "}" << (o.uplink ? " uplink" : "") << (o.host ? " host" : "");
+        s << "}" << (o.uplink ? " uplink" : "") << (o.host ? " host" : "") << (o.probe ? " probe" : "");
     }
     return s.str();
 }

@@ -24,6 +24,7 @@ struct ModelPort {
 struct Model {
     uint32_t uplink_ifindex = 0;
     uint32_t max_frame_len = 1518;
+    std::optional<Mac> probe_dst;  // vepad's reflection probe destination (not a port's)
     std::vector<ModelPort> ports;
 
     const ModelPort* owner(const Mac& m) const;
@@ -36,6 +37,7 @@ struct Outcome {
     std::set<uint16_t> ports;      // slots that receive a copy
     bool uplink = false;           // sent to the switch
     bool host = false;             // handed to the host stack
+    bool probe = false;            // vepad's own reflection probe came back: counted, consumed
 };
 
 // A frame arriving from the switch (from_slot = VEPA_SLOT_UPLINK) or sent by

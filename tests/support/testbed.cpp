@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "attach.hpp"
+#include "counters.hpp"
 #include "netlink.hpp"
 #include "port_paths.hpp"
 #include <stdexcept>
@@ -77,6 +78,7 @@ DataplaneState Testbed::state() const
     st.uplink_ifindex = uplink_present ? static_cast<uint32_t>(uplink) : 0;
     st.max_frame_len = max_frame_len;
     st.uplink_takes_xdp = uplink_takes_xdp;
+    st.probe_dst = probe_dst;
     for (const auto& p : ports) {
         PresentPort pp;
         pp.ifindex = static_cast<uint32_t>(p.ifindex);
@@ -132,6 +134,7 @@ Model Testbed::model() const
     Model m;
     m.uplink_ifindex = uplink_present ? static_cast<uint32_t>(uplink) : 0;
     m.max_frame_len = max_frame_len;
+    m.probe_dst = probe_dst;
     for (const auto& p : ports)
         m.ports.push_back({p.slot, static_cast<uint32_t>(p.ifindex), p.mode, p.src_check, p.macs});
     return m;
@@ -192,21 +195,8 @@ std::map<uint16_t, vepa_counters> Testbed::counters()
     const auto raw = dp->stats().lookup_range(0, max_slot + 1u);
     const int ncpu = dp->stats().cpus();
     std::map<uint16_t, vepa_counters> out;
-    for (uint16_t s = 0; s <= max_slot; s++) {
-        vepa_counters sum{};
-        for (int c = 0; c < ncpu; c++) {
-            const vepa_counters& v = raw[static_cast<size_t>(s) * ncpu + c];
-            sum.rx_packets += v.rx_packets;
-            sum.rx_bytes += v.rx_bytes;
-            sum.tx_packets += v.tx_packets;
-            sum.tx_bytes += v.tx_bytes;
-            sum.host_packets += v.host_packets;
-            sum.host_bytes += v.host_bytes;
-            for (int d = 0; d < VEPA_DROP__MAX; d++)
-                sum.drops[d] += v.drops[d];
-        }
-        out[s] = sum;
-    }
+    for (uint16_t s = 0; s <= max_slot; s++)
+        out[s] = sum_cpus(raw, s, ncpu);
     return out;
 }
 
@@ -222,7 +212,7 @@ bool tc_test_run_accepts(const Bytes& f)
     return true;
 }
 
-bool counters_equal(const vepa_counters& a, const vepa_counters& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
+bool counters_equal(const vepa_counters& a, const vepa_counters& b) { return a == b; }
 
 std::map<uint16_t, vepa_counters> counter_delta(const std::map<uint16_t, vepa_counters>& before,
                                                 const std::map<uint16_t, vepa_counters>& after)
@@ -231,15 +221,7 @@ std::map<uint16_t, vepa_counters> counter_delta(const std::map<uint16_t, vepa_co
     for (const auto& [slot, a] : after) {
         const auto it = before.find(slot);
         const vepa_counters b = it == before.end() ? vepa_counters{} : it->second;
-        vepa_counters x{};
-        x.rx_packets = a.rx_packets - b.rx_packets;
-        x.rx_bytes = a.rx_bytes - b.rx_bytes;
-        x.tx_packets = a.tx_packets - b.tx_packets;
-        x.tx_bytes = a.tx_bytes - b.tx_bytes;
-        x.host_packets = a.host_packets - b.host_packets;
-        x.host_bytes = a.host_bytes - b.host_bytes;
-        for (int i = 0; i < VEPA_DROP__MAX; i++)
-            x.drops[i] = a.drops[i] - b.drops[i];
+        const vepa_counters x = a - b;
         if (!counters_equal(x, vepa_counters{}))
             d[slot] = x;
     }
@@ -257,6 +239,8 @@ std::string describe(const std::map<uint16_t, vepa_counters>& c)
             s << " tx=" << v.tx_packets << "/" << v.tx_bytes << "B";
         if (v.host_packets)
             s << " host=" << v.host_packets << "/" << v.host_bytes << "B";
+        if (v.probe_packets)
+            s << " probe=" << v.probe_packets;
         for (int i = 0; i < VEPA_DROP__MAX; i++)
             if (v.drops[i])
                 s << " drop[" << i << "]=" << v.drops[i];

@@ -65,6 +65,7 @@ public:
     int uplink = 0;                        // ifindex of up0
     std::vector<TestPort> ports;
     uint32_t max_frame_len = 1518;
+    Mac probe_dst{{0x0a, 0x76, 0x65, 0x00, 0x00, 0x01}};  // the reflection probe's destination
     bool uplink_present = true;
 
     TestPort& port(const std::string& name);
