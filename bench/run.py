@@ -411,8 +411,9 @@ CASES = {
 }
 
 
-def build_for_case(case_name, case, variant, n):
-    t = Topology("%s%d%s" % (case_name.replace("-", "")[:6], n, variant.replace("-", "")[:6]), variant,
+def build_for_case(case_name, case, variant, n, size):
+    # Unique per case, port count, frame size and variant: names of namespaces, sockets, device nodes.
+    t = Topology("%s%d%s%d" % (case_name.replace("-", "")[:6], n, variant.replace("-", "")[:6], size), variant,
                  case["kind"], n, outbound=case_name.startswith("out-"))
     t.build()
     if case_name == "out-live" and variant != "limit":
@@ -428,7 +429,7 @@ def run_case(case_name, case, rounds, seconds, warmup, results, smoke):
             topos = {}
             try:
                 for v in variants:
-                    topos[v] = build_for_case(case_name, case, v, n)
+                    topos[v] = build_for_case(case_name, case, v, n, size)
                 for t in topos.values():          # warm-up (ARP-free: nothing to learn; caches, NAPI)
                     measure(t, case, warmup, size)
                 for r in range(rounds):

