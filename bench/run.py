@@ -530,7 +530,8 @@ def markdown(rows, meta):
 
 
 def plot(rows, out_png):
-    data = os.path.join(TMP, "plot.dat")
+    # Next to the PNG: the run's temporary directory is gone by the time the plot is drawn.
+    data = os.path.splitext(out_png)[0] + ".dat"
     blocks = []
     for case in CASES:
         for variant in ("vepad", "macvlan", "bridge", "limit"):
@@ -557,8 +558,9 @@ def plot(rows, out_png):
                 parts.append("'%s' index %d using 1:2 with linespoints title '%s'" % (data, i, v))
         script.append("plot [0.8:80] " + ", ".join(parts))
     script.append("unset multiplot")
-    subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r = subprocess.run(["gnuplot"], input="\n".join(script), text=True, capture_output=True)
+    if r.returncode != 0:
+        print("bench: gnuplot failed, no plot: %s" % r.stderr.strip(), file=sys.stderr)
 
 
 # -- control plane ------------------------------------------------------------
@@ -587,10 +589,13 @@ def control_plane(out):
     # 1000 ports with 66 MACs each (66 000 >= 65 536), over the control socket.
     host, vm = RUN + "-cph", RUN + "-cpv"
     sh("ip netns add %s && ip netns add %s" % (host, vm))
-    sh("ip -n %s link add u0 type veth peer name u1 && ip -n %s link set u0 up" % (host, host))
+    sh("ip -n %s link add u0 type veth peer name u1 && ip -n %s link set u0 up && ip -n %s link set u1 up" % (host, host, host))
     batch = "\n".join("link add q%d type veth peer name r%d netns %s\nlink set q%d up" % (i, i, vm, i)
                       for i in range(1000))
     subprocess.run("ip -n %s -batch -" % host, shell=True, input=batch, text=True, check=True)
+    # The guest ends up too, so every port is up and in the flood list, as in production.
+    subprocess.run("ip -n %s -batch -" % vm, shell=True, text=True, check=True,
+                   input="\n".join("link set r%d up" % i for i in range(1000)) + "\n")
     t = Topology("cp", "vepad", "veth", 0)
     t.host = host
     t.pin = PIN_ROOT + "/cp"

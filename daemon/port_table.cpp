@@ -38,8 +38,17 @@ void PortTable::check_macs(const PortConfig& p) const
             throw CommandError(proto::kErrInvalid, "MAC " + m.str() + " is a group or zero address, not a port's");
         if (!seen.insert(m).second)
             throw CommandError(proto::kErrInvalid, "MAC " + m.str() + " given twice");
-        if (const PortConfig* other = owner_of(m, p.name))
-            throw CommandError(proto::kErrMacInUse, "MAC " + m.str() + " belongs to port " + other->name);
+    }
+    // One pass over every other port's MACs, each looked up among this port's few:
+    // a command costs O(all MACs), not O(all MACs x this port's).
+    if (seen.empty())
+        return;
+    for (const auto& [name, other] : ports_) {
+        if (name == p.name)
+            continue;
+        for (const auto& m : other.macs)
+            if (seen.count(m))
+                throw CommandError(proto::kErrMacInUse, "MAC " + m.str() + " belongs to port " + name);
     }
 }
 

@@ -112,6 +112,13 @@ void Reconciler::remove_xdp(int ifindex)
     auto it = xdp_.find(ifindex);
     if (it != xdp_.end() && !it->second)
         return;
+    // rtnetlink told us whether the device has an XDP program: when it has none,
+    // skip libxdp's query (a dump of every link: O(links) per new port).
+    const auto link = links_.find(ifindex);
+    if (it == xdp_.end() && link != links_.end() && link->second.xdp_attached == 0) {
+        xdp_[ifindex] = std::nullopt;
+        return;
+    }
     vepa::xdp_detach(ifindex);
     xdp_[ifindex] = std::nullopt;
 }

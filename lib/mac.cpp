@@ -40,10 +40,14 @@ std::optional<Mac> Mac::parse(std::string_view s)
 
 std::string Mac::str() const
 {
-    char buf[18];
-    std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", b_[0], b_[1], b_[2], b_[3],
-                  b_[4], b_[5]);
-    return buf;
+    // By hand: the state file prints every MAC of every port at each change.
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string s(17, ':');
+    for (size_t i = 0; i < 6; i++) {
+        s[3 * i] = kHex[b_[i] >> 4];
+        s[3 * i + 1] = kHex[b_[i] & 15];
+    }
+    return s;
 }
 
 bool Mac::is_broadcast() const

@@ -18,7 +18,7 @@ for u in vepad.service vepad@.service; do
     [ -z "$out" ] || printf '    %s\n' "$out"
 done
 check "Type=notify" grep -qx 'Type=notify' "$units/vepad.service"
-check_eq "capabilities: exactly the four documented" "CAP_BPF CAP_NET_ADMIN CAP_SYS_ADMIN CAP_CHOWN" \
+check_eq "capabilities: exactly the five documented" "CAP_BPF CAP_NET_ADMIN CAP_SYS_ADMIN CAP_CHOWN CAP_NET_RAW" \
     "$(sed -n 's/^CapabilityBoundingSet=//p' "$units/vepad.service")"
 for d in RuntimeDirectory StateDirectory ConfigurationDirectory; do
     check "$d=vepad" grep -qx "$d=vepad" "$units/vepad.service"
@@ -72,6 +72,8 @@ check "socket named after the instance" test -S "$LAB_DIR/up0.sock"
 check "it took over the running dataplane and its port" test "$(vepactl list --json | jq -r '.ports[0].state')" = up
 vepactl del-port c1 >/dev/null && vepactl add-port c1 >/dev/null
 check "and manages ports with those capabilities alone" reachable "$NS_C1" "$IP_REM"
+check_eq "its reflection probe and LLDP agent work with them too" "reflecting 0" \
+    "$(vepactl probe --json | jq -r '"\(.probe.state) \(.lldp.send_errors)"')"
 vepactl shutdown --detach >/dev/null
 wait "$EXEC_PID"; rc=$?
 check_eq "shutdown --detach: exit status 0" 0 "$rc"

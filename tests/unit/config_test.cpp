@@ -64,3 +64,30 @@ TEST_CASE("config: an absent default file is fine, an absent given one is not; a
     lvl.log_level = "loud";
     CHECK_THROWS_WITH(finish_config(c, lvl), Catch::Contains("log level"));
 }
+
+TEST_CASE("config: probe and LLDP intervals, from the file and the flags")
+{
+    const auto path = write_temp("uplink = eth0\nprobe_interval = 0\nlldp_interval = 120\n");
+    Config c;
+    CHECK(c.probe_interval == 30);
+    CHECK(c.lldp_interval == 30);
+    load_config_file(path, c, true);
+    CHECK(c.probe_interval == 0);
+    CHECK(c.lldp_interval == 120);
+    ConfigOverrides o;
+    o.probe_interval = 5;
+    finish_config(c, o);
+    CHECK(c.probe_interval == 5);
+    CHECK(c.lldp_interval == 120);
+    std::remove(path.c_str());
+    for (const char* bad : {"probe_interval = -1\n", "probe_interval = 86401\n", "lldp_interval = 1.5\n",
+                            "lldp_interval = \n", "probe_interval = 30s\n"}) {
+        const auto p = write_temp(std::string("uplink = eth0\n") + bad);
+        Config d;
+        CHECK_THROWS_WITH(load_config_file(p, d, true), Catch::Contains(p + ":2:") && Catch::Contains("seconds"));
+        std::remove(p.c_str());
+    }
+    ConfigOverrides neg;
+    neg.lldp_interval = -3;
+    CHECK_THROWS_WITH(finish_config(c, neg), Catch::Contains("--lldp-interval"));
+}
