@@ -529,6 +529,21 @@ def markdown(rows, meta):
     return "\n".join(head + lines) + "\n"
 
 
+def summary(rows):
+    """vepad's rows only, with its ratios: the table README shows."""
+    lines = ["| case | ports | frame | vepad Mpps | vs macvlan | vs bridge | vs LIMIT | CPU/pkt vs macvlan | "
+             "sender core vs macvlan |", "|---|---|---|---|---|---|---|---|---|"]
+    f = lambda r, k: ("%.2fx" % r[k]) if k in r else "-"
+    for r in rows:
+        if not r["variant"].startswith("vepad"):
+            continue
+        label = r["case"] + ("" if r["variant"] == "vepad" else " (%s)" % r["variant"][len("vepad-"):])
+        lines.append("| %s | %d | %d B | %.2f | %s | %s | %s | %s | %s |" % (
+            label, r["n"], r["size"], r["median_mpps"], f(r, "vs_macvlan"), f(r, "vs_bridge"), f(r, "vs_limit"),
+            f(r, "cpu_vs_macvlan"), f(r, "core_vs_macvlan")))
+    return "\n".join(lines) + "\n"
+
+
 def plot(rows, out_png):
     # Next to the PNG: the run's temporary directory is gone by the time the plot is drawn.
     data = os.path.splitext(out_png)[0] + ".dat"
@@ -694,6 +709,8 @@ def main():
         md += "\nControl plane:\n\n```\n%s\n```\n" % json.dumps(cp, indent=1)
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(md)
+    with open(os.path.join(a.out, "summary.md"), "w") as f:
+        f.write(summary(rows))
     plot(rows, os.path.join(a.out, "mpps.png"))
     print(md)
     print("results in %s (%.0f s)" % (a.out, meta["duration_s"]))

@@ -169,7 +169,9 @@ ControlServer::ControlServer(asio::io_context& io, Options opts, Dispatch dispat
     if (opts_.group && ::chown(opts_.path.c_str(), 0, *opts_.group) != 0)
         spdlog::warn("chown {} to group {}: {}", opts_.path, *opts_.group, std::strerror(errno));
     ::chmod(opts_.path.c_str(), 0660);
-    acceptor_.listen(64);
+    // The kernel's maximum (somaxconn): a storm of connections waits in the backlog
+    // instead of failing with EAGAIN; sessions over the limit are refused by reply.
+    acceptor_.listen(asio::socket_base::max_listen_connections);
     accept();
 }
 
