@@ -584,8 +584,8 @@ def control_plane(out):
     res = {}
     lab = subprocess.run(["bash", "-c", r'''
         set -e
+        LAB=%s-cp; LAB_DIR=%s/cp       # before lablib.sh: it names namespaces after $LAB
         . "%s/tools/lablib.sh"
-        LAB=%s-cp; LAB_DIR=%s/cp
         trap lab_down EXIT
         lab_up >/dev/null
         lab_start_vepad >/dev/null
@@ -593,7 +593,7 @@ def control_plane(out):
         "$BUILD/tools/vepa-addport-latency" --guest-netns /run/netns/$NS_C2 --guest-if eth0 \
             --remote-netns /run/netns/$NS_REM --remote-if eth0 --dst $MAC_REM --src $MAC_C2 --port c2 --runs 21 \
             -- env VEPAD_SOCKET=$LAB_SOCKET $VEPACTL_BIN
-    ''' % (ROOT, RUN, TMP)], capture_output=True, text=True, env=dict(os.environ, BUILD=BUILD))
+    ''' % (RUN, TMP, ROOT)], capture_output=True, text=True, env=dict(os.environ, BUILD=BUILD))
     m = re.search(r"median ([0-9.]+) ms, min ([0-9.]+) ms, max ([0-9.]+) ms", lab.stdout)
     if m:
         res["add_port_to_first_frame_ms"] = {"median": float(m.group(1)), "min": float(m.group(2)),

@@ -277,7 +277,7 @@ void print_relay(const json& rr)
     if (pr["checked"].is_string())
         std::cout << "; checked " << s(pr["checked"]) << " (" << fixed(pr["age_s"].get<double>(), 1) << " s ago)";
     if (pr.contains("rtt_ms"))
-        std::cout << ", came back in " << fixed(pr["rtt_ms"].get<double>(), 1) << " ms";
+        std::cout << ", back within " << fixed(pr["rtt_ms"].get<double>(), 1) << " ms";
     std::cout << "\n         " << (pr["interval_s"] == 0 ? std::string("no periodic probes")
                                                           : "every " + s(pr["interval_s"]) + " s")
               << "; probe MACs " << s(pr["src"]) << " -> " << s(pr["dst"]) << "\n";
