@@ -8,6 +8,9 @@
  *               drops it, as a guest's stack would consume it (an skb was built).
  *   bench_xdp_sink  XDP sink (an extra, labelled case only: it builds no skb and
  *               gives a veth NAPI, which a real container end lacks).
+ *   bench_xsk   XDP: every frame to the AF_XDP socket bound to its receive
+ *               queue (XSKMAP xsks), else to the stack: the AF_XDP tests' and
+ *               the xsk path's LIMIT.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -109,6 +112,19 @@ int bench_sink(struct __sk_buff *skb)
 {
 	count(skb->ifindex);
 	return TC_ACT_SHOT;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks SEC(".maps");
+
+SEC("xdp")
+int bench_xsk(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
 }
 
 SEC("xdp")

@@ -7,6 +7,7 @@
 //   vepa-bench sink    --netns P --ifaces IF[,IF..] --pin PATH [--xdp]
 //   vepa-bench count   --pin PATH
 //   vepa-bench redirect --netns P --ifname IF --to IF   (XDP on IF sending everything to TO: LIMIT for taps)
+//   vepa-bench xskredirect --netns P --ifname IF --pin PATH  (XDP on IF to the AF_XDP socket of each queue; XSKMAP at PATH)
 //   vepa-bench tapsink --netns P (--taps NAME[,NAME..] | --devs PATH[,PATH..]) --shm FILE
 //   vepa-bench afsend  --netns P --ifname IF --dst MAC --src MAC [--size N] [--seconds S]
 //   vepa-bench tapsend --netns P (--tap NAME | --dev PATH) --dst MAC --src MAC [--size N] [--seconds S]
@@ -251,6 +252,26 @@ int cmd_redirect(std::map<std::string, std::string> a)
     return 0;
 }
 
+// XDP on ifname sending every frame to the AF_XDP socket of its queue, the XSKMAP pinned at pin.
+int cmd_xskredirect(std::map<std::string, std::string> a)
+{
+    enter_netns(a["netns"]);
+    bench_bpf* skel = bench_bpf__open_and_load();
+    if (!skel)
+        die("load bench BPF object");
+    const unsigned ifindex = if_nametoindex(a["ifname"].c_str());
+    if (!ifindex)
+        die("interface " + a["ifname"]);
+    if (bpf_map__pin(skel->maps.xsks, a["pin"].c_str()) != 0)
+        die("pin the XSKMAP at " + a["pin"]);
+    if (bpf_xdp_attach(static_cast<int>(ifindex), bpf_program__fd(skel->progs.bench_xsk), XDP_FLAGS_DRV_MODE,
+                       nullptr) != 0)
+        die("XDP on " + a["ifname"]);
+    bench_bpf__destroy(skel);
+    std::printf("{\"xsk_redirect\": \"%s\", \"map\": \"%s\"}\n", a["ifname"].c_str(), a["pin"].c_str());
+    return 0;
+}
+
 int cmd_count(std::map<std::string, std::string> a)
 {
     const int fd = bpf_obj_get(a["pin"].c_str());
@@ -432,7 +453,7 @@ int cmd_tapsend(std::map<std::string, std::string> a)
 int main(int argc, char** argv)
 {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: vepa-bench gen|sink|count|tapsink|afsend|tapsend --help (see the source header)\n");
+        std::fprintf(stderr, "usage: vepa-bench gen|sink|count|redirect|xskredirect|tapsink|afsend|tapsend (see the source header)\n");
         return 2;
     }
     libbpf_set_print([](enum libbpf_print_level l, const char* f, va_list ap) {
@@ -446,6 +467,8 @@ int main(int argc, char** argv)
         return cmd_sink(a);
     if (cmd == "count")
         return cmd_count(a);
+    if (cmd == "xskredirect")
+        return cmd_xskredirect(a);
     if (cmd == "redirect")
         return cmd_redirect(a);
     if (cmd == "tapsink")

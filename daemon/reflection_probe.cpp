@@ -94,7 +94,7 @@ const char* to_string(Reflection r)
 
 ReflectionProbe::ReflectionProbe(boost::asio::io_context& io, Options o, std::function<uint64_t()> read_returned,
                                  std::function<void(const ProbeResult&)> on_result)
-    : io_(io), opt_(o), read_returned_(std::move(read_returned)), on_result_(std::move(on_result)), step_(io),
+    : opt_(o), read_returned_(std::move(read_returned)), on_result_(std::move(on_result)), step_(io),
       periodic_(io)
 {
     result_.reason = "not probed yet";

@@ -73,7 +73,6 @@ private:
     void finish(Reflection r, std::string reason);
     void schedule_periodic();
 
-    boost::asio::io_context& io_;
     Options opt_;
     std::function<uint64_t()> read_returned_;
     std::function<void(const ProbeResult&)> on_result_;

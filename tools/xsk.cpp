@@ -1,0 +1,183 @@
+// vepa-xsk - an AF_XDP socket on one interface queue (include/vepa/xsk.hpp):
+// count what arrives, echo it back, or send.  The example of the library, and
+// the tool the AF_XDP tests drive.  It loads no XDP program: frames reach it
+// through an XSKMAP that another program redirects to (vepad's, or a test's);
+// --map inserts the socket into a pinned XSKMAP, as QEMU's -netdev af-xdp does
+// with its map-path option.
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <sched.h>
+
+#include <CLI/CLI.hpp>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vepa/xsk.hpp"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+std::optional<std::array<uint8_t, 6>> parse_mac(const std::string& s)
+{
+    std::array<uint8_t, 6> m{};
+    unsigned b[6];
+    char tail;
+    if (std::sscanf(s.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+        return std::nullopt;
+    for (int i = 0; i < 6; i++)
+        m[i] = static_cast<uint8_t>(b[i]);
+    return m;
+}
+
+void enter_netns(const std::string& path)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0)
+        throw std::runtime_error("enter network namespace " + path + ": " + std::strerror(errno));
+    ::close(fd);
+}
+
+// What QEMU does with -netdev af-xdp,...,map-path=PIN,map-start-index=N.
+void insert_into_map(const std::string& pin, uint32_t index, int xsk_fd)
+{
+    const int map = bpf_obj_get(pin.c_str());
+    if (map < 0)
+        throw std::runtime_error("open pinned XSKMAP " + pin + ": " + std::strerror(errno));
+    if (bpf_map_update_elem(map, &index, &xsk_fd, BPF_ANY) != 0) {
+        const int err = errno;
+        ::close(map);
+        throw std::runtime_error("insert the socket at index " + std::to_string(index) + " of " + pin + ": " +
+                                 std::strerror(err));
+    }
+    ::close(map);
+}
+
+const char* kDescription = R"(vepa-xsk - count, echo or send frames on an AF_XDP socket
+
+  vepa-xsk IFNAME [--queue Q] [--netns PATH] [--map PIN --index N] [--seconds S] [--json] MODE
+  MODE:
+    count                     count frames received (a line per second on stderr)
+    echo                      send every frame received back, source and destination swapped
+    send --dst MAC --src MAC [--count N] [--size BYTES]
+                              send N frames (ethertype 0x88b5, a sequence number in the payload)
+
+The socket binds to IFNAME's queue Q in copy mode (veth and tap have no zero-copy)
+and loads no XDP program: it receives what the interface's XDP program redirects
+to it through an XSKMAP. --map inserts it into a pinned XSKMAP at --index, as
+QEMU's -netdev af-xdp does with map-path and map-start-index.
+
+Stops after --seconds (count, echo) or when sent (send), or on SIGINT/SIGTERM;
+prints a summary (--json: one JSON object). Exit status 0, 1 on failure.)";
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{kDescription, "vepa-xsk"};
+    std::string ifname, netns, pin, mode, dst_s, src_s;
+    uint32_t queue = 0, index = 0;
+    double seconds = 0;
+    uint64_t count = 1000;
+    size_t size = 64;
+    bool as_json = false;
+    app.add_option("IFNAME", ifname, "interface to bind to")->required();
+    app.add_option("MODE", mode, "count, echo or send")->required()->check(CLI::IsMember({"count", "echo", "send"}));
+    app.add_option("--queue", queue, "queue of IFNAME (default 0)");
+    app.add_option("--netns", netns, "network namespace to open the socket in (e.g. /run/netns/NAME)");
+    auto* map_opt = app.add_option("--map", pin, "pinned XSKMAP to insert the socket into");
+    app.add_option("--index", index, "index in --map (default 0)")->needs(map_opt);
+    app.add_option("--seconds", seconds, "stop after this long (count, echo; default: until a signal)");
+    app.add_option("--dst", dst_s, "send: destination MAC");
+    app.add_option("--src", src_s, "send: source MAC");
+    app.add_option("--count", count, "send: frames to send (default 1000)");
+    app.add_option("--size", size, "send: frame length in bytes, 60-2048 (default 64)")->check(CLI::Range(60, 2048));
+    app.add_flag("--json", as_json, "summary as JSON");
+    CLI11_PARSE(app, argc, argv);
+
+    std::signal(SIGINT, [](int) { g_stop = true; });
+    std::signal(SIGTERM, [](int) { g_stop = true; });
+    try {
+        if (!netns.empty())
+            enter_netns(netns);
+        vepa::xsk::Socket s(ifname, queue);
+        if (!pin.empty())
+            insert_into_map(pin, index, s.fd());
+        const auto t0 = std::chrono::steady_clock::now();
+        auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+        uint64_t echoed = 0;
+        if (mode == "send") {
+            const auto dst = parse_mac(dst_s), src = parse_mac(src_s);
+            if (!dst || !src)
+                throw std::runtime_error("send needs --dst and --src MAC addresses");
+            std::vector<uint8_t> f(size, 0);
+            std::memcpy(f.data(), dst->data(), 6);
+            std::memcpy(f.data() + 6, src->data(), 6);
+            f[12] = 0x88;
+            f[13] = 0xb5;
+            uint64_t sent = 0;
+            while (sent < count && !g_stop) {
+                for (int i = 0; i < 8; i++)
+                    f[14 + i] = static_cast<uint8_t>(sent >> (56 - 8 * i));
+                if (s.send(std::span<const uint8_t>(f)) == 1)
+                    sent++;
+                else
+                    s.complete();
+            }
+            // Let the last frames leave before the socket closes.
+            if (!s.flush(2000))
+                std::fprintf(stderr, "vepa-xsk: %u frames not transmitted after 2 s\n", s.pending());
+        } else {
+            double next_report = 1;
+            uint64_t last = 0;
+            while (!g_stop && (seconds <= 0 || elapsed() < seconds)) {
+                if (!s.wait(100))
+                    continue;
+                s.receive([&](std::span<const uint8_t> frame) {
+                    if (mode != "echo" || frame.size() < 12)
+                        return;
+                    std::vector<uint8_t> back(frame.begin(), frame.end());
+                    std::swap_ranges(back.begin(), back.begin() + 6, back.begin() + 6);
+                    echoed += s.send(std::span<const uint8_t>(back));
+                });
+                if (elapsed() >= next_report) {
+                    const auto st = s.stats();
+                    std::fprintf(stderr, "vepa-xsk: %.0f s: %llu frames received (%llu/s)\n", elapsed(),
+                                 static_cast<unsigned long long>(st.rx_packets),
+                                 static_cast<unsigned long long>(st.rx_packets - last));
+                    last = st.rx_packets;
+                    next_report += 1;
+                }
+            }
+        }
+        const auto st = s.stats();
+        const double t = elapsed();
+        if (as_json)
+            std::printf("{\"ifname\": \"%s\", \"queue\": %u, \"mode\": \"%s\", \"seconds\": %.3f, \"rx_packets\": %llu, "
+                        "\"rx_bytes\": %llu, \"tx_packets\": %llu, \"tx_bytes\": %llu, \"echoed\": %llu, "
+                        "\"rx_dropped\": %llu, \"rx_ring_full\": %llu, \"rx_fill_ring_empty\": %llu, "
+                        "\"rx_invalid\": %llu, \"tx_invalid\": %llu}\n",
+                        ifname.c_str(), queue, mode.c_str(), t, (unsigned long long)st.rx_packets,
+                        (unsigned long long)st.rx_bytes, (unsigned long long)st.tx_packets,
+                        (unsigned long long)st.tx_bytes, (unsigned long long)echoed, (unsigned long long)st.rx_dropped,
+                        (unsigned long long)st.rx_ring_full, (unsigned long long)st.rx_fill_ring_empty,
+                        (unsigned long long)st.rx_invalid_descs, (unsigned long long)st.tx_invalid_descs);
+        else
+            std::printf("%s queue %u, %s, %.1f s: received %llu frames (%.0f/s), sent %llu, kernel drops %llu\n",
+                        ifname.c_str(), queue, mode.c_str(), t, (unsigned long long)st.rx_packets,
+                        t > 0 ? st.rx_packets / t : 0.0, (unsigned long long)st.tx_packets,
+                        (unsigned long long)st.rx_dropped);
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "vepa-xsk: " << e.what() << "\n";
+        return 1;
+    }
+}
