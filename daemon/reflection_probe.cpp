@@ -176,7 +176,7 @@ void ReflectionProbe::check(int polls)
         if (waited >= opt_.timeout) {
             finish(Reflection::NotReflecting,
                    "no probe came back within " + std::to_string(opt_.timeout.count()) + " ms (" +
-                       std::to_string(opt_.timeout / kResend + 1) + " sent)");
+                       std::to_string(opt_.timeout / kResend) + " sent)");
             return;
         }
         if (polls % (kResend / kPoll) == 0)

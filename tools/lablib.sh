@@ -72,7 +72,9 @@ lab_vm3_start() {
     echo $! >"$LAB_DIR/relay.pid"
     local i
     for i in $(seq 50); do ip -n "$NS_HOST" link show tap1 >/dev/null 2>&1 && break; sleep 0.05; done
-    ip -n "$NS_HOST" link set tap1 up
+    # A deeper queue than QEMU's default 1000: the relay, a process on a busy 2-core
+    # VM, is sometimes descheduled for 100 ms and more, and the loss tests measure vepad.
+    ip -n "$NS_HOST" link set tap1 txqueuelen 10000 up
 }
 
 lab_vm3_stop() {

@@ -36,9 +36,13 @@ start=$SECONDS
 churn >"$LAB_DIR/churn.log" 2>&1 &
 churn_pid=$!
 rounds=0 lost=0 foreign=0 sent=0 tapq=0
-# Frames the VM's tap dropped because its queue was full: the guest (vepa-tap-relay,
-# as QEMU) read too late, as happens to a real guest on a busy host. Counted apart.
-tap_dropped() { ip -n "$NS_HOST" -j -s link show tap1 | jq '.[0].stats64.tx.dropped'; }
+# Frames dropped past vepad, on the VM's side: its tap's queue full (the guest,
+# vepa-tap-relay as QEMU, read too late, as a real guest on a busy host does), and
+# the relay's writes into the guest's veth refused. Counted apart from vepad's.
+tap_dropped() {
+    echo $(( $(ip -n "$NS_HOST" -j -s link show tap1 | jq '.[0].stats64.tx.dropped') +
+             $(ip -n "$NS_VM3" -j -s link show qemu0 | jq '.[0].stats64.tx.dropped') ))
+}
 while [ ! -e "$LAB_DIR/churn.done" ]; do
     tapq0=$(tap_dropped)
     streams_start 3
@@ -46,7 +50,7 @@ while [ ! -e "$LAB_DIR/churn.done" ]; do
     stream_start 6 "$NS_REM" "$LAB-c3" "$MAC_REM" "$MAC_C3" 3 2000
     for id in 1 2 3 4 5 6; do stream_wait $id; done
     q=$(( $(tap_dropped) - tapq0 ))
-    [ "$q" -eq 0 ] || echo "    round $rounds: the VM's tap queue overflowed: $q frames dropped there (its reader was late)"
+    [ "$q" -eq 0 ] || echo "    round $rounds: $q frames dropped on the VM's side (tap queue full or guest veth refused: its reader was late)"
     tapq=$((tapq + q))
     for id in 1 2 3 4; do
         lost=$((lost + $(stream_field $id lost)))
@@ -64,8 +68,8 @@ done
 wait "$churn_pid"
 check_eq "churn cycles without a command failing" 0 "$(grep -c failed "$LAB_DIR/churn.log")"
 echo "    $CYCLES cycles in $((SECONDS - start)) s, $rounds traffic rounds, $sent frames on the untouched ports"
-echo "    lost on the untouched ports: $lost, of which $tapq at the VM's full tap queue (not vepad's)"
-check_eq "frames lost on the untouched ports, the VM's tap queue overflows apart" 0 "$((lost - tapq))"
+echo "    lost on the untouched ports: $lost, of which $tapq on the VM's side, past vepad"
+check_eq "frames lost on the untouched ports by vepad (the VM side's drops apart)" 0 "$((lost - tapq))"
 check_eq "frames for the churned ports that reached an untouched one" 0 "$foreign"
 
 section "after the churn"
