@@ -232,22 +232,37 @@ int cmd_sink(std::map<std::string, std::string> a)
     return 0;
 }
 
-int cmd_redirect(std::map<std::string, std::string> a)
+// The bench object loaded in netns, with ifname's index there.
+std::pair<bench_bpf*, unsigned> load_in(const std::string& netns, const std::string& ifname)
 {
-    enter_netns(a["netns"]);
+    enter_netns(netns);
     bench_bpf* skel = bench_bpf__open_and_load();
     if (!skel)
         die("load bench BPF object");
-    const unsigned from = if_nametoindex(a["ifname"].c_str()), to = if_nametoindex(a["to"].c_str());
-    if (!from || !to)
-        die("interfaces " + a["ifname"] + " / " + a["to"]);
+    const unsigned ifindex = if_nametoindex(ifname.c_str());
+    if (!ifindex)
+        die("interface " + ifname);
+    return {skel, ifindex};
+}
+
+// Attach prog to ifindex (native XDP); it stays when the object is closed.
+void attach_and_close(bench_bpf* skel, bpf_program* prog, unsigned ifindex, const std::string& ifname)
+{
+    if (bpf_xdp_attach(static_cast<int>(ifindex), bpf_program__fd(prog), XDP_FLAGS_DRV_MODE, nullptr) != 0)
+        die("XDP on " + ifname);
+    bench_bpf__destroy(skel);
+}
+
+int cmd_redirect(std::map<std::string, std::string> a)
+{
+    auto [skel, from] = load_in(a["netns"], a["ifname"]);
+    const unsigned to = if_nametoindex(a["to"].c_str());
+    if (!to)
+        die("interface " + a["to"]);
     const uint32_t zero = 0;
     if (bpf_map_update_elem(bpf_map__fd(skel->maps.redirect_to), &zero, &to, BPF_ANY) != 0)
         die("devmap");
-    if (bpf_xdp_attach(static_cast<int>(from), bpf_program__fd(skel->progs.bench_redirect), XDP_FLAGS_DRV_MODE,
-                       nullptr) != 0)
-        die("XDP redirect on " + a["ifname"]);
-    bench_bpf__destroy(skel);
+    attach_and_close(skel, skel->progs.bench_redirect, from, a["ifname"]);
     std::printf("{\"redirect\": \"%s -> %s\"}\n", a["ifname"].c_str(), a["to"].c_str());
     return 0;
 }
@@ -255,19 +270,10 @@ int cmd_redirect(std::map<std::string, std::string> a)
 // XDP on ifname sending every frame to the AF_XDP socket of its queue, the XSKMAP pinned at pin.
 int cmd_xskredirect(std::map<std::string, std::string> a)
 {
-    enter_netns(a["netns"]);
-    bench_bpf* skel = bench_bpf__open_and_load();
-    if (!skel)
-        die("load bench BPF object");
-    const unsigned ifindex = if_nametoindex(a["ifname"].c_str());
-    if (!ifindex)
-        die("interface " + a["ifname"]);
+    auto [skel, ifindex] = load_in(a["netns"], a["ifname"]);
     if (bpf_map__pin(skel->maps.xsks, a["pin"].c_str()) != 0)
         die("pin the XSKMAP at " + a["pin"]);
-    if (bpf_xdp_attach(static_cast<int>(ifindex), bpf_program__fd(skel->progs.bench_xsk), XDP_FLAGS_DRV_MODE,
-                       nullptr) != 0)
-        die("XDP on " + a["ifname"]);
-    bench_bpf__destroy(skel);
+    attach_and_close(skel, skel->progs.bench_xsk, ifindex, a["ifname"]);
     std::printf("{\"xsk_redirect\": \"%s\", \"map\": \"%s\"}\n", a["ifname"].c_str(), a["pin"].c_str());
     return 0;
 }
