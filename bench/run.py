@@ -41,7 +41,7 @@ VEPAD = os.path.join(BUILD, "daemon", "vepad")
 VEPACTL = os.path.join(BUILD, "cli", "vepactl")
 RUN = "vb%d" % os.getpid()
 PIN_ROOT = "/sys/fs/bpf/" + RUN
-TMP = tempfile.mkdtemp(prefix=RUN + "-")
+TMP = None   # this run's scratch directory, made by main() (importing the module makes none)
 
 EXT_MAC = "02:99:00:00:00:01"      # a host beyond the switch
 children = []                      # processes to stop at cleanup
@@ -107,7 +107,7 @@ def cleanup():
         ns = line.split()[0]
         if ns.startswith(RUN + "-"):
             sh("ip netns del " + ns, check=False)
-    sh("rm -rf %s %s" % (PIN_ROOT, TMP), check=False)
+    sh("rm -rf %s %s" % (PIN_ROOT, TMP or ""), check=False)
 
 
 class Topology:
@@ -676,6 +676,8 @@ def main():
         a.rounds, a.seconds, a.warmup = 1, 0.3, 0.1
         for c in CASES.values():
             c["sizes"] = {64: c["sizes"][64][:1]}
+    global TMP
+    TMP = tempfile.mkdtemp(prefix=RUN + "-")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.makedirs(PIN_ROOT, exist_ok=True)
     if sh("mountpoint -q /sys/fs/bpf", check=False) != 0:

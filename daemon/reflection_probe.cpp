@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "error.hpp"
+#include "lldp.hpp"
 #include "packet_socket.hpp"
 #include "vepa/abi.h"
 
@@ -20,7 +21,6 @@ namespace {
 
 constexpr auto kPoll = 10ms;       // how often the counter is read while waiting
 constexpr auto kResend = 200ms;    // a lost probe is sent again this often
-const vepa::Mac kNearestBridge{{0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e}};
 
 uint64_t fnv1a(const std::string& s)
 {
@@ -132,9 +132,11 @@ void ReflectionProbe::start()
     }
     running_ = true;
     try {
-        // The switch learns B on the uplink (from a frame no bridge forwards).
-        const auto fd = vepa::open_packet_socket(ifindex_, 0);
-        vepa::send_frame(fd.get(), ifindex_, frame(kNearestBridge, opt_.macs.dst, "vepad reflection probe: learn", result_.seq + 1));
+        // One send-only socket for this probe's frames. The switch learns B on the
+        // uplink from a frame to the nearest-bridge group, which no bridge forwards.
+        sock_ = vepa::open_packet_socket(ifindex_, 0);
+        vepa::send_frame(sock_.get(), ifindex_,
+                         frame(vepa::lldp::kNearestBridge, opt_.macs.dst, "vepad reflection probe: learn", result_.seq + 1));
     } catch (const std::exception& e) {
         running_ = false;
         finish(Reflection::Unknown, std::string("cannot send: ") + e.what());
@@ -154,8 +156,7 @@ void ReflectionProbe::start()
 void ReflectionProbe::send_probe()
 {
     try {
-        const auto fd = vepa::open_packet_socket(ifindex_, 0);
-        vepa::send_frame(fd.get(), ifindex_, frame(opt_.macs.dst, opt_.macs.src, "vepad reflection probe", result_.seq + 1));
+        vepa::send_frame(sock_.get(), ifindex_, frame(opt_.macs.dst, opt_.macs.src, "vepad reflection probe", result_.seq + 1));
     } catch (const std::exception& e) {
         spdlog::debug("reflection probe: {}", e.what());
     }
@@ -188,6 +189,7 @@ void ReflectionProbe::check(int polls)
 void ReflectionProbe::finish(Reflection r, std::string reason)
 {
     running_ = false;
+    sock_.reset();
     result_.state = r;
     result_.reason = std::move(reason);
     result_.checked = std::chrono::system_clock::now();

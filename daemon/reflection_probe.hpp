@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fd.hpp"
 #include "mac.hpp"
 
 namespace vepad {
@@ -81,6 +82,7 @@ private:
     int ifindex_ = 0;
     bool up_ = false;
     bool running_ = false;
+    vepa::UniqueFd sock_;   // the running probe's send socket
     uint64_t baseline_ = 0;
     std::chrono::steady_clock::time_point sent_at_;
     ProbeResult result_;

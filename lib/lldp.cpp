@@ -143,6 +143,14 @@ std::optional<Neighbour> parse(const std::vector<uint8_t>& frame, std::string* w
             return fail("a TLV runs past the end of the frame");
         const uint8_t* v = frame.data() + off;
         off += len;
+        // Chassis and port ID: a subtype byte, then 1-255 bytes of ID.
+        auto read_id = [&](uint8_t& subtype, std::string& id, uint8_t mac_subtype) {
+            if (len < 2 || len > 256)
+                return false;
+            subtype = v[0];
+            id = id_string(v[0], mac_subtype, v + 1, len - 1);
+            return true;
+        };
         const int expect[] = {kChassisId, kPortId, kTtl};
         if (index < 3 && type != expect[index])
             return fail("the first TLVs are not chassis ID, port ID and TTL");
@@ -150,17 +158,13 @@ std::optional<Neighbour> parse(const std::vector<uint8_t>& frame, std::string* w
         case kEnd:
             ended = true;
             break;
-        case kChassisId:
-            if (index != 0 || len < 2 || len > 256)
+        case kChassisId:   // index: only where expected, so a second one is refused too
+            if (index != 0 || !read_id(nb.chassis_subtype, nb.chassis_id, kChassisMac))
                 return fail("bad chassis ID TLV");
-            nb.chassis_subtype = v[0];
-            nb.chassis_id = id_string(v[0], kChassisMac, v + 1, len - 1);
             break;
         case kPortId:
-            if (index != 1 || len < 2 || len > 256)
+            if (index != 1 || !read_id(nb.port_subtype, nb.port_id, kPortMac))
                 return fail("bad port ID TLV");
-            nb.port_subtype = v[0];
-            nb.port_id = id_string(v[0], kPortMac, v + 1, len - 1);
             break;
         case kTtl:
             if (index != 2 || len < 2)

@@ -19,7 +19,7 @@
 
 #include "frame_gen.hpp"
 #include "netlink.hpp"
-#include "packet_socket.hpp"
+#include "wire_socket.hpp"
 #include "testbed.hpp"
 
 using namespace vepa;
@@ -65,11 +65,11 @@ TEST_CASE("hostile frames through the attached programs never break isolation", 
     std::cout << "hostile frames: seed " << seed << ", " << total << " frames" << std::endl;
     Generator gen(seed, macs, host, tb.probe_dst);
 
-    PacketSocket sw_sock("sw0", &tb.sw);
-    std::map<std::string, std::unique_ptr<PacketSocket>> guest;
+    WireSocket sw_sock("sw0", &tb.sw);
+    std::map<std::string, std::unique_ptr<WireSocket>> guest;
     for (auto& p : tb.ports)
         if (!p.tap)
-            guest.emplace(p.name, std::make_unique<PacketSocket>(p.guest_end, &tb.guests));
+            guest.emplace(p.name, std::make_unique<WireSocket>(p.guest_end, &tb.guests));
 
     std::unordered_map<std::string, Sent> sent;
     size_t violations = 0, unknown = 0, delivered = 0, send_failed = 0;

@@ -12,7 +12,7 @@
 #include "attach.hpp"
 #include "netlink.hpp"
 #include "port_paths.hpp"
-#include "packet_socket.hpp"
+#include "wire_socket.hpp"
 #include "testbed.hpp"
 
 using namespace vepa;
@@ -44,10 +44,10 @@ public:
     {
         sh("ip addr add 10.77.0.1/24 dev up0");
         tb.attach(switch_napi);
-        switch_sink = std::make_unique<PacketSocket>("sw0", &tb.sw);
+        switch_sink = std::make_unique<WireSocket>("sw0", &tb.sw);
         for (auto& p : tb.ports)
             if (!p.tap)
-                guest.emplace(p.name, std::make_unique<PacketSocket>(p.guest_end, &tb.guests));
+                guest.emplace(p.name, std::make_unique<WireSocket>(p.guest_end, &tb.guests));
         host_mac = *NetlinkRequester().link("up0")->mac;
     }
 
@@ -103,8 +103,8 @@ public:
     uint32_t next_tag() { return static_cast<uint32_t>(rng()) | 1; }
 
     Testbed tb;
-    std::unique_ptr<PacketSocket> switch_sink;
-    std::map<std::string, std::unique_ptr<PacketSocket>> guest;
+    std::unique_ptr<WireSocket> switch_sink;
+    std::map<std::string, std::unique_ptr<WireSocket>> guest;
     Mac host_mac;
     std::mt19937 rng{std::random_device{}()};
 };

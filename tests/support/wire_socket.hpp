@@ -12,10 +12,10 @@
 
 namespace vepa::test {
 
-class PacketSocket {
+class WireSocket {
 public:
     // Open on ifname inside ns (nullptr: the current namespace).
-    PacketSocket(const std::string& ifname, const Netns* ns = nullptr);
+    WireSocket(const std::string& ifname, const Netns* ns = nullptr);
     // Frames received (not those sent from this interface) until timeout_ms passes with none.
     std::vector<Bytes> collect(int timeout_ms);
     // Frames received now, without waiting.

@@ -1,4 +1,4 @@
-#include "packet_socket.hpp"
+#include "wire_socket.hpp"
 
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -10,25 +10,17 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "packet_socket.hpp"
+
 namespace vepa::test {
 
-PacketSocket::PacketSocket(const std::string& ifname, const Netns* ns) : name_(ifname)
+WireSocket::WireSocket(const std::string& ifname, const Netns* ns) : name_(ifname)
 {
     auto open = [&] {
-        // Protocol 0 at creation, ETH_P_ALL and the interface together at bind(): a
-        // socket created with a protocol takes frames of every interface until bound.
-        fd_.reset(::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-        if (!fd_)
-            throw std::runtime_error("AF_PACKET socket: " + std::string(std::strerror(errno)));
         ifindex_ = static_cast<int>(if_nametoindex(ifname.c_str()));
         if (!ifindex_)
             throw std::runtime_error("no interface " + ifname);
-        sockaddr_ll sa{};
-        sa.sll_family = AF_PACKET;
-        sa.sll_protocol = htons(ETH_P_ALL);
-        sa.sll_ifindex = ifindex_;
-        if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0)
-            throw std::runtime_error("bind AF_PACKET to " + ifname + ": " + std::strerror(errno));
+        fd_ = open_packet_socket(ifindex_, ETH_P_ALL);
         const int size = 8 << 20, one = 1;
         ::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
         // The stack strips an outer VLAN tag on receive; ask for it back (as libpcap does).
@@ -40,7 +32,7 @@ PacketSocket::PacketSocket(const std::string& ifname, const Netns* ns) : name_(i
         open();
 }
 
-std::vector<Bytes> PacketSocket::collect(int timeout_ms)
+std::vector<Bytes> WireSocket::collect(int timeout_ms)
 {
     std::vector<Bytes> out;
     Bytes buf(65536);
@@ -85,7 +77,7 @@ std::vector<Bytes> PacketSocket::collect(int timeout_ms)
     return out;
 }
 
-void PacketSocket::send(const Bytes& frame)
+void WireSocket::send(const Bytes& frame)
 {
     sockaddr_ll sa{};
     sa.sll_family = AF_PACKET;
