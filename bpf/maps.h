@@ -74,4 +74,19 @@ struct {
 	__type(value, struct vepa_config);
 } VEPA_MAP(config) SEC(".maps");
 
+/* AF_XDP sockets of xsk ports, inserted by vepad (fd handed over) or by QEMU (map-path). */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, VEPA_MAX_XSK_SLOTS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} VEPA_MAP(xsks) SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VEPA_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct vepa_xsk_port);
+} VEPA_MAP(xskports) SEC(".maps");
+
 #endif /* VEPA_BPF_MAPS_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * vepad's dataplane: four programs over one set of maps.
+ * vepad's dataplane: five programs over one set of maps.
  *
  *   vepa_uplink_xdp  XDP on the uplink: unicast to ports delivered by XDP (R1, R7),
  *                    malformed frames dropped; everything else passes to TC.
@@ -12,6 +12,9 @@
  *                    XDP frames; everything else passes to TC.
  *   vepa_port_tc     TC ingress on a port: every rule for frames a port sends
  *                    (T1-T6), bridge-mode group copies (T4) included.
+ *   vepa_xsk_xdp     XDP on an xsk port's socket device: each frame to the AF_XDP
+ *                    socket of the queue it arrived on.  Every rule has been applied
+ *                    on the way in (the device's peer is an ordinary port).
  *
  * The TC programs are complete on their own; the XDP programs are a fast path
  * for the common cases.  Policy (which port gets what path, who is private)
@@ -320,4 +323,52 @@ int vepa_port_tc(struct __sk_buff *skb)
 	vepa_count_rx(port->ref.slot, f.len);                           /* T1, T3 */
 	vepa_count_tx(VEPA_SLOT_UPLINK, f.len);
 	return bpf_redirect(uplink, 0);
+}
+
+/* ---- xsk ports ------------------------------------------------------------ */
+
+SEC("xdp")
+int vepa_xsk_xdp(struct xdp_md *ctx)
+{
+	__u32 ifindex = ctx->ingress_ifindex;
+	const struct vepa_xsk_port *x = bpf_map_lookup_elem(&VEPA_MAP(xskports), &ifindex);
+	__u32 queue = ctx->rx_queue_index;
+	__u32 key;
+
+	if (!x) {
+		vepa_count_drop(VEPA_SLOT_UPLINK, VEPA_DROP_NOT_A_PORT);
+		return XDP_DROP;
+	}
+	VEPA_VARIANT_MARK(queue);
+	key = x->first_slot + queue;
+	/* No socket on this queue (none yet, or it closed): the port is down. */
+	if (queue >= x->queues || !bpf_map_lookup_elem(&VEPA_MAP(xsks), &key)) {
+		vepa_count_drop(x->slot, VEPA_DROP_PORT_DOWN);
+		return XDP_DROP;
+	}
+	return bpf_redirect_map(&VEPA_MAP(xsks), key, XDP_DROP);
+}
+
+/* Never attached: vepad runs it with BPF_PROG_TEST_RUN to see which slots hold a socket. */
+SEC("xdp")
+int vepa_xsk_query(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct vepa_xsk_query *q = data;
+	struct bpf_xdp_sock *xs;
+	__u32 i, key;
+
+	if ((void *)(q + 1) > data_end)
+		return XDP_ABORTED;
+	for (i = 0; i < VEPA_MAX_XSK_QUEUES; i++) {
+		q->queue_plus1[i] = 0;
+		if (i >= q->count)
+			continue;
+		key = q->first_slot + i;
+		xs = bpf_map_lookup_elem(&VEPA_MAP(xsks), &key);
+		if (xs)
+			q->queue_plus1[i] = xs->queue_id + 1;
+	}
+	return XDP_PASS;
 }

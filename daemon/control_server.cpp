@@ -5,10 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -55,11 +54,21 @@ bool peer_allowed(uid_t uid, gid_t gid, pid_t pid, std::optional<gid_t> group)
     return false;
 }
 
-json ControlServer::handle_line(const std::string& line, const Dispatch& dispatch)
+json ControlServer::handle_line(const std::string& line, const Dispatch& dispatch, std::vector<vepa::UniqueFd>* fds)
 {
     json id = nullptr;
     try {
-        const Request req = parse_request(line, &id);
+        Request req = parse_request(line, &id);
+        const size_t nfds = fds ? fds->size() : 0;
+        if (auto* x = std::get_if<AttachXsk>(&req.cmd)) {
+            if (nfds != 1)
+                throw CommandError(proto::kErrBadSocket, "attach-xsk takes exactly one file descriptor with the "
+                                                         "request line (SCM_RIGHTS), " + std::to_string(nfds) +
+                                                         " came");
+            x->fd = std::make_shared<vepa::UniqueFd>(std::move(fds->front()));
+        } else if (nfds) {
+            throw CommandError(proto::kErrBadRequest, "file descriptors came with a request that takes none");
+        }
         return {{"id", id}, {"ok", true}, {"result", dispatch(req)}};
     } catch (const CommandError& e) {
         return error_response(id, e.code().c_str(), e.what());
@@ -72,7 +81,7 @@ json ControlServer::handle_line(const std::string& line, const Dispatch& dispatc
 class ControlServer::Session : public std::enable_shared_from_this<Session> {
 public:
     Session(local::socket sock, ControlServer& srv)
-        : sock_(std::move(sock)), timer_(sock_.get_executor()), buf_(proto::kMaxLine + 1), srv_(srv),
+        : sock_(std::move(sock)), timer_(sock_.get_executor()), srv_(srv),
           clients_(srv.clients_)
     {
         ++*clients_;
@@ -89,34 +98,86 @@ public:
     }
 
 private:
+    // Lines are read with recvmsg, not Asio's read_until, so file descriptors a
+    // client passes with a request (SCM_RIGHTS, attach-xsk) arrive with it: those
+    // received with a line's bytes belong to the next complete line.
     void read()
     {
+        if (const size_t nl = in_.find('\n'); nl != std::string::npos) {
+            std::string line = in_.substr(0, nl);
+            in_.erase(0, nl + 1);
+            if (!line.empty() && line.back() == '\r')
+                line.pop_back();
+            std::vector<vepa::UniqueFd> fds = std::move(fds_);
+            fds_.clear();
+            if (fds_truncated_) {
+                fds_truncated_ = false;
+                respond(error_response(nullptr, proto::kErrBadRequest,
+                                       "more than " + std::to_string(kMaxFds) + " file descriptors with one request"),
+                        false);
+                return;
+            }
+            if (line.find_first_not_of(" \t") == std::string::npos) {
+                read();   // blank line: nothing to answer (descriptors with it are closed)
+                return;
+            }
+            respond(handle_line(line, srv_.dispatch_, &fds), false);
+            return;
+        }
+        if (in_.size() > proto::kMaxLine) {   // the line outgrew kMaxLine
+            respond(error_response(nullptr, proto::kErrTooLarge,
+                                   "request line over " + std::to_string(proto::kMaxLine) + " bytes"),
+                    true);
+            return;
+        }
+        if (eof_)
+            return;   // closed: a last line without its newline is dropped
         auto self = shared_from_this();
         timer_.expires_after(srv_.opts_.idle_timeout);
         timer_.async_wait([self](const boost::system::error_code& ec) {
             if (!ec)
                 self->shutdown();   // no complete request in time
         });
-        asio::async_read_until(sock_, buf_, '\n', [self](const boost::system::error_code& ec, size_t n) {
+        sock_.async_wait(local::socket::wait_read, [self](const boost::system::error_code& ec) {
             self->timer_.cancel();
-            if (ec == asio::error::not_found) {   // the line outgrew kMaxLine
-                self->respond(error_response(nullptr, proto::kErrTooLarge,
-                                             "request line over " + std::to_string(proto::kMaxLine) + " bytes"),
-                              true);
-                return;
-            }
             if (ec)
-                return;   // closed (a half-closed peer's last line was complete or is dropped)
-            std::string line(asio::buffers_begin(self->buf_.data()), asio::buffers_begin(self->buf_.data()) + n - 1);
-            self->buf_.consume(n);
-            if (!line.empty() && line.back() == '\r')
-                line.pop_back();
-            if (line.find_first_not_of(" \t") == std::string::npos) {
-                self->read();   // blank line: nothing to answer
                 return;
-            }
-            self->respond(handle_line(line, self->srv_.dispatch_), false);
+            if (!self->receive())
+                return self->shutdown();
+            self->read();
         });
+    }
+
+    // One recvmsg; false on a socket error.
+    bool receive()
+    {
+        char data[16384];
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+        iovec iov{data, sizeof(data)};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof(control);
+        const ssize_t n = ::recvmsg(sock_.native_handle(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                continue;
+            const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < count; i++) {
+                int fd;
+                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                fds_.emplace_back(fd);
+            }
+        }
+        if (msg.msg_flags & MSG_CTRUNC)
+            fds_truncated_ = true;
+        if (n == 0)
+            eof_ = true;
+        in_.append(data, static_cast<size_t>(n));
+        return true;
     }
 
     void respond(const json& resp, bool then_close)
@@ -139,9 +200,13 @@ private:
         sock_.close(ec);
     }
 
+    static constexpr size_t kMaxFds = 8;
     local::socket sock_;
     asio::steady_timer timer_;
-    asio::streambuf buf_;
+    std::string in_;
+    std::vector<vepa::UniqueFd> fds_;
+    bool fds_truncated_ = false;
+    bool eof_ = false;
     std::string out_;
     ControlServer& srv_;
     std::shared_ptr<size_t> clients_;

@@ -15,9 +15,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "fd.hpp"
 #include "requests.hpp"
 
 namespace vepad {
@@ -41,7 +43,9 @@ public:
     size_t clients() const { return *clients_; }
 
     // Exposed for the fuzz target: the response to one raw request line.
-    static nlohmann::json handle_line(const std::string& line, const Dispatch& dispatch);
+    // fds: descriptors that came with the line (SCM_RIGHTS); attach-xsk takes one.
+    static nlohmann::json handle_line(const std::string& line, const Dispatch& dispatch,
+                                      std::vector<vepa::UniqueFd>* fds = nullptr);
 
 private:
     class Session;

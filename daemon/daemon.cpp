@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include <bpf/bpf.h>
+#include <sys/socket.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <filesystem>
@@ -126,6 +129,7 @@ int Daemon::run()
         io_, ControlServer::Options{cfg_.socket, group_id(cfg_.socket_group)},
         [this](const Request& req) { return dispatch(req); });
     monitor_->start();
+    watch_xsk_sockets();
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
         if (ec)
             return;
@@ -170,6 +174,32 @@ void Daemon::reconcile(bool full)
         full_pending_ = true;
     }
     uplink_maybe_changed();
+}
+
+void Daemon::clear_xsk_slots(const PortConfig& p)
+{
+    for (uint32_t i = 0; i < p.queues; i++)
+        dp_->xsks().erase(p.xsk_first + i);
+}
+
+void Daemon::watch_xsk_sockets()
+{
+    if (!xsk_timer_)
+        xsk_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
+    xsk_timer_->expires_after(std::chrono::seconds(1));
+    xsk_timer_->async_wait([this](const boost::system::error_code& ec) {
+        if (ec)
+            return;
+        try {
+            if (reconciler_->xsk_sockets_changed(table_)) {
+                reconcile(false);
+                notify_status();
+            }
+        } catch (const std::exception& e) {
+            spdlog::warn("checking xsk sockets: {}", e.what());
+        }
+        watch_xsk_sockets();
+    });
 }
 
 void Daemon::uplink_maybe_changed()
@@ -274,7 +304,13 @@ void Daemon::check_port_request(const PortConfig& p, bool adding) const
     if (p.name == cfg_.uplink)
         throw CommandError(proto::kErrIsUplink, p.name + " is vepad's uplink, it cannot be a port");
     vepa::NetlinkRequester nl;
-    if (auto link = nl.link(p.name)) {
+    if (p.type == PortType::Xsk) {
+        // vepad makes the pair; the names must be free (or a pair of ours, left by a deleted port).
+        for (const std::string& n : {p.name, xsk_peer_name(p.name)})
+            if (auto link = nl.link(n); link && link->alias.rfind("vepad xsk port ", 0) != 0 && adding)
+                throw CommandError(proto::kErrExists, "a device named " + n + " exists: an xsk port's devices are "
+                                                      "made by vepad (" + p.name + " and " + xsk_peer_name(p.name) + ")");
+    } else if (auto link = nl.link(p.name)) {
         const auto kind = vepa::port_kind(*link);
         if (kind == vepa::PortKind::Unsupported)
             throw CommandError(proto::kErrUnsupported,
@@ -300,12 +336,19 @@ json Daemon::run(const AddPort& c)
     p.mode = c.mode.value_or(cfg_.default_mode);
     p.macs = c.macs.value_or(std::vector<Mac>{});
     p.src_check = c.src_check.value_or(true);
+    if (c.xsk) {
+        p.type = PortType::Xsk;
+        p.queues = c.queues.value_or(1);
+    }
     if (table_.find(p.name))
         throw CommandError(proto::kErrExists, "port " + p.name + " is already configured");
-    check_port_request(p, true);
     PortTable t = table_;
-    const uint16_t slot = t.add(p).slot;
+    const PortConfig added = t.add(p);   // refuses bad xsk names, queues, MACs before any netlink work
+    check_port_request(added, true);
+    const uint16_t slot = added.slot;
     commit(std::move(t));
+    if (added.type == PortType::Xsk)
+        clear_xsk_slots(added);   // a deleted port's sockets (QEMU's, say) are not this one's
     // A new port's counters start at zero (its slot may have served a deleted port).
     dp_->stats().update(slot, std::vector<vepa_counters>(dp_->stats().cpus()));
     spdlog::info("port {} added (mode {}, slot {})", p.name, mode_name(p.mode), slot);
@@ -341,7 +384,10 @@ json Daemon::run(const DelPort& c)
 {
     PortTable t = table_;
     t.remove(c.name);
+    const PortConfig gone = *table_.find(c.name);
     commit(std::move(t));
+    if (gone.type == PortType::Xsk)
+        clear_xsk_slots(gone);
     spdlog::info("port {} deleted", c.name);
     reconcile(false);
     notify_status();
@@ -373,7 +419,58 @@ json Daemon::port_json(const std::string& name) const
                 {"attach", ps.attach}};
     if (!ps.reason.empty())
         out["reason"] = ps.reason;
+    out["type"] = p->type == PortType::Xsk ? "xsk" : "kernel";
+    out["xsk"] = nullptr;
+    if (p->type == PortType::Xsk)
+        out["xsk"] = {{"device", p->name},
+                      {"ifindex", ps.xsk_ifindex},
+                      {"peer", xsk_peer_name(p->name)},
+                      {"queues", p->queues},
+                      {"first_slot", p->xsk_first},
+                      {"map", dp_->pin_dir().empty() ? "" : dp_->pin_dir() + "/" VEPA_MAP_XSKS},
+                      {"sockets", ps.xsk_sockets}};
     return out;
+}
+
+json Daemon::run(const AttachXsk& c)
+{
+    const PortConfig* p = table_.find(c.port);
+    if (!p)
+        throw CommandError(proto::kErrNotFound, "no port " + c.port);
+    if (p->type != PortType::Xsk)
+        throw CommandError(proto::kErrInvalid, "port " + c.port + " is not an xsk port");
+    if (c.queue >= p->queues)
+        throw CommandError(proto::kErrInvalid, "port " + c.port + " has " + std::to_string(p->queues) +
+                                                   " queue(s): no queue " + std::to_string(c.queue));
+    if (!c.fd || !*c.fd)
+        throw CommandError(proto::kErrBadSocket, "attach-xsk needs the socket's file descriptor with the request "
+                                                 "(SCM_RIGHTS)");
+    const int fd = c.fd->get();
+    int domain = 0;
+    socklen_t len = sizeof(domain);
+    if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_XDP)
+        throw CommandError(proto::kErrBadSocket, "the descriptor is not an AF_XDP socket");
+    const uint32_t slot = p->xsk_first + c.queue;
+    const uint32_t value = static_cast<uint32_t>(fd);
+    if (bpf_map_update_elem(dp_->xsks().fd(), &slot, &value, BPF_ANY) != 0) {
+        const int err = errno;
+        throw CommandError(proto::kErrBadSocket,
+                           std::string("the socket cannot go into the XSKMAP: ") + std::strerror(err) +
+                               (err == EOPNOTSUPP || err == ENOTCONN || err == EINVAL
+                                    ? " (bind it to " + c.port + " queue " + std::to_string(c.queue) + " first)"
+                                    : ""));
+    }
+    const auto bound = dp_->xsk_sockets(slot, 1).front();
+    if (!bound || *bound != c.queue) {
+        dp_->xsks().erase(slot);
+        throw CommandError(proto::kErrBadSocket, "the socket is bound to queue " +
+                                                     (bound ? std::to_string(*bound) : std::string("?")) +
+                                                     ", not queue " + std::to_string(c.queue));
+    }
+    spdlog::info("xsk port {}: socket attached to queue {} (XSKMAP slot {})", c.port, c.queue, slot);
+    reconcile(false);
+    notify_status();
+    return {{"name", c.port}, {"queue", c.queue}, {"xsk_slot", slot}};
 }
 
 json Daemon::run(const List&) const

@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <memory>
 #include <optional>
@@ -42,6 +43,7 @@ private:
     nlohmann::json run(const Stats& c) const;
     nlohmann::json run(const Status& c) const;
     nlohmann::json run(const ProbeRelay& c);
+    nlohmann::json run(const AttachXsk& c);
     nlohmann::json run(const Shutdown& c);
 
     // Persist t, then make it the table; throws CommandError("state") leaving both unchanged.
@@ -49,6 +51,11 @@ private:
     void check_port_request(const PortConfig& p, bool adding) const;
     nlohmann::json port_json(const std::string& name) const;
     void reconcile(bool full);
+    // Empty an xsk port's XSKMAP slots.
+    void clear_xsk_slots(const PortConfig& p);
+    // While xsk ports exist: look at their sockets every second (the kernel tells
+    // no one when a socket closes), reconcile when they changed.
+    void watch_xsk_sockets();
     void schedule_reconcile(bool full);
     void on_link(const vepa::LinkInfo& link, bool removed, std::optional<int> nsid);
     void notify_status();
@@ -72,6 +79,7 @@ private:
     ProbeMacs probe_macs_;
     std::unique_ptr<ReflectionProbe> probe_;
     std::unique_ptr<LldpAgent> lldp_;
+    std::unique_ptr<boost::asio::steady_timer> xsk_timer_;
     bool relay_warned_ = false;
     bool reconcile_pending_ = false;
     bool full_pending_ = false;

@@ -58,9 +58,12 @@ PortConfig& PortTable::add(PortConfig p)
         throw CommandError(proto::kErrInvalid, "'" + p.name + "' is not a valid interface name");
     if (ports_.count(p.name))
         throw CommandError(proto::kErrExists, "port " + p.name + " is already configured");
+    check_xsk(p);
     if (ports_.size() >= VEPA_MAX_PORTS - 1)
         throw CommandError(proto::kErrLimit, "already " + std::to_string(ports_.size()) + " ports, the maximum");
     check_macs(p);
+    if (p.type == PortType::Xsk)
+        p.xsk_first = allocate_xsk(p);
     std::set<uint16_t> used;
     for (const auto& [n, q] : ports_)
         used.insert(q.slot);
@@ -71,15 +74,66 @@ PortConfig& PortTable::add(PortConfig p)
     return ports_[p.name] = std::move(p);
 }
 
+std::string xsk_peer_name(const std::string& name) { return "vx-" + name; }
+
+void PortTable::check_xsk(const PortConfig& p) const
+{
+    if (p.type != PortType::Xsk) {
+        if (p.name.rfind("vx-", 0) == 0)
+            if (const PortConfig* x = find(p.name.substr(3)); x && x->type == PortType::Xsk)
+                throw CommandError(proto::kErrExists, p.name + " is the vepa-side device of xsk port " + x->name);
+        return;
+    }
+    if (p.name.size() > kMaxXskName)
+        throw CommandError(proto::kErrInvalid, "an xsk port's name has at most " + std::to_string(kMaxXskName) +
+                                                   " characters (its vepa-side device is " + xsk_peer_name(p.name) +
+                                                   "), '" + p.name + "' has " + std::to_string(p.name.size()));
+    if (p.queues < 1 || p.queues > VEPA_MAX_XSK_QUEUES)
+        throw CommandError(proto::kErrInvalid, "an xsk port has 1 to " + std::to_string(VEPA_MAX_XSK_QUEUES) +
+                                                   " queues, not " + std::to_string(p.queues));
+    if (p.macs.empty())
+        throw CommandError(proto::kErrInvalid, "an xsk port needs its MAC address(es) (--mac): there is no guest "
+                                               "device to learn one from");
+    for (const auto& [n, q] : ports_)
+        if (q.type == PortType::Kernel && q.name == xsk_peer_name(p.name))
+            throw CommandError(proto::kErrExists, "port " + n + " is the name this xsk port's vepa-side device needs");
+}
+
+uint32_t PortTable::allocate_xsk(const PortConfig& p) const
+{
+    // First fit over the slot ranges in use.
+    std::vector<std::pair<uint32_t, uint32_t>> used;
+    for (const auto& [n, q] : ports_)
+        if (q.type == PortType::Xsk)
+            used.emplace_back(q.xsk_first, q.xsk_first + q.queues);
+    std::sort(used.begin(), used.end());
+    uint32_t first = 0;
+    for (const auto& [b, e] : used) {
+        if (first + p.queues <= b)
+            break;
+        first = std::max(first, e);
+    }
+    if (first + p.queues > VEPA_MAX_XSK_SLOTS)
+        throw CommandError(proto::kErrLimit, "no " + std::to_string(p.queues) + " consecutive free XSKMAP slots of " +
+                                                 std::to_string(VEPA_MAX_XSK_SLOTS));
+    return first;
+}
+
 void PortTable::replace(const PortConfig& p)
 {
     auto it = ports_.find(p.name);
     if (it == ports_.end())
         throw CommandError(proto::kErrNotFound, "no port " + p.name);
     check_macs(p);
+    if (p.type != it->second.type || p.queues != it->second.queues)
+        throw CommandError(proto::kErrInvalid, "a port's type and queues are set when it is added (del-port, then "
+                                               "add-port to change them)");
+    check_xsk(p);
     const uint16_t slot = it->second.slot;
+    const uint32_t first = it->second.xsk_first;
     it->second = p;
     it->second.slot = slot;
+    it->second.xsk_first = first;
 }
 
 void PortTable::remove(const std::string& name)
@@ -93,8 +147,14 @@ json port_config_json(const PortConfig& p)
     json macs = json::array();
     for (const auto& m : p.macs)
         macs.push_back(m.str());
-    return {{"name", p.name}, {"macs", macs}, {"mode", mode_name(p.mode)}, {"src_check", p.src_check},
-            {"slot", p.slot}};
+    json j = {{"name", p.name}, {"macs", macs}, {"mode", mode_name(p.mode)}, {"src_check", p.src_check},
+              {"slot", p.slot}};
+    if (p.type == PortType::Xsk) {
+        j["type"] = "xsk";
+        j["queues"] = p.queues;
+        j["xsk_first_slot"] = p.xsk_first;
+    }
+    return j;
 }
 
 json PortTable::to_json(const std::string& uplink) const
@@ -149,10 +209,29 @@ PortTable PortTable::from_json(const json& j, const std::string& origin)
                 p.macs.push_back(*mac);
             }
         }
+        if (e.contains("type")) {
+            if (e["type"] != "xsk" && e["type"] != "kernel")
+                throw bad("port " + p.name + " has an unknown type " + e["type"].dump());
+            p.type = e["type"] == "xsk" ? PortType::Xsk : PortType::Kernel;
+        }
+        if (p.type == PortType::Xsk) {
+            if (!e.contains("queues") || !e["queues"].is_number_unsigned() || !e.contains("xsk_first_slot") ||
+                !e["xsk_first_slot"].is_number_unsigned())
+                throw bad("xsk port " + p.name + " lacks queues or xsk_first_slot");
+            const auto q = e["queues"].get<uint64_t>(), f = e["xsk_first_slot"].get<uint64_t>();
+            if (q < 1 || q > VEPA_MAX_XSK_QUEUES || f + q > VEPA_MAX_XSK_SLOTS)
+                throw bad("xsk port " + p.name + " has out-of-range queues or slots");
+            p.queues = static_cast<uint16_t>(q);
+            p.xsk_first = static_cast<uint32_t>(f);
+            for (const auto& [n, o] : t.ports_)
+                if (o.type == PortType::Xsk && o.xsk_first < p.xsk_first + p.queues && p.xsk_first < o.xsk_first + o.queues)
+                    throw bad("xsk ports " + n + " and " + p.name + " share XSKMAP slots");
+        }
         if (t.ports_.count(p.name))
             throw bad("port " + p.name + " appears twice");
         try {
             t.check_macs(p);
+            t.check_xsk(p);
         } catch (const CommandError& e2) {
             throw bad(e2.what());
         }

@@ -15,8 +15,17 @@
 
 namespace vepad {
 
+// A kernel port is a device the user made (veth end, tap).  An xsk port is a
+// veth pair vepad makes: the device `name`, which AF_XDP sockets (a network
+// function, QEMU's -netdev af-xdp) bind to, and its vepa-side peer
+// xsk_peer_name(name), which vepad treats as an ordinary port.
+enum class PortType { Kernel, Xsk };
+
 struct PortConfig {
     std::string name;
+    PortType type = PortType::Kernel;
+    uint16_t queues = 1;           // xsk: sockets (queues) of the port
+    uint32_t xsk_first = 0;        // xsk: its first XSKMAP slot, stable while configured
     std::vector<vepa::Mac> macs;   // empty: the guest's MAC, learned (veth ports)
     vepa_mode mode = VEPA_MODE_VEPA;
     bool src_check = true;
@@ -46,9 +55,16 @@ public:
 
 private:
     void check_macs(const PortConfig& p) const;
+    void check_xsk(const PortConfig& p) const;
+    uint32_t allocate_xsk(const PortConfig& p) const;
     std::map<std::string, PortConfig> ports_;
 };
 
 nlohmann::json port_config_json(const PortConfig& p);
+
+// The vepa-side device of an xsk port ("vx-" + name).
+std::string xsk_peer_name(const std::string& name);
+// The longest name an xsk port may have (its peer's name must fit IFNAMSIZ).
+constexpr size_t kMaxXskName = 12;
 
 } // namespace vepad

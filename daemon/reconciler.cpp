@@ -26,7 +26,7 @@ Reconciler::Reconciler(vepa::Dataplane& dp, const Config& cfg, const vepa::Mac& 
     : dp_(dp), cfg_(cfg), probe_dst_(probe_dst)
 {
     progs_ = {prog_id(dp.uplink_xdp_fd()), prog_id(dp.uplink_tc_fd()), prog_id(dp.port_xdp_fd()),
-              prog_id(dp.port_tc_fd())};
+              prog_id(dp.port_tc_fd()), prog_id(dp.xsk_xdp_fd())};
 }
 
 const LinkInfo* Reconciler::link_by_name(const std::string& name) const
@@ -136,6 +136,117 @@ void Reconciler::remove_all_hooks(int ifindex)
     }
 }
 
+namespace {
+std::string xsk_alias(const std::string& port, const std::string& uplink)
+{
+    return "vepad xsk port " + port + " on " + uplink;
+}
+} // namespace
+
+std::vector<uint32_t> Reconciler::xsk_sockets(const PortConfig& p) const
+{
+    std::vector<uint32_t> out;
+    const auto q = dp_.xsk_sockets(p.xsk_first, p.queues);
+    for (uint32_t i = 0; i < q.size(); i++)
+        if (q[i] && *q[i] == i)
+            out.push_back(i);
+    return out;
+}
+
+bool Reconciler::xsk_sockets_changed(const PortTable& table) const
+{
+    for (const auto& [name, p] : table.ports()) {
+        if (p.type != PortType::Xsk)
+            continue;
+        auto it = status_.find(name);
+        const std::vector<uint32_t> none;
+        if (xsk_sockets(p) != (it == status_.end() ? none : it->second.xsk_sockets))
+            return true;
+    }
+    return false;
+}
+
+void Reconciler::ensure_xsk_pairs(const PortTable& table, std::map<std::string, PortStatus>& status)
+{
+    // Pairs vepad made for ports no longer configured go (they carry our alias).
+    const std::string prefix = "vepad xsk port ", suffix = " on " + cfg_.uplink;
+    std::vector<int> orphans;
+    for (const auto& [idx, l] : links_) {
+        if (l.alias.size() <= prefix.size() + suffix.size() || l.alias.rfind(prefix, 0) != 0 ||
+            l.alias.compare(l.alias.size() - suffix.size(), suffix.size(), suffix) != 0)
+            continue;
+        const std::string port = l.alias.substr(prefix.size(), l.alias.size() - prefix.size() - suffix.size());
+        const PortConfig* p = table.find(port);
+        if (!p || p->type != PortType::Xsk)
+            orphans.push_back(idx);
+    }
+    for (int idx : orphans) {
+        spdlog::info("removing {}: its xsk port is no longer configured", links_[idx].name);
+        nl_.delete_link(idx);
+        links_.erase(idx);
+    }
+
+    for (const auto& [name, p] : table.ports()) {
+        if (p.type != PortType::Xsk)
+            continue;
+        const std::string peer_name = xsk_peer_name(name);
+        const LinkInfo* dev = link_by_name(name);
+        const LinkInfo* peer = link_by_name(peer_name);
+        const bool ours = dev && peer && dev->kind == "veth" && peer->kind == "veth" && !dev->link_netnsid &&
+                          dev->link == peer->ifindex && peer->alias == xsk_alias(name, cfg_.uplink);
+        if (ours)
+            continue;
+        if (dev && !(dev->kind == "veth" && peer && dev->link == peer->ifindex)) {
+            PortStatus ps;
+            ps.name = name;
+            ps.state = "unsupported";
+            ps.kind = "xsk";
+            ps.reason = "a device named " + name + " exists and is not this xsk port's veth pair: rename or delete it";
+            status[name] = ps;
+            continue;
+        }
+        // Half a pair, or none: make it anew.
+        for (const LinkInfo* l : {dev, peer})
+            if (l) {
+                const int idx = l->ifindex;
+                nl_.delete_link(idx);
+                links_.erase(idx);
+            }
+        try {
+            vepa::VethPair v;
+            v.name = peer_name;
+            v.peer = name;
+            v.queues = p.queues;
+            v.peer_mac = p.macs.empty() ? std::nullopt : std::optional<Mac>(p.macs.front());
+            nl_.create_veth(v);
+            for (const std::string& n : {peer_name, name}) {
+                auto l = nl_.link(n);
+                if (!l)
+                    throw vepa::Error(n + " vanished right after it was created");
+                vepa::LinkSettings ls;
+                ls.no_ipv6_addresses = true;
+                ls.noarp = true;
+                if (n == peer_name)
+                    ls.alias = xsk_alias(name, cfg_.uplink);
+                nl_.set_link(l->ifindex, ls);
+                vepa::LinkSettings up;
+                up.up = true;
+                nl_.set_link(l->ifindex, up);
+                links_[l->ifindex] = *nl_.link(n);
+            }
+            spdlog::info("xsk port {}: created veth pair {} (sockets) / {} (vepa side), {} queue(s)", name, name,
+                         peer_name, p.queues);
+        } catch (const std::exception& e) {
+            spdlog::error("xsk port {}: {}", name, e.what());
+            PortStatus ps;
+            ps.name = name;
+            ps.kind = "xsk";
+            ps.reason = e.what();
+            status[name] = ps;
+        }
+    }
+}
+
 void Reconciler::run(const PortTable& table, bool full)
 {
     if (full || !links_loaded_) {
@@ -178,19 +289,48 @@ void Reconciler::run(const PortTable& table, bool full)
         claimed.insert(p->macs.begin(), p->macs.end());
 
     std::map<std::string, PortStatus> status;
+    ensure_xsk_pairs(table, status);
     std::map<int, bool> xdp_egress;
     for (const auto* pc : order) {
+        if (status.count(pc->name))
+            continue;   // an xsk port whose pair could not be made
         PortStatus ps;
         ps.name = pc->name;
         ps.macs = pc->macs;
-        const LinkInfo* link = link_by_name(pc->name);
+        const bool xsk = pc->type == PortType::Xsk;
+        const LinkInfo* link = link_by_name(xsk ? xsk_peer_name(pc->name) : pc->name);
         if (!link) {
             status[pc->name] = ps;
             continue;
         }
+        if (xsk) {
+            // The socket device's program first: the vepa side then takes XDP frames.
+            const LinkInfo* dev = link_by_name(pc->name);
+            ps.xsk_ifindex = dev ? dev->ifindex : 0;
+            try {
+                if (dev) {
+                    auto x = xdp_.find(dev->ifindex);
+                    const bool had = x != xdp_.end() && x->second && x->second->prog_id == progs_.xsk_xdp;
+                    ensure_xdp(dev->ifindex, dp_.xsk_xdp_fd(), progs_.xsk_xdp, vepa::XdpMode::Native);
+                    if (!had)
+                        probes_.erase(link->ifindex);   // its peer has NAPI now: it takes XDP frames
+                }
+            } catch (const std::exception& e) {
+                spdlog::warn("xsk port {}: attach to {}: {}", pc->name, pc->name, e.what());
+            }
+            ps.xsk_sockets = xsk_sockets(*pc);
+            if (dev) {
+                vepa::XskDevice xd;
+                xd.ifindex = static_cast<uint32_t>(dev->ifindex);
+                xd.first_slot = pc->xsk_first;
+                xd.queues = pc->queues;
+                xd.slot = pc->slot;
+                st.xsk_devices.push_back(xd);
+            }
+        }
         ps.ifindex = link->ifindex;
         const vepa::PortKind kind = vepa::port_kind(*link);
-        ps.kind = kind == vepa::PortKind::Unsupported ? link->kind : vepa::to_string(kind);
+        ps.kind = xsk ? "xsk" : kind == vepa::PortKind::Unsupported ? link->kind : vepa::to_string(kind);
         if (pc->name == cfg_.uplink || kind == vepa::PortKind::Unsupported) {
             ps.state = "unsupported";
             ps.reason = pc->name == cfg_.uplink ? "it is the uplink"
@@ -198,7 +338,7 @@ void Reconciler::run(const PortTable& table, bool full)
             status[pc->name] = ps;
             continue;
         }
-        Probe& pr = probe(*link, pc->macs.empty() && kind == vepa::PortKind::Veth);
+        Probe& pr = probe(*link, pc->macs.empty() && kind == vepa::PortKind::Veth && !xsk);
         if (pc->macs.empty()) {
             ps.learned = true;
             ps.macs.clear();
@@ -214,8 +354,14 @@ void Reconciler::run(const PortTable& table, bool full)
             }
         }
         const vepa::PortPaths paths = vepa::choose_paths(*link, pr.features, uplink_.takes_xdp);
-        ps.state = link->is_up() ? "up" : "down";
-        ps.delivery = link->is_up() ? paths.delivery : VEPA_DELIVER_DOWN;
+        // An xsk port is up while every queue has its socket.
+        const bool sockets_ok = !xsk || ps.xsk_sockets.size() == pc->queues;
+        ps.state = link->is_up() && sockets_ok ? "up" : "down";
+        if (xsk && !sockets_ok && ps.reason.empty())
+            ps.reason = ps.xsk_sockets.empty() ? "no AF_XDP socket attached"
+                                               : std::to_string(pc->queues - ps.xsk_sockets.size()) + " of " +
+                                                     std::to_string(pc->queues) + " queues have no AF_XDP socket";
+        ps.delivery = ps.state == "up" ? paths.delivery : VEPA_DELIVER_DOWN;
         xdp_egress[link->ifindex] = paths.xdp_egress && up;
         vepa::PresentPort pp;
         pp.ifindex = static_cast<uint32_t>(link->ifindex);
@@ -233,6 +379,9 @@ void Reconciler::run(const PortTable& table, bool full)
     // 1. Hooks off devices that stop being ours (ports deleted, or a new uplink).
     for (const auto& [ifindex, rec] : written_->ports)
         if (!want.ports.count(ifindex) && static_cast<int>(ifindex) != uplink_.ifindex)
+            remove_all_hooks(static_cast<int>(ifindex));
+    for (const auto& [ifindex, rec] : written_->xskports)
+        if (!want.xskports.count(ifindex))
             remove_all_hooks(static_cast<int>(ifindex));
     const int old_uplink = static_cast<int>(written_->config.uplink_ifindex);
     if (old_uplink && old_uplink != uplink_.ifindex && !want.ports.count(static_cast<uint32_t>(old_uplink)))
@@ -293,12 +442,24 @@ void Reconciler::detach_all()
     const vepa::MapContents have = written_ ? *written_ : vepa::read_contents(dp_);
     for (const auto& [ifindex, rec] : have.ports)
         remove_all_hooks(static_cast<int>(ifindex));
+    for (const auto& [ifindex, rec] : have.xskports)
+        remove_all_hooks(static_cast<int>(ifindex));
     if (have.config.uplink_ifindex)
         remove_all_hooks(static_cast<int>(have.config.uplink_ifindex));
     if (const LinkInfo* up = link_by_name(cfg_.uplink))
         remove_all_hooks(up->ifindex);
     vepa::sync_maps(dp_, vepa::MapContents{}, have);
     written_ = vepa::MapContents{};
+    // The veth pairs of xsk ports are vepad's own: they go with the dataplane.
+    const std::string prefix = "vepad xsk port ", suffix = " on " + cfg_.uplink;
+    for (const auto& [idx, l] : links_)
+        if (l.alias.rfind(prefix, 0) == 0 && l.alias.size() > suffix.size() &&
+            l.alias.compare(l.alias.size() - suffix.size(), suffix.size(), suffix) == 0)
+            try {
+                nl_.delete_link(idx);
+            } catch (const std::exception& e) {
+                spdlog::warn("deleting {}: {}", l.name, e.what());
+            }
     status_.clear();
 }
 

@@ -31,6 +31,9 @@ struct PortStatus {
     bool learned = false;               // macs are the guest's, learned
     std::optional<vepa_delivery> delivery;
     std::string attach;                 // "xdp native", "xdp generic", "tc", ""
+    // xsk ports: the socket device, and the queues whose XSKMAP slot holds a socket bound to that queue.
+    int xsk_ifindex = 0;
+    std::vector<uint32_t> xsk_sockets;
 };
 
 struct UplinkStatus {
@@ -44,7 +47,7 @@ struct UplinkStatus {
 };
 
 struct ProgramIds {
-    uint32_t uplink_xdp = 0, uplink_tc = 0, port_xdp = 0, port_tc = 0;
+    uint32_t uplink_xdp = 0, uplink_tc = 0, port_xdp = 0, port_tc = 0, xsk_xdp = 0;
 };
 
 class Reconciler {
@@ -62,6 +65,8 @@ public:
     bool peer_changed(int nsid, int ifindex);
 
     const std::map<std::string, PortStatus>& ports() const { return status_; }
+    // Whether the sockets in any xsk port's slots differ from what the last run saw.
+    bool xsk_sockets_changed(const PortTable& table) const;
     const UplinkStatus& uplink() const { return uplink_; }
     ProgramIds programs() const { return progs_; }
 
@@ -81,6 +86,9 @@ private:
     std::optional<vepa::XdpAttachment> ensure_xdp(int ifindex, int prog_fd, uint32_t prog_id, vepa::XdpMode mode);
     void remove_xdp(int ifindex);
     void remove_all_hooks(int ifindex);
+    // Make the veth pairs of xsk ports exist (and no pair of a port no longer configured).
+    void ensure_xsk_pairs(const PortTable& table, std::map<std::string, PortStatus>& status);
+    std::vector<uint32_t> xsk_sockets(const PortConfig& p) const;
 
     vepa::Dataplane& dp_;
     const Config& cfg_;

@@ -60,6 +60,13 @@ public:
         }
         return out;
     }
+    uint64_t number(const char* k, uint64_t min, uint64_t max) const
+    {
+        if (!a_[k].is_number_unsigned() || a_[k].get<uint64_t>() < min || a_[k].get<uint64_t>() > max)
+            throw CommandError(proto::kErrInvalid, std::string("argument '") + k + "' must be an integer from " +
+                                                       std::to_string(min) + " to " + std::to_string(max));
+        return a_[k];
+    }
     vepa_mode mode(const char* k) const
     {
         const std::string s = str(k);
@@ -73,10 +80,10 @@ private:
     const json& a_;
 };
 
-PortArgs port_args(const json& a)
+template <typename T = PortArgs>
+T port_args(const Args& args)
 {
-    Args args(a, {"name", "macs", "mode", "src_check"});
-    PortArgs p;
+    T p;
     p.name = args.name();
     if (args.has("macs"))
         p.macs = args.macs("macs");
@@ -121,10 +128,23 @@ Request parse_request(std::string_view line, json* id_out)
         throw CommandError(proto::kErrBadRequest, "\"args\" must be an object");
     const json args = req.contains("args") ? req["args"] : json::object();
     const std::string cmd = req["cmd"];
-    if (cmd == proto::kAddPort)
-        r.cmd = AddPort{port_args(args)};
-    else if (cmd == proto::kSetPort)
-        r.cmd = SetPort{port_args(args)};
+    if (cmd == proto::kAddPort) {
+        Args a(args, {"name", "macs", "mode", "src_check", "type", "queues"});
+        AddPort p = port_args<AddPort>(a);
+        if (a.has("type")) {
+            const std::string t = a.str("type");
+            if (t != "xsk" && t != "kernel")
+                throw CommandError(proto::kErrInvalid, "type must be kernel or xsk, not '" + t + "'");
+            p.xsk = t == "xsk";
+        }
+        if (a.has("queues")) {
+            if (!p.xsk)
+                throw CommandError(proto::kErrInvalid, "queues is for xsk ports (type xsk)");
+            p.queues = static_cast<uint16_t>(a.number("queues", 1, VEPA_MAX_XSK_QUEUES));
+        }
+        r.cmd = std::move(p);
+    } else if (cmd == proto::kSetPort)
+        r.cmd = port_args<SetPort>(Args(args, {"name", "macs", "mode", "src_check"}));
     else if (cmd == proto::kDelPort)
         r.cmd = DelPort{Args(args, {"name"}).name()};
     else if (cmd == proto::kList)
@@ -139,7 +159,13 @@ Request parse_request(std::string_view line, json* id_out)
         r.cmd = (Args(args, {}), Status{});
     else if (cmd == proto::kProbe)
         r.cmd = (Args(args, {}), ProbeRelay{});
-    else if (cmd == proto::kShutdown) {
+    else if (cmd == proto::kAttachXsk) {
+        Args a(args, {"name", "queue"});
+        AttachXsk x;
+        x.port = a.name();
+        x.queue = static_cast<uint32_t>(a.number("queue", 0, VEPA_MAX_XSK_QUEUES - 1));
+        r.cmd = std::move(x);
+    } else if (cmd == proto::kShutdown) {
         Args a(args, {"detach"});
         Shutdown s;
         if (a.has("detach"))

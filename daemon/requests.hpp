@@ -3,6 +3,7 @@
 // checked here, before any of it reaches the port table.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fd.hpp"
 #include "mac.hpp"
 #include "vepa/abi.h"
 
@@ -22,7 +24,10 @@ struct PortArgs {                         // add-port and set-port
     std::optional<vepa_mode> mode;
     std::optional<bool> src_check;
 };
-struct AddPort : PortArgs {};
+struct AddPort : PortArgs {
+    bool xsk = false;                     // type "xsk"
+    std::optional<uint16_t> queues;
+};
 struct SetPort : PortArgs {};
 struct DelPort {
     std::string name;
@@ -33,11 +38,16 @@ struct Stats {
 };
 struct Status {};
 struct ProbeRelay {};                     // "probe": check the switch's reflective relay now
+struct AttachXsk {                       // an AF_XDP socket for an xsk port's queue
+    std::string port;
+    uint32_t queue = 0;
+    std::shared_ptr<vepa::UniqueFd> fd;   // passed with the request (SCM_RIGHTS); set by the server
+};
 struct Shutdown {
     std::optional<bool> detach;
 };
 
-using Command = std::variant<AddPort, SetPort, DelPort, List, Stats, Status, ProbeRelay, Shutdown>;
+using Command = std::variant<AddPort, SetPort, DelPort, List, Stats, Status, ProbeRelay, AttachXsk, Shutdown>;
 
 struct Request {
     nlohmann::json id;   // echoed back (null when absent)

@@ -21,7 +21,8 @@ namespace fs = std::filesystem;
 
 namespace {
 const char* const kMapNames[] = {VEPA_MAP_MACS, VEPA_MAP_PORTS, VEPA_MAP_STATS,
-                                 VEPA_MAP_DEVS, VEPA_MAP_FLOOD, VEPA_MAP_CONFIG};
+                                 VEPA_MAP_DEVS, VEPA_MAP_FLOOD, VEPA_MAP_CONFIG,
+                                 VEPA_MAP_XSKS, VEPA_MAP_XSKPORTS};
 
 int map_fd(vepa_bpf* skel, const char* name)
 {
@@ -66,7 +67,7 @@ std::vector<std::string> Dataplane::map_names() { return {std::begin(kMapNames),
 
 std::vector<std::string> Dataplane::foreign_pins(const std::string& dir)
 {
-    static const std::regex re("^(macs|ports|stats|devs|flood|config)_v([0-9]+)$");
+    static const std::regex re("^(macs|ports|stats|devs|flood|config|xsks|xskports)_v([0-9]+)$");
     std::vector<std::string> out;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -130,6 +131,9 @@ Dataplane::Dataplane(const DataplaneOptions& opts) : pin_dir_(opts.pin_dir)
         stats_ = std::make_unique<StatsMap>(dup_fd(map_fd(skel_, VEPA_MAP_STATS), "stats"), VEPA_MAP_STATS);
         devs_ = std::make_unique<DevMap>(dup_fd(map_fd(skel_, VEPA_MAP_DEVS), "devs"), VEPA_MAP_DEVS);
         config_ = std::make_unique<ConfigMap>(dup_fd(map_fd(skel_, VEPA_MAP_CONFIG), "config"), VEPA_MAP_CONFIG);
+        xsks_ = std::make_unique<XskMap>(dup_fd(map_fd(skel_, VEPA_MAP_XSKS), "xsks"), VEPA_MAP_XSKS);
+        xskports_ = std::make_unique<XskPortMap>(dup_fd(map_fd(skel_, VEPA_MAP_XSKPORTS), "xskports"),
+                                                 VEPA_MAP_XSKPORTS);
         flood_ = std::make_unique<FloodList>(dup_fd(map_fd(skel_, VEPA_MAP_FLOOD), "flood"));
     } catch (...) {
         vepa_bpf__destroy(skel_);
@@ -143,5 +147,26 @@ int Dataplane::uplink_xdp_fd() const { return bpf_program__fd(skel_->progs.vepa_
 int Dataplane::uplink_tc_fd() const { return bpf_program__fd(skel_->progs.vepa_uplink_tc); }
 int Dataplane::port_xdp_fd() const { return bpf_program__fd(skel_->progs.vepa_port_xdp); }
 int Dataplane::port_tc_fd() const { return bpf_program__fd(skel_->progs.vepa_port_tc); }
+int Dataplane::xsk_xdp_fd() const { return bpf_program__fd(skel_->progs.vepa_xsk_xdp); }
+
+std::vector<std::optional<uint32_t>> Dataplane::xsk_sockets(uint32_t first, uint32_t count) const
+{
+    if (count > VEPA_MAX_XSK_QUEUES)
+        throw Error("xsk_sockets: at most " + std::to_string(VEPA_MAX_XSK_QUEUES) + " slots at once");
+    vepa_xsk_query q{};
+    q.first_slot = first;
+    q.count = count;
+    vepa_xsk_query out{};
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = &q, .data_out = &out, .data_size_in = sizeof(q),
+                .data_size_out = sizeof(out), .repeat = 1);
+    check_bpf(bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.vepa_xsk_query), &opts), "XSKMAP query");
+    if (opts.retval != XDP_PASS)
+        throw Error("XSKMAP query returned " + std::to_string(opts.retval));
+    std::vector<std::optional<uint32_t>> res(count);
+    for (uint32_t i = 0; i < count; i++)
+        if (out.queue_plus1[i])
+            res[i] = out.queue_plus1[i] - 1;
+    return res;
+}
 
 } // namespace vepa

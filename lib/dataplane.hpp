@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ using PortMap = BpfMap<uint32_t, vepa_port>;
 using StatsMap = PerCpuMap<uint32_t, vepa_counters>;
 using DevMap = BpfMap<uint32_t, uint32_t>;
 using ConfigMap = BpfMap<uint32_t, vepa_config>;
+using XskMap = BpfMap<uint32_t, uint32_t>;         // update (socket fd) and delete only
+using XskPortMap = BpfMap<uint32_t, vepa_xsk_port>;
 
 // Pinned maps of another layout version were found where ours belong.
 class LayoutMismatch : public Error {
@@ -44,6 +47,10 @@ public:
     int uplink_tc_fd() const;
     int port_xdp_fd() const;
     int port_tc_fd() const;
+    int xsk_xdp_fd() const;
+    // The bound queue of the socket in each XSKMAP slot first .. first+count-1
+    // (nullopt: empty slot).  count <= VEPA_MAX_XSK_QUEUES.
+    std::vector<std::optional<uint32_t>> xsk_sockets(uint32_t first, uint32_t count) const;
     const std::string& pin_dir() const { return pin_dir_; }
 
     MacMap& macs() { return *macs_; }
@@ -52,6 +59,8 @@ public:
     DevMap& devs() { return *devs_; }
     ConfigMap& config() { return *config_; }
     FloodList& flood() { return *flood_; }
+    XskMap& xsks() { return *xsks_; }
+    XskPortMap& xskports() { return *xskports_; }
 
     // Names of the pinned files this layout uses.
     static std::vector<std::string> map_names();
@@ -69,6 +78,8 @@ private:
     std::unique_ptr<DevMap> devs_;
     std::unique_ptr<ConfigMap> config_;
     std::unique_ptr<FloodList> flood_;
+    std::unique_ptr<XskMap> xsks_;
+    std::unique_ptr<XskPortMap> xskports_;
 };
 
 // True when path is on a bpffs mount.

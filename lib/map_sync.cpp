@@ -13,6 +13,10 @@ bool same(const vepa_port_ref& a, const vepa_port_ref& b)
 bool same(const vepa_port& a, const vepa_port& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
 bool same(const vepa_config& a, const vepa_config& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
 bool same(uint32_t a, uint32_t b) { return a == b; }
+bool same(const vepa_xsk_port& a, const vepa_xsk_port& b)
+{
+    return a.first_slot == b.first_slot && a.queues == b.queues && a.slot == b.slot;
+}
 
 // Upsert every wanted entry that differs; return the number written.
 template <typename Map, typename K, typename V>
@@ -87,6 +91,12 @@ MapContents build_contents(const DataplaneState& st)
     }
     if (st.uplink_ifindex && st.uplink_takes_xdp)
         c.devs.emplace(st.uplink_ifindex, st.uplink_ifindex);
+    for (const XskDevice& x : st.xsk_devices) {
+        if (x.queues == 0 || x.queues > VEPA_MAX_XSK_QUEUES || x.first_slot + x.queues > VEPA_MAX_XSK_SLOTS)
+            throw Error("xsk device " + std::to_string(x.ifindex) + ": slots out of range");
+        if (!c.xskports.emplace(x.ifindex, vepa_xsk_port{x.first_slot, x.queues, x.slot}).second)
+            throw Error("ifindex " + std::to_string(x.ifindex) + " is two xsk devices");
+    }
     return c;
 }
 
@@ -99,6 +109,7 @@ MapContents read_contents(Dataplane& dp)
     c.ports = read_all<uint32_t, vepa_port>(dp.ports());
     c.devs = read_all<uint32_t, uint32_t>(dp.devs());
     c.flood = dp.flood().current();
+    c.xskports = read_all<uint32_t, vepa_xsk_port>(dp.xskports());
     return c;
 }
 
@@ -122,6 +133,7 @@ SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& h
     // 2. Targets before references: devmap entries, then port records.
     s.written += upsert(dp.devs(), want.devs, have.devs);
     s.written += upsert(dp.ports(), want.ports, have.ports);
+    s.written += upsert(dp.xskports(), want.xskports, have.xskports);
     // 3. MAC table: new owners in place (one atomic write per MAC), stale entries out.
     for (const auto& [mac, ref] : want.macs) {
         auto it = have.macs.find(mac);
@@ -144,6 +156,7 @@ SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& h
     // 5. Nothing references the departed ports any more: drop their records and targets.
     s.removed += remove_stale(dp.ports(), want.ports, have.ports);
     s.removed += remove_stale(dp.devs(), want.devs, have.devs);
+    s.removed += remove_stale(dp.xskports(), want.xskports, have.xskports);
     if (!same(want.config, transit))
         dp.config().update(zero, want.config);
     return s;

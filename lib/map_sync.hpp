@@ -25,12 +25,21 @@ struct PresentPort {
     std::vector<Mac> macs;                    // at most VEPA_MAX_PORT_MACS
 };
 
+// The socket device of an xsk port (the vepa-side end is a PresentPort).
+struct XskDevice {
+    uint32_t ifindex = 0;                     // the device the AF_XDP sockets bind to
+    uint32_t first_slot = 0;                  // XSKMAP slots first_slot .. first_slot + queues - 1
+    uint16_t queues = 1;
+    uint16_t slot = 0;                        // the port's counters slot
+};
+
 struct DataplaneState {
     uint32_t uplink_ifindex = 0;              // 0: uplink absent
     uint32_t max_frame_len = 1518;
     bool uplink_takes_xdp = false;            // put the uplink in the devmap
     Mac probe_dst;                            // reflection probe destination; zero: probing off
     std::vector<PresentPort> ports;
+    std::vector<XskDevice> xsk_devices;
 };
 
 // What each map must hold.
@@ -40,6 +49,7 @@ struct MapContents {
     std::map<uint32_t, vepa_port> ports;
     std::map<uint32_t, uint32_t> devs;
     std::vector<vepa_port_ref> flood;
+    std::map<uint32_t, vepa_xsk_port> xskports;
 };
 
 // Throws Error on an inconsistent state (a MAC on two ports, a slot used twice, ...).

@@ -4,6 +4,7 @@
 #include <linux/genetlink.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
+#include <linux/veth.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
@@ -117,6 +118,10 @@ std::optional<LinkInfo> parse_link(const nlmsghdr* nlh)
         case IFLA_OPERSTATE:
             if (mnl_attr_validate(a, MNL_TYPE_U8) == 0)
                 out.operstate = mnl_attr_get_u8(a);
+            break;
+        case IFLA_IFALIAS:
+            if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+                out.alias = mnl_attr_get_str(a);
             break;
         case IFLA_LINKINFO:
             parse_linkinfo(a, out);
@@ -267,6 +272,85 @@ std::optional<uint64_t> NetlinkRequester::xdp_features(int ifindex)
     if (err < 0)
         throw SysError(err, "netdev dev-get");
     return out.value_or(0);
+}
+
+void NetlinkRequester::create_veth(const VethPair& v)
+{
+    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = RTM_NEWLINK;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    ifi->ifi_family = AF_UNSPEC;
+    auto put_dev = [&](const std::string& name, const std::optional<Mac>& mac) {
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, name.c_str());
+        mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, v.queues);
+        mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, v.queues);
+        if (mac)
+            mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac->bytes().data());
+    };
+    put_dev(v.name, v.mac);
+    nlattr* linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+    mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+    nlattr* data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+    nlattr* peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+    auto* pifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    pifi->ifi_family = AF_UNSPEC;
+    put_dev(v.peer, v.peer_mac);
+    mnl_attr_nest_end(nlh, peer);
+    mnl_attr_nest_end(nlh, data);
+    mnl_attr_nest_end(nlh, linkinfo);
+    const int err = transact(route_.get(), nlh, [](const nlmsghdr*) {});
+    if (err < 0)
+        throw SysError(-err, "create veth pair " + v.name + "/" + v.peer);
+}
+
+void NetlinkRequester::set_link(int ifindex, const LinkSettings& st)
+{
+    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = RTM_NEWLINK;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = ifindex;
+    if (st.up) {
+        ifi->ifi_change |= IFF_UP;
+        ifi->ifi_flags |= *st.up ? IFF_UP : 0;
+    }
+    if (st.noarp) {
+        ifi->ifi_change |= IFF_NOARP;
+        ifi->ifi_flags |= IFF_NOARP;
+    }
+    if (st.alias)
+        mnl_attr_put_strz(nlh, IFLA_IFALIAS, st.alias->c_str());
+    if (st.no_ipv6_addresses) {
+        nlattr* spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+        nlattr* in6 = mnl_attr_nest_start(nlh, AF_INET6);
+        mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+        mnl_attr_nest_end(nlh, in6);
+        mnl_attr_nest_end(nlh, spec);
+    }
+    const int err = transact(route_.get(), nlh, [](const nlmsghdr*) {});
+    if (err < 0)
+        throw SysError(-err, "configure ifindex " + std::to_string(ifindex));
+}
+
+bool NetlinkRequester::delete_link(int ifindex)
+{
+    char buf[256];
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = RTM_DELLINK;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = ifindex;
+    const int err = transact(route_.get(), nlh, [](const nlmsghdr*) {});
+    if (err == -ENODEV)
+        return false;
+    if (err < 0)
+        throw SysError(-err, "delete ifindex " + std::to_string(ifindex));
+    return true;
 }
 
 } // namespace vepa

@@ -39,11 +39,27 @@ struct LinkInfo {
     std::optional<int> link_netnsid; // set when the peer lives in another netns
     uint32_t xdp_prog_id = 0;      // IFLA_XDP_PROG_ID
     uint8_t xdp_attached = 0;      // XDP_ATTACHED_*
+    std::string alias;             // IFLA_IFALIAS
     bool is_up() const;            // admin up and carrier
 };
 
 // Parse one RTM_NEWLINK/RTM_DELLINK message.
 std::optional<LinkInfo> parse_link(const nlmsghdr* nlh);
+
+// A veth pair to create (both ends in this namespace).
+struct VethPair {
+    std::string name, peer;
+    uint16_t queues = 1;           // TX and RX queues of each end
+    std::optional<Mac> mac, peer_mac;
+};
+
+// What set_link changes (unset fields stay as they are).
+struct LinkSettings {
+    std::optional<bool> up;
+    std::optional<std::string> alias;
+    bool no_ipv6_addresses = false; // IPv6 address generation mode none: no link-local, no DAD, no RS
+    bool noarp = false;
+};
 
 // A blocking NETLINK_ROUTE or NETLINK_GENERIC request socket (not for events).
 class NetlinkRequester {
@@ -57,6 +73,12 @@ public:
     std::optional<LinkInfo> link_in_netns(int nsid, int ifindex);
     // The netdev family's xdp-features of a device; nullopt when the kernel lacks the family.
     std::optional<uint64_t> xdp_features(int ifindex);
+
+    // Throw SysError naming the device on failure.
+    void create_veth(const VethPair& v);
+    void set_link(int ifindex, const LinkSettings& s);
+    // false when it was not there.
+    bool delete_link(int ifindex);
 
 private:
     // Send req and hand every reply message to cb; returns 0 or a negative errno.

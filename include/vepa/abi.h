@@ -13,7 +13,11 @@
 
 #include <linux/types.h>
 
-/* Bump on any change to a struct below, a map's type, key, value or size. */
+/*
+ * Bump on any change to a struct below, a map's type, key, value or size.
+ * Adding a map does not need a bump: a newer vepad creates it beside the
+ * pins it adopts, an older one never opens it.
+ */
 #define VEPA_LAYOUT_VERSION 2
 
 /* Map names: BPF object names (15 characters at most) and pin file names. */
@@ -26,6 +30,8 @@
 #define VEPA_MAP_DEVS VEPA_MAP_NAME(devs)       /* devmap hash: ifindex -> ifindex (XDP targets) */
 #define VEPA_MAP_FLOOD VEPA_MAP_NAME(flood)     /* array of maps: [0] -> current port list */
 #define VEPA_MAP_CONFIG VEPA_MAP_NAME(config)   /* array: [0] -> struct vepa_config */
+#define VEPA_MAP_XSKS VEPA_MAP_NAME(xsks)       /* xskmap: slot -> AF_XDP socket of an xsk port's queue */
+#define VEPA_MAP_XSKPORTS VEPA_MAP_NAME(xskports) /* hash: socket device ifindex -> struct vepa_xsk_port */
 
 /* Sizes. Slot 0 of the counters is the uplink; ports use slots 1..MAX_PORTS-1. */
 #define VEPA_MAX_PORTS 4096
@@ -34,6 +40,8 @@
 #define VEPA_PORT_FAST_MACS 4    /* the first ones, kept in the port record for anti-spoofing */
 #define VEPA_SLOT_UPLINK 0
 #define VEPA_MAX_VLAN_DEPTH 2
+#define VEPA_MAX_XSK_SLOTS 4096  /* XSKMAP entries: one per queue of every xsk port */
+#define VEPA_MAX_XSK_QUEUES 64   /* queues of one xsk port */
 
 /*
  * Reflection probe (does the switch hairpin?): vepad sends a frame of this
@@ -122,6 +130,31 @@ struct vepa_flood_list {
 	__u32 count;
 	__u32 pad;
 	struct vepa_port_ref ports[VEPA_MAX_PORTS];
+};
+
+/*
+ * An xsk port (AF_XDP sockets as a port): vepad creates a veth pair; its
+ * vepa-side end is an ordinary port (record, MACs, counters), and its other
+ * end, the socket device the sockets bind to, runs vepa_xsk_xdp, which hands
+ * every frame arriving on queue q to XSKMAP slot first_slot + q.  Keyed by
+ * the socket device's ifindex (__u32).
+ */
+struct vepa_xsk_port {
+	__u32 first_slot;  /* first XSKMAP slot of the port */
+	__u16 queues;      /* slots first_slot .. first_slot + queues - 1 */
+	__u16 slot;        /* the port's counters slot (drops when no socket is there) */
+};
+
+/*
+ * Which XSKMAP slots hold a socket: user space cannot look into an XSKMAP, so
+ * vepad runs vepa_xsk_query (BPF_PROG_TEST_RUN, never attached) on this struct
+ * as packet data; it fills queue_plus1[i] with the bound queue + 1 of the
+ * socket in slot first_slot + i, 0 when the slot is empty.
+ */
+struct vepa_xsk_query {
+	__u32 first_slot;
+	__u32 count;       /* at most VEPA_MAX_XSK_QUEUES */
+	__u32 queue_plus1[VEPA_MAX_XSK_QUEUES];
 };
 
 /* Global configuration: element 0 of the config map. */

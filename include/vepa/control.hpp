@@ -11,8 +11,12 @@
 // Refusal:   {"id": ..., "ok": false, "error": {"code": "<code>", "message": "<one line>"}}
 //
 // Commands and their args (all optional unless marked *):
-//   add-port   name*, macs [MAC...], mode "vepa"|"private"|"bridge", src_check bool
-//              -> result: a port object
+//   add-port   name*, macs [MAC...], mode "vepa"|"private"|"bridge", src_check bool,
+//              type "kernel"|"xsk", queues 1..64 (xsk) -> result: a port object
+//              A kernel port is an existing veth end or tap.  An xsk port is a veth pair vepad
+//              creates: `name` (at most 12 characters) is the device AF_XDP sockets bind to,
+//              "vx-<name>" its vepa-side end; macs are required (there is no guest device to
+//              learn them from).
 //   set-port   name*, macs, mode, src_check -> result: a port object
 //   del-port   name* -> result: {}
 //   list       -> {"ports": [port...]}
@@ -20,13 +24,21 @@
 //   status     -> a status object
 //   probe      -> {"seq": n, "probe": probe object}: starts a reflection probe (or joins the one
 //              under way); it is done when status's reflective_relay.probe.seq reaches n
+//   attach-xsk name*, queue* -> {"name", "queue", "xsk_slot"}: the request line carries exactly one
+//              file descriptor (SCM_RIGHTS, sent with the line's first byte): an AF_XDP socket
+//              bound to the xsk port's device `name`, queue `queue`; vepad inserts it into the
+//              port's XSKMAP slot and closes its copy, so the socket's life stays the client's
+//              (when the client closes it the kernel empties the slot and vepad marks the port
+//              down).  A request with descriptors that is not attach-xsk is refused.
 //   shutdown   detach bool -> {}   (detach: remove programs and maps, then exit)
 //
 // Port object:
 //   {"name", "ifindex" (0 when absent), "state": "up"|"down"|"absent"|"unsupported",
 //    "kind": "veth"|"tap"|"" , "macs": [...], "mac_source": "config"|"guest",
 //    "mode", "src_check", "slot", "delivery": "xdp"|"tc-peer"|"tc"|"",
-//    "attach": "xdp native"|"xdp generic"|"tc"|""}
+//    "attach": "xdp native"|"xdp generic"|"tc"|"", "type": "kernel"|"xsk",
+//    "xsk": null | {"device", "ifindex", "peer", "queues", "first_slot", "map" (pinned XSKMAP path),
+//                   "sockets": [queue of every slot that holds a socket...]}}
 // Counters object:
 //   {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "host_packets", "host_bytes",
 //    "probe_packets" (uplink: reflection probes that came back), "drops": {"<reason>": n, ...}}   (every reason of kDropReasons, zeros included)
@@ -66,6 +78,7 @@ inline constexpr const char* kList = "list";
 inline constexpr const char* kStats = "stats";
 inline constexpr const char* kStatus = "status";
 inline constexpr const char* kProbe = "probe";
+inline constexpr const char* kAttachXsk = "attach-xsk";
 inline constexpr const char* kShutdown = "shutdown";
 
 // Error codes.
@@ -81,6 +94,7 @@ inline constexpr const char* kErrIsUplink = "is-uplink";
 inline constexpr const char* kErrLimit = "limit";                    // too many ports or MACs
 inline constexpr const char* kErrState = "state";                    // state file could not be written
 inline constexpr const char* kErrForbidden = "forbidden";            // peer not root nor in group vepad
+inline constexpr const char* kErrBadSocket = "bad-socket";            // attach-xsk: fd missing, not AF_XDP, wrong queue
 inline constexpr const char* kErrInternal = "internal";
 
 // Drop reasons by enum vepa_drop_reason value (vepa/abi.h), as they appear in JSON.
