@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "vepa/abi.h"
 #include "vepa/control.hpp"
 
 using nlohmann::json;
@@ -164,6 +165,15 @@ void print_list(const json& r)
                or_dash(s(p["attach"])), s(p["slot"])});
         if (p.contains("reason"))
             notes.push_back(s(p["name"]) + ": " + s(p["reason"]));
+        if (p.contains("xsk") && p["xsk"].is_object()) {
+            const json& x = p["xsk"];
+            const uint64_t first = x["first_slot"], queues = x["queues"];
+            notes.push_back(s(p["name"]) + ": AF_XDP sockets bind to " + s(x["device"]) + " queues 0-" +
+                            std::to_string(queues - 1) + ", XSKMAP " + or_dash(s(x["map"])) + " slots " +
+                            std::to_string(first) + "-" + std::to_string(first + queues - 1) + "; " +
+                            std::to_string(x["sockets"].size()) + " of " + std::to_string(queues) +
+                            " attached (vepa side " + s(x["peer"]) + ")");
+        }
     }
     t.print(std::cout);
     if (r["ports"].empty())
@@ -313,6 +323,14 @@ Commands:
       exist yet: the port is then listed as absent and attached when it appears.
       --mac gives the guest's MAC address(es) (up to 256); required for a tap.
       Without --mac a veth port uses its guest end's MAC, followed as it changes.
+  add-port NAME --type xsk --mac MAC [--queues N] [--mode MODE] [--no-src-check]
+      An AF_XDP port: vepad creates the veth pair NAME / vx-NAME (NAME at most
+      12 characters).  AF_XDP sockets bind to NAME, one per queue (N, default
+      1, at most 64), and reach vepad either by SCM_RIGHTS (libvepa-xsk,
+      vepa-xsk --attach) or through the pinned XSKMAP that `list` shows, at
+      the slots it shows (QEMU: -netdev af-xdp,ifname=NAME,queues=N,
+      inhibit=on,map-path=MAP,map-start-index=FIRST).  The port is up while
+      every queue has its socket; frames it sends are checked like any port's.
   set-port IFNAME [--mac MAC]... [--mode MODE] [--src-check on|off]
       Change a port; --mac replaces the MAC list (--mac guest: learn it again).
   del-port IFNAME
@@ -358,12 +376,20 @@ int main(int argc, char** argv)
     std::string mode, src_check;
     bool no_src_check = false, detach = false;
     std::optional<std::string> stats_name;
+    std::string type;
+    unsigned queues = 0;
 
     auto* add = app.add_subcommand("add-port", "attach an interface as a port");
     add->add_option("IFNAME", name, "interface name")->required();
     add->add_option("--mac", macs, "a MAC of the guest (repeatable)")->type_name("MAC");
     add->add_option("--mode", mode, "vepa (default), private or bridge")->type_name("MODE");
     add->add_flag("--no-src-check", no_src_check, "do not drop frames with a source MAC not the port's");
+    add->add_option("--type", type, "kernel (default: an existing veth or tap) or xsk (AF_XDP sockets)")
+        ->type_name("TYPE")
+        ->check(CLI::IsMember({"kernel", "xsk"}));
+    add->add_option("--queues", queues, "xsk: queues, one socket each (default 1)")
+        ->type_name("N")
+        ->check(CLI::Range(1, VEPA_MAX_XSK_QUEUES));
     // --mac may repeat: collect every occurrence.
     add->get_option("--mac")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
@@ -411,6 +437,15 @@ int main(int argc, char** argv)
             args["mode"] = mode;
         if (no_src_check)
             args["src_check"] = false;
+        if (!type.empty())
+            args["type"] = type;
+        if (queues) {
+            if (type != "xsk") {
+                std::cerr << "vepactl: add-port: --queues is for --type xsk\n";
+                return kExitUsage;
+            }
+            args["queues"] = queues;
+        }
     } else if (*set) {
         req["cmd"] = proto::kSetPort;
         args["name"] = name;

@@ -2,13 +2,14 @@
 // count what arrives, echo it back, or send.  The example of the library, and
 // the tool the AF_XDP tests drive.  It loads no XDP program: frames reach it
 // through an XSKMAP that another program redirects to (vepad's, or a test's);
-// --map inserts the socket into a pinned XSKMAP, as QEMU's -netdev af-xdp does
-// with its map-path option.
+// --attach hands the socket to vepad (attach-xsk, SCM_RIGHTS); --map inserts it
+// into a pinned XSKMAP, as QEMU's -netdev af-xdp does with its map-path option.
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <sched.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -63,19 +64,28 @@ void insert_into_map(const std::string& pin, uint32_t index, int xsk_fd)
 
 const char* kDescription = R"(vepa-xsk - count, echo or send frames on an AF_XDP socket
 
-  vepa-xsk IFNAME [--queue Q] [--netns PATH] [--map PIN --index N] [--seconds S] [--json] MODE
+  vepa-xsk IFNAME [--queue Q] [--netns PATH] [--attach [--socket PATH] | --map PIN --index N]
+           [--mac MAC] [--seconds S] [--json] MODE
   MODE:
     count                     count frames received (a line per second on stderr)
     echo                      send every frame received back, source and destination swapped
-    send --dst MAC --src MAC [--count N] [--size BYTES]
-                              send N frames (ethertype 0x88b5, a sequence number in the payload)
+    send --dst MAC [--count N] [--size BYTES] [--rate PPS]
+                              send N frames from --mac (ethertype 0x88b5, a sequence number
+                              in the payload), then go on receiving for --seconds
 
 The socket binds to IFNAME's queue Q in copy mode (veth and tap have no zero-copy)
 and loads no XDP program: it receives what the interface's XDP program redirects
-to it through an XSKMAP. --map inserts it into a pinned XSKMAP at --index, as
-QEMU's -netdev af-xdp does with map-path and map-start-index.
+to it through an XSKMAP.
+  --attach   hand the socket to vepad for xsk port IFNAME (vepactl add-port IFNAME
+             --type xsk): the attach-xsk request with the descriptor (SCM_RIGHTS) over
+             --socket (default $VEPAD_SOCKET or /run/vepad/vepad.sock)
+  --map      insert it into a pinned XSKMAP at --index, as QEMU's -netdev af-xdp does
+             with map-path and map-start-index
+  --mac      the port's own MAC: the source of frames sent, and the summary counts
+             frames received from it (own_source: reflected back to their sender)
+             and unicast frames for another MAC (foreign_unicast)
 
-Stops after --seconds (count, echo) or when sent (send), or on SIGINT/SIGTERM;
+Stops after --seconds (count, echo; send: after sending), or on SIGINT/SIGTERM;
 prints a summary (--json: one JSON object). Exit status 0, 1 on failure.)";
 
 } // namespace
@@ -83,7 +93,9 @@ prints a summary (--json: one JSON object). Exit status 0, 1 on failure.)";
 int main(int argc, char** argv)
 {
     CLI::App app{kDescription, "vepa-xsk"};
-    std::string ifname, netns, pin, mode, dst_s, src_s;
+    std::string ifname, netns, pin, mode, dst_s, src_s, control;
+    bool attach = false;
+    double rate = 0;
     uint32_t queue = 0, index = 0;
     double seconds = 0;
     uint64_t count = 1000;
@@ -95,9 +107,13 @@ int main(int argc, char** argv)
     app.add_option("--netns", netns, "network namespace to open the socket in (e.g. /run/netns/NAME)");
     auto* map_opt = app.add_option("--map", pin, "pinned XSKMAP to insert the socket into");
     app.add_option("--index", index, "index in --map (default 0)")->needs(map_opt);
+    auto* attach_opt = app.add_flag("--attach", attach, "hand the socket to vepad for xsk port IFNAME");
+    attach_opt->excludes(map_opt);
+    app.add_option("--socket", control, "vepad's control socket (with --attach)")->needs(attach_opt);
+    app.add_option("--rate", rate, "send: frames per second (default: as fast as it can)");
     app.add_option("--seconds", seconds, "stop after this long (count, echo; default: until a signal)");
     app.add_option("--dst", dst_s, "send: destination MAC");
-    app.add_option("--src", src_s, "send: source MAC");
+    app.add_option("--mac,--src", src_s, "the port's own MAC (send: the source)");
     app.add_option("--count", count, "send: frames to send (default 1000)");
     app.add_option("--size", size, "send: frame length in bytes, 60-2048 (default 64)")->check(CLI::Range(60, 2048));
     app.add_flag("--json", as_json, "summary as JSON");
@@ -111,30 +127,61 @@ int main(int argc, char** argv)
         vepa::xsk::Socket s(ifname, queue);
         if (!pin.empty())
             insert_into_map(pin, index, s.fd());
+        if (attach) {
+            const uint32_t slot = vepa::xsk::attach_to_vepad(s, control);
+            std::fprintf(stderr, "vepa-xsk: attached to vepad: %s queue %u, XSKMAP slot %u\n", ifname.c_str(), queue,
+                         slot);
+        }
+        std::optional<std::array<uint8_t, 6>> own;
+        if (!src_s.empty() && !(own = parse_mac(src_s)))
+            throw std::runtime_error("--mac: not a MAC address: " + src_s);
+        uint64_t own_source = 0, foreign_unicast = 0, broadcast = 0;
+        auto classify = [&](std::span<const uint8_t> frame) {
+            if (frame.size() < 12)
+                return;
+            if (frame[0] & 1)
+                broadcast += std::all_of(frame.begin(), frame.begin() + 6, [](uint8_t b) { return b == 0xff; });
+            if (own && std::equal(own->begin(), own->end(), frame.begin() + 6))
+                own_source++;
+            if (own && !(frame[0] & 1) && !std::equal(own->begin(), own->end(), frame.begin()))
+                foreign_unicast++;
+        };
         const auto t0 = std::chrono::steady_clock::now();
         auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
         uint64_t echoed = 0;
+        auto drain = [&] { s.receive(classify); };
         if (mode == "send") {
-            const auto dst = parse_mac(dst_s), src = parse_mac(src_s);
-            if (!dst || !src)
-                throw std::runtime_error("send needs --dst and --src MAC addresses");
+            const auto dst = parse_mac(dst_s);
+            if (!dst || !own)
+                throw std::runtime_error("send needs --dst and --mac (the source) MAC addresses");
             std::vector<uint8_t> f(size, 0);
             std::memcpy(f.data(), dst->data(), 6);
-            std::memcpy(f.data() + 6, src->data(), 6);
+            std::memcpy(f.data() + 6, own->data(), 6);
             f[12] = 0x88;
             f[13] = 0xb5;
             uint64_t sent = 0;
             while (sent < count && !g_stop) {
+                if (rate > 0) {
+                    const double due = sent / rate;
+                    while (elapsed() < due && !g_stop)
+                        drain();
+                }
                 for (int i = 0; i < 8; i++)
                     f[14 + i] = static_cast<uint8_t>(sent >> (56 - 8 * i));
                 if (s.send(std::span<const uint8_t>(f)) == 1)
                     sent++;
                 else
                     s.complete();
+                if ((sent & 63) == 0)
+                    drain();
             }
             // Let the last frames leave before the socket closes.
             if (!s.flush(2000))
                 std::fprintf(stderr, "vepa-xsk: %u frames not transmitted after 2 s\n", s.pending());
+            const double end = elapsed() + seconds;
+            while (!g_stop && elapsed() < end)
+                if (s.wait(50))
+                    drain();
         } else {
             double next_report = 1;
             uint64_t last = 0;
@@ -142,6 +189,7 @@ int main(int argc, char** argv)
                 if (!s.wait(100))
                     continue;
                 s.receive([&](std::span<const uint8_t> frame) {
+                    classify(frame);
                     if (mode != "echo" || frame.size() < 12)
                         return;
                     std::vector<uint8_t> back(frame.begin(), frame.end());
@@ -164,12 +212,15 @@ int main(int argc, char** argv)
             std::printf("{\"ifname\": \"%s\", \"queue\": %u, \"mode\": \"%s\", \"seconds\": %.3f, \"rx_packets\": %llu, "
                         "\"rx_bytes\": %llu, \"tx_packets\": %llu, \"tx_bytes\": %llu, \"echoed\": %llu, "
                         "\"rx_dropped\": %llu, \"rx_ring_full\": %llu, \"rx_fill_ring_empty\": %llu, "
-                        "\"rx_invalid\": %llu, \"tx_invalid\": %llu}\n",
+                        "\"rx_invalid\": %llu, \"tx_invalid\": %llu, \"broadcast\": %llu, \"own_source\": %llu, "
+                        "\"foreign_unicast\": %llu}\n",
                         ifname.c_str(), queue, mode.c_str(), t, (unsigned long long)st.rx_packets,
                         (unsigned long long)st.rx_bytes, (unsigned long long)st.tx_packets,
                         (unsigned long long)st.tx_bytes, (unsigned long long)echoed, (unsigned long long)st.rx_dropped,
                         (unsigned long long)st.rx_ring_full, (unsigned long long)st.rx_fill_ring_empty,
-                        (unsigned long long)st.rx_invalid_descs, (unsigned long long)st.tx_invalid_descs);
+                        (unsigned long long)st.rx_invalid_descs, (unsigned long long)st.tx_invalid_descs,
+                        (unsigned long long)broadcast, (unsigned long long)own_source,
+                        (unsigned long long)foreign_unicast);
         else
             std::printf("%s queue %u, %s, %.1f s: received %llu frames (%.0f/s), sent %llu, kernel drops %llu\n",
                         ifname.c_str(), queue, mode.c_str(), t, (unsigned long long)st.rx_packets,

@@ -63,4 +63,12 @@ private:
     std::unique_ptr<Impl> d_;
 };
 
+// Hand the socket to vepad as the socket of xsk port s.ifname()'s queue s.queue():
+// vepa/control.hpp's attach-xsk over vepad's control socket (control_socket, or
+// $VEPAD_SOCKET, or the default path), the descriptor passed with SCM_RIGHTS.
+// vepad inserts it into the port's XSKMAP slot and keeps no copy: the port stays
+// up while this socket is open.  Returns the XSKMAP slot; throws
+// std::runtime_error with vepad's refusal (code and message) otherwise.
+uint32_t attach_to_vepad(const Socket& s, const std::string& control_socket = "");
+
 } // namespace vepa::xsk
