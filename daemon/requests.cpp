@@ -62,7 +62,8 @@ public:
     }
     uint64_t number(const char* k, uint64_t min, uint64_t max) const
     {
-        if (!a_[k].is_number_unsigned() || a_[k].get<uint64_t>() < min || a_[k].get<uint64_t>() > max)
+        if (!a_.contains(k) || !a_[k].is_number_unsigned() || a_[k].get<uint64_t>() < min ||
+            a_[k].get<uint64_t>() > max)
             throw CommandError(proto::kErrInvalid, std::string("argument '") + k + "' must be an integer from " +
                                                        std::to_string(min) + " to " + std::to_string(max));
         return a_[k];

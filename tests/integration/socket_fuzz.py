@@ -12,6 +12,7 @@ descriptors return to their number before the run.  Prints a summary; exits 1
 on any violation.  Requests that would change the configuration are never sent.
 """
 import argparse
+import array
 import json
 import os
 import random
@@ -28,6 +29,7 @@ VALID = [
     {"cmd": "set-port", "args": {"name": "c1", "mode": "bridge"}},
     {"cmd": "del-port", "args": {"name": "c1"}},
     {"cmd": "shutdown", "args": {"detach": True}},
+    {"cmd": "attach-xsk", "args": {"name": "c1", "queue": 0}},
 ]
 MUTATING = {"add-port", "set-port", "del-port", "shutdown"}
 
@@ -56,10 +58,12 @@ def random_json(rng, depth=0):
     if k == 2:
         return rng.choice([True, False, None, 1.5e300, -0.0])
     if k == 3:
-        return rng.choice(["list", "status", "stats", "add-port", "nope", "", "c1", "02:00:00:00:00:01"])
+        return rng.choice(["list", "status", "stats", "add-port", "attach-xsk", "xsk", "nope", "", "c1",
+                           "02:00:00:00:00:01"])
     if k == 4:
         return [random_json(rng, depth + 1) for _ in range(rng.randrange(5))]
-    return {rng.choice(["cmd", "id", "args", "name", "macs", "mode", "x"]): random_json(rng, depth + 1)
+    return {rng.choice(["cmd", "id", "args", "name", "macs", "mode", "type", "queue", "queues", "x"]):
+            random_json(rng, depth + 1)
             for _ in range(rng.randrange(5))}
 
 
@@ -122,7 +126,18 @@ def fuzz_lines(path, rng, n):
             continue
         batch.append(line)
         if len(batch) == 50:
-            s.sendall(b"\n".join(batch) + b"\n")
+            data = b"\n".join(batch) + b"\n"
+            if rng.randrange(8) == 0:
+                # Descriptors with the batch (SCM_RIGHTS): vepad takes them with the first line,
+                # refuses them (no line here carries a socket it could use) and must close them all,
+                # more than it accepts at once included.
+                r, w = os.pipe()
+                n_fds = rng.randrange(1, 12)
+                s.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [r] * n_fds))])
+                os.close(r)
+                os.close(w)
+            else:
+                s.sendall(data)
             got = read_replies(s, len(batch))
             sent += len(batch)
             replies += len(got)

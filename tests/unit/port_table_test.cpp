@@ -105,3 +105,77 @@ TEST_CASE("state file: atomic replace; corrupt files refused, never replaced")
     std::remove(path.c_str());
     ::rmdir(dir);
 }
+
+namespace {
+PortConfig xsk_port(const char* name, uint16_t queues, const char* mac)
+{
+    PortConfig p = port(name, {mac});
+    p.type = PortType::Xsk;
+    p.queues = queues;
+    return p;
+}
+} // namespace
+
+TEST_CASE("port table: xsk ports get consecutive XSKMAP slots, first fit, stable")
+{
+    PortTable t;
+    CHECK(t.add(xsk_port("x1", 2, "02:00:00:00:00:01")).xsk_first == 0);
+    CHECK(t.add(xsk_port("x2", 4, "02:00:00:00:00:02")).xsk_first == 2);
+    CHECK(t.add(xsk_port("x3", 1, "02:00:00:00:00:03")).xsk_first == 6);
+    t.remove("x2");
+    // A hole of 4: a 1-queue port takes its start, a 4-queue one does not fit in what is left.
+    CHECK(t.add(xsk_port("x4", 1, "02:00:00:00:00:04")).xsk_first == 2);
+    CHECK(t.add(xsk_port("x5", 4, "02:00:00:00:00:05")).xsk_first == 7);
+    CHECK(t.add(xsk_port("x6", 3, "02:00:00:00:00:06")).xsk_first == 3);
+    // set-port keeps the slots and refuses a change of queues.
+    PortConfig c = *t.find("x1");
+    c.mode = VEPA_MODE_PRIVATE;
+    t.replace(c);
+    CHECK(t.find("x1")->xsk_first == 0);
+    c.queues = 3;
+    CHECK(code([&] { t.replace(c); }) == "invalid-argument");
+    // A round trip through the state file keeps type, queues and slots.
+    const PortTable back = PortTable::from_json(t.to_json("up0"), "test");
+    CHECK(back.ports() == t.ports());
+}
+
+TEST_CASE("port table: xsk ports are refused without MACs, with long names, too many queues or no room")
+{
+    PortTable t;
+    CHECK(code([&] { t.add(xsk_port("abcdefghijklm", 1, "02:00:00:00:00:01")); }) == "invalid-argument");
+    CHECK(code([&] { t.add(xsk_port("abcdefghijkl", 1, "02:00:00:00:00:01")); }) == "ok");
+    CHECK(code([&] { t.add(xsk_port("q0", 0, "02:00:00:00:00:02")); }) == "invalid-argument");
+    CHECK(code([&] { t.add(xsk_port("q65", VEPA_MAX_XSK_QUEUES + 1, "02:00:00:00:00:02")); }) == "invalid-argument");
+    PortConfig nomac = xsk_port("nomac", 1, "02:00:00:00:00:03");
+    nomac.macs.clear();
+    CHECK(code([&] { t.add(nomac); }) == "invalid-argument");
+    // The vepa-side device's name is reserved both ways.
+    t.add(xsk_port("nf", 1, "02:00:00:00:00:04"));
+    CHECK(code([&] { t.add(port("vx-nf")); }) == "exists");
+    PortTable u;
+    u.add(port("vx-nf"));
+    CHECK(code([&] { u.add(xsk_port("nf", 1, "02:00:00:00:00:04")); }) == "exists");
+    // Slots run out.
+    PortTable full;
+    int i = 0;
+    for (; i < VEPA_MAX_XSK_SLOTS / VEPA_MAX_XSK_QUEUES; i++) {
+        char mac[18];
+        std::snprintf(mac, sizeof(mac), "02:00:00:01:%02x:%02x", i / 256, i % 256);
+        full.add(xsk_port(("f" + std::to_string(i)).c_str(), VEPA_MAX_XSK_QUEUES, mac));
+    }
+    CHECK(code([&] { full.add(xsk_port("one-more", 1, "02:00:00:02:00:00")); }) == "limit");
+}
+
+TEST_CASE("port table: a state file with overlapping or out-of-range xsk slots is refused")
+{
+    auto j = nlohmann::json::parse(R"({"format": 1, "uplink": "up0", "ports": [
+        {"name": "a", "slot": 1, "macs": ["02:00:00:00:00:01"], "type": "xsk", "queues": 2, "xsk_first_slot": 0},
+        {"name": "b", "slot": 2, "macs": ["02:00:00:00:00:02"], "type": "xsk", "queues": 1, "xsk_first_slot": 1}]})");
+    CHECK_THROWS_WITH(PortTable::from_json(j, "state"), Catch::Contains("share XSKMAP slots"));
+    j["ports"][1]["xsk_first_slot"] = static_cast<unsigned>(VEPA_MAX_XSK_SLOTS);
+    CHECK_THROWS_WITH(PortTable::from_json(j, "state"), Catch::Contains("out-of-range"));
+    j["ports"][1]["type"] = "tun";
+    CHECK_THROWS_WITH(PortTable::from_json(j, "state"), Catch::Contains("unknown type"));
+    j["ports"][1].erase("type");
+    CHECK_NOTHROW(PortTable::from_json(j, "state"));   // a kernel port ignores xsk fields it does not have
+}

@@ -81,3 +81,29 @@ TEST_CASE("requests: the id of a refused request is still reported")
     }
     CHECK(id == "abc");
 }
+
+TEST_CASE("requests: xsk ports and attach-xsk")
+{
+    auto r = parse_request(R"({"cmd": "add-port", "args": {"name": "nf0", "type": "xsk", "queues": 4,
+                               "macs": ["02:00:00:00:00:01"]}})");
+    const auto& a = std::get<AddPort>(r.cmd);
+    CHECK(a.xsk);
+    CHECK(a.queues == 4);
+    CHECK(!std::get<AddPort>(parse_request(R"({"cmd": "add-port", "args": {"name": "c1"}})").cmd).xsk);
+    CHECK(code_of(R"({"cmd": "add-port", "args": {"name": "nf0", "type": "xsk", "queues": 0}})") == "invalid-argument");
+    CHECK(code_of(R"({"cmd": "add-port", "args": {"name": "nf0", "type": "xsk", "queues": 65}})") == "invalid-argument");
+    CHECK(code_of(R"({"cmd": "add-port", "args": {"name": "nf0", "type": "xsk", "queues": "2"}})") == "invalid-argument");
+    CHECK(code_of(R"({"cmd": "add-port", "args": {"name": "nf0", "queues": 2}})") == "invalid-argument");
+    CHECK(code_of(R"({"cmd": "add-port", "args": {"name": "nf0", "type": "dpdk"}})") == "invalid-argument");
+    CHECK(code_of(R"({"cmd": "set-port", "args": {"name": "nf0", "type": "xsk"}})") == "invalid-argument");
+
+    auto x = parse_request(R"({"cmd": "attach-xsk", "args": {"name": "nf0", "queue": 3}})");
+    const auto& at = std::get<AttachXsk>(x.cmd);
+    CHECK(at.port == "nf0");
+    CHECK(at.queue == 3);
+    CHECK(!at.fd);   // the server attaches the descriptor, never the JSON
+    CHECK(code_of(R"({"cmd": "attach-xsk", "args": {"name": "nf0"}})") == "invalid-argument");
+    CHECK(code_of(R"({"cmd": "attach-xsk", "args": {"name": "nf0", "queue": -1}})") == "invalid-argument");
+    CHECK(code_of(R"({"cmd": "attach-xsk", "args": {"name": "nf0", "queue": 64}})") == "invalid-argument");
+    CHECK(code_of(R"({"cmd": "attach-xsk", "args": {"name": "nf0", "queue": 0, "fd": 3}})") == "invalid-argument");
+}
