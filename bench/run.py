@@ -39,6 +39,7 @@ BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
 BENCH = os.path.join(BUILD, "bench", "vepa-bench")
 VEPAD = os.path.join(BUILD, "daemon", "vepad")
 VEPACTL = os.path.join(BUILD, "cli", "vepactl")
+XSK = os.path.join(BUILD, "tools", "vepa-xsk")
 RUN = "vb%d" % os.getpid()
 PIN_ROOT = "/sys/fs/bpf/" + RUN
 TMP = None   # this run's scratch directory, made by main() (importing the module makes none)
@@ -88,7 +89,7 @@ def cpu_busy():
 
 
 def mac(i, kind):
-    return "02:%02x:00:00:%02x:%02x" % ({"veth": 0x10, "tap": 0x20}[kind], i // 256, i % 256)
+    return "02:%02x:00:00:%02x:%02x" % ({"veth": 0x10, "tap": 0x20, "xsk": 0x30}[kind], i // 256, i % 256)
 
 
 def cleanup():
@@ -169,6 +170,20 @@ class Topology:
         p.stdout.readline()          # {"taps": N}: the taps are open
         self.tapsink = p
 
+    def start_xsk_reader(self, ifname, netns, args):
+        """An AF_XDP consumer (vepa-xsk count) on its own core, as a VM's vCPU or a network
+        function's thread; it counts into self.shm like the tap readers."""
+        p = subprocess.Popen(["taskset", "-c", str(READER_CPU), XSK, ifname, "--netns", ns_path(netns),
+                              "--shm", self.shm] + args + ["count"],
+                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(TMP, self.name + "-xsk.log"), "w"))
+        children.append(p)
+        self.tapsink = p
+        for _ in range(100):
+            if os.path.exists(self.shm):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("vepa-xsk did not start for " + self.name)
+
     def taps(self):
         if self.outbound:
             # persistent taps: the sender (as QEMU) attaches to them for each run
@@ -203,6 +218,16 @@ class Topology:
 
     # variants
     def build_vepad(self, guest_gro=False, xdp_sink=False):
+        if self.kind == "xsk":
+            # An xsk port: vepad's veth pair, its socket handed over with SCM_RIGHTS.
+            self.start_vepad()
+            self.vepactl("add-port x0 --type xsk --mac %s" % self.macs[0])
+            self.start_xsk_reader("x0", self.host, ["--attach", "--socket", self.sock])
+            for _ in range(100):
+                if '"up"' in sh("VEPAD_SOCKET=%s %s list --json" % (self.sock, VEPACTL), capture=True):
+                    return
+                time.sleep(0.05)
+            raise RuntimeError("xsk port x0 did not come up for " + self.name)
         if self.kind == "veth":
             self.veth_ports(guest_gro=guest_gro)
             self.veth_sinks(xdp=xdp_sink)
@@ -226,7 +251,25 @@ class Topology:
         # delivers by XDP) and builds no skb: not what a container is.
         self.build_vepad(xdp_sink=True)
 
+    def build_kernel_veth(self):
+        # The kernel-port path beside the xsk one: the same guest MAC on a container veth
+        # port (TC counter at the guest's end, defaults kept).
+        self.veth_ports()
+        self.veth_sinks()
+        self.start_vepad()
+        self.vepactl("add-port p0")
+
     def build_macvlan(self):
+        if self.kind == "xsk":
+            # What one does without vepad: a macvlan (mode vepa) device for the function, its
+            # AF_XDP socket fed by generic XDP (macvlan has no native XDP).
+            sh("ip -n %s link add link u0 name m0 type macvlan mode vepa" % self.host)
+            sh("ip -n %s link set m0 netns %s" % (self.host, self.vm))
+            sh("ip -n %s link set m0 name e0 address %s" % (self.vm, self.macs[0]))
+            sh("ip -n %s link set e0 up" % self.vm)
+            bench("xskredirect --netns %s --ifname e0 --pin %s/xsks --generic" % (ns_path(self.vm), self.pin))
+            self.start_xsk_reader("e0", self.vm, ["--map", self.pin + "/xsks", "--index", "0"])
+            return
         if self.kind == "veth":
             for i in range(self.n):
                 sh("ip -n %s link add link u0 name m%d type macvlan mode vepa" % (self.host, i))
@@ -271,6 +314,10 @@ class Topology:
 
     def build_limit(self):
         # The generator, one hop, the same kind of receiver; nothing forwards.
+        if self.kind == "xsk":
+            bench("xskredirect --netns %s --ifname u0 --pin %s/xsks" % (ns_path(self.host), self.pin))
+            self.start_xsk_reader("u0", self.host, ["--map", self.pin + "/xsks", "--index", "0"])
+            return
         if self.outbound:
             if self.kind == "tap":       # a tap's frames straight to the uplink
                 sh("ip -n %s tuntap add t0 mode tap" % self.host)
@@ -405,6 +452,9 @@ CASES = {
     "out-tap": dict(kind="tap", variants=["vepad", "macvlan", "bridge", "limit"], extras=[],
                     send=send_outbound_tap, count_host=False, ns=[1], sizes={64: [1], 1514: [1]},
                     what="outbound unicast, a VM writing into its tap"),
+    "xsk-unicast": dict(kind="xsk", variants=["vepad", "kernel-veth", "macvlan", "limit"], extras=[],
+                        send=send_unicast, count_host=False, ns=[1], sizes={64: [1], 1514: [1]},
+                        what="inbound unicast into an AF_XDP socket (xsk port), beside a kernel veth port"),
     "out-live": dict(kind="veth", variants=["vepad", "bridge", "limit"], extras=[],
                      send=send_outbound_live, count_host=False, ns=[1], sizes={64: [1]},
                      what="outbound unicast, live-frames sender (macvlan: no XDP, n/a)"),
@@ -481,7 +531,7 @@ def summarize(results):
                                                                           "cpu_ns", "sender_core_ns",
                                                                           "offered_mpps")}}
             if v.startswith("vepad"):
-                for other in ("macvlan", "bridge", "limit"):
+                for other in ("macvlan", "bridge", "limit", "kernel-veth"):
                     if other in base:
                         ratios, cpu_ratios, core_ratios = [], [], []
                         for rnd, x in base[v]["by_round"].items():
@@ -506,12 +556,16 @@ def markdown(rows, meta):
     lines = ["| case | ports | frame | variant | delivered Mpps median (min-max) | offered Mpps | CPU ns/pkt | "
              "sender core ns/frame | vepad/macvlan | vepad/bridge | vepad/LIMIT | CPU vepad/macvlan | "
              "sender core vepad/macvlan |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    names = {"macvlan": "macvlan vepa", "limit": "LIMIT"}
+    names = {"macvlan": "macvlan vepa", "limit": "LIMIT", "kernel-veth": "vepad, kernel veth port"}
     for r in rows:
         v = r["variant"]
         label = names.get(v, v)
         if v == "macvlan" and CASES[r["case"]]["kind"] == "tap":
             label = "macvtap vepa"
+        if v == "macvlan" and CASES[r["case"]]["kind"] == "xsk":
+            label = "macvlan vepa + AF_XDP (generic XDP)"
+        if v == "limit" and CASES[r["case"]]["kind"] == "xsk":
+            label = "LIMIT (AF_XDP on the uplink)"
         f = lambda k: ("%.2fx" % r[k]) if k in r else ""
         lines.append("| %s | %d | %d B | %s | %.3f (%.3f-%.3f) | %.3f | %s | %s | %s | %s | %s | %s | %s |" % (
             r["case"], r["n"], r["size"], label, r["median_mpps"], r["min_mpps"], r["max_mpps"], r["offered_mpps"],
@@ -526,6 +580,16 @@ def markdown(rows, meta):
         "delivered packets. Sender core ns/frame is the busy time of the sender's core (the generator or sender, "
         "pinned, and the kernel forwarding it triggers there) per frame sent: the cost of forwarding when the "
         "receiver, not the forwarder, limits delivery. Ratios are medians of per-round ratios.", ""]
+    xsk = [r for r in rows if CASES[r["case"]]["kind"] == "xsk" and r["variant"] == "vepad"]
+    if xsk:
+        lines += ["", "AF_XDP ports (xsk-unicast): the xsk port against the kernel-port path in the same run:", ""]
+        for r in xsk:
+            lines.append("- %d B: xsk port %.3f Mpps = %s the kernel veth port's, %s macvlan + AF_XDP's, %s LIMIT; "
+                         "CPU per frame %s the kernel veth port's" % (
+                             r["size"], r["median_mpps"], ("%.2fx" % r["vs_kernel-veth"]) if "vs_kernel-veth" in r
+                             else "-", ("%.2fx" % r["vs_macvlan"]) if "vs_macvlan" in r else "-",
+                             ("%.2fx" % r["vs_limit"]) if "vs_limit" in r else "-",
+                             ("%.2fx" % r["cpu_vs_kernel-veth"]) if "cpu_vs_kernel-veth" in r else "-"))
     return "\n".join(head + lines) + "\n"
 
 
@@ -537,6 +601,8 @@ def summary(rows):
     for r in rows:
         if not r["variant"].startswith("vepad"):
             continue
+        if CASES[r["case"]]["kind"] == "xsk":
+            r = dict(r)   # the xsk port's "macvlan" is macvlan + AF_XDP
         label = r["case"] + ("" if r["variant"] == "vepad" else " (%s)" % r["variant"][len("vepad-"):])
         lines.append("| %s | %d | %d B | %.2f | %s | %s | %s | %s | %s |" % (
             label, r["n"], r["size"], r["median_mpps"], f(r, "vs_macvlan"), f(r, "vs_bridge"), f(r, "vs_limit"),
@@ -668,7 +734,7 @@ def main():
     if os.geteuid() != 0:
         print("SKIP: the benchmark needs root (network namespaces, BPF)")
         return 77
-    for b in (BENCH, VEPAD, VEPACTL):
+    for b in (BENCH, VEPAD, VEPACTL, XSK):
         if not os.access(b, os.X_OK):
             print("bench: %s is not built (meson setup build && ninja -C build)" % b, file=sys.stderr)
             return 1

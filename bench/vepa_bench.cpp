@@ -7,7 +7,8 @@
 //   vepa-bench sink    --netns P --ifaces IF[,IF..] --pin PATH [--xdp]
 //   vepa-bench count   --pin PATH
 //   vepa-bench redirect --netns P --ifname IF --to IF   (XDP on IF sending everything to TO: LIMIT for taps)
-//   vepa-bench xskredirect --netns P --ifname IF --pin PATH  (XDP on IF to the AF_XDP socket of each queue; XSKMAP at PATH)
+//   vepa-bench xskredirect --netns P --ifname IF --pin PATH [--generic]  (XDP on IF to the AF_XDP socket of each queue;
+//                                                            XSKMAP at PATH; --generic: SKB-mode XDP, e.g. macvlan)
 //   vepa-bench tapsink --netns P (--taps NAME[,NAME..] | --devs PATH[,PATH..]) --shm FILE
 //   vepa-bench afsend  --netns P --ifname IF --dst MAC --src MAC [--size N] [--seconds S]
 //   vepa-bench tapsend --netns P (--tap NAME | --dev PATH) --dst MAC --src MAC [--size N] [--seconds S]
@@ -246,9 +247,10 @@ std::pair<bench_bpf*, unsigned> load_in(const std::string& netns, const std::str
 }
 
 // Attach prog to ifindex (native XDP); it stays when the object is closed.
-void attach_and_close(bench_bpf* skel, bpf_program* prog, unsigned ifindex, const std::string& ifname)
+void attach_and_close(bench_bpf* skel, bpf_program* prog, unsigned ifindex, const std::string& ifname,
+                      uint32_t flags = XDP_FLAGS_DRV_MODE)
 {
-    if (bpf_xdp_attach(static_cast<int>(ifindex), bpf_program__fd(prog), XDP_FLAGS_DRV_MODE, nullptr) != 0)
+    if (bpf_xdp_attach(static_cast<int>(ifindex), bpf_program__fd(prog), flags, nullptr) != 0)
         die("XDP on " + ifname);
     bench_bpf__destroy(skel);
 }
@@ -273,7 +275,9 @@ int cmd_xskredirect(std::map<std::string, std::string> a)
     auto [skel, ifindex] = load_in(a["netns"], a["ifname"]);
     if (bpf_map__pin(skel->maps.xsks, a["pin"].c_str()) != 0)
         die("pin the XSKMAP at " + a["pin"]);
-    attach_and_close(skel, skel->progs.bench_xsk, ifindex, a["ifname"]);
+    // --generic: XDP in SKB mode, for devices without native XDP (macvlan).
+    attach_and_close(skel, skel->progs.bench_xsk, ifindex, a["ifname"],
+                     a.count("generic") ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
     std::printf("{\"xsk_redirect\": \"%s\", \"map\": \"%s\"}\n", a["ifname"].c_str(), a["pin"].c_str());
     return 0;
 }

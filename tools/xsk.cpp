@@ -7,6 +7,8 @@
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -93,7 +95,7 @@ prints a summary (--json: one JSON object). Exit status 0, 1 on failure.)";
 int main(int argc, char** argv)
 {
     CLI::App app{kDescription, "vepa-xsk"};
-    std::string ifname, netns, pin, mode, dst_s, src_s, control;
+    std::string ifname, netns, pin, mode, dst_s, src_s, control, shm_path;
     bool attach = false;
     double rate = 0;
     uint32_t queue = 0, index = 0;
@@ -117,6 +119,8 @@ int main(int argc, char** argv)
     app.add_option("--count", count, "send: frames to send (default 1000)");
     app.add_option("--size", size, "send: frame length in bytes, 60-2048 (default 64)")->check(CLI::Range(60, 2048));
     app.add_flag("--json", as_json, "summary as JSON");
+    app.add_option("--shm", shm_path, "keep the count of frames received in this file (a little-endian u64 "
+                                      "at offset 0, updated after every batch), for a benchmark to read");
     CLI11_PARSE(app, argc, argv);
 
     std::signal(SIGINT, [](int) { g_stop = true; });
@@ -132,11 +136,24 @@ int main(int argc, char** argv)
             std::fprintf(stderr, "vepa-xsk: attached to vepad: %s queue %u, XSKMAP slot %u\n", ifname.c_str(), queue,
                          slot);
         }
+        volatile uint64_t* shm = nullptr;
+        if (!shm_path.empty()) {
+            const int fd = ::open(shm_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+            if (fd < 0 || ::ftruncate(fd, 4096) != 0)
+                throw std::runtime_error("--shm " + shm_path + ": " + std::strerror(errno));
+            void* m = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+            ::close(fd);
+            if (m == MAP_FAILED)
+                throw std::runtime_error("--shm " + shm_path + ": " + std::strerror(errno));
+            shm = static_cast<volatile uint64_t*>(m);
+        }
+        uint64_t received = 0;
         std::optional<std::array<uint8_t, 6>> own;
         if (!src_s.empty() && !(own = parse_mac(src_s)))
             throw std::runtime_error("--mac: not a MAC address: " + src_s);
         uint64_t own_source = 0, foreign_unicast = 0, broadcast = 0;
         auto classify = [&](std::span<const uint8_t> frame) {
+            received++;
             if (frame.size() < 12)
                 return;
             if (frame[0] & 1)
@@ -196,6 +213,8 @@ int main(int argc, char** argv)
                     std::swap_ranges(back.begin(), back.begin() + 6, back.begin() + 6);
                     echoed += s.send(std::span<const uint8_t>(back));
                 });
+                if (shm)
+                    *shm = received;
                 if (elapsed() >= next_report) {
                     const auto st = s.stats();
                     std::fprintf(stderr, "vepa-xsk: %.0f s: %llu frames received (%llu/s)\n", elapsed(),
