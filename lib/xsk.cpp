@@ -95,7 +95,8 @@ Socket::Socket(const std::string& ifname, uint32_t queue, const Options& o) : d_
     scfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;   // the interface's XDP program is not ours
     scfg.bind_flags = static_cast<uint16_t>((o.zero_copy ? XDP_ZEROCOPY : XDP_COPY) | XDP_USE_NEED_WAKEUP);
     if (int err = xsk_socket__create(&d_->sock, ifname.c_str(), queue, d_->umem, &d_->rx, &d_->tx, &scfg))
-        fail(err, "bind an AF_XDP socket to " + ifname + " queue " + std::to_string(queue));
+        fail(err, "bind an AF_XDP socket to " + ifname + " queue " + std::to_string(queue) +
+                      (o.zero_copy ? " in zero-copy mode (the driver may have none: veth and tap have not)" : ""));
 
     // Half the frames wait in the fill ring for received frames, half for sending.
     const uint32_t rx_frames = std::min(o.frames / 2, o.ring_size);

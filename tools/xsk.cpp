@@ -75,7 +75,8 @@ const char* kDescription = R"(vepa-xsk - count, echo or send frames on an AF_XDP
                               send N frames from --mac (ethertype 0x88b5, a sequence number
                               in the payload), then go on receiving for --seconds
 
-The socket binds to IFNAME's queue Q in copy mode (veth and tap have no zero-copy)
+The socket binds to IFNAME's queue Q in copy mode (--zero-copy: XDP_ZEROCOPY, which
+veth and tap refuse)
 and loads no XDP program: it receives what the interface's XDP program redirects
 to it through an XSKMAP.
   --attach   hand the socket to vepad for xsk port IFNAME (vepactl add-port IFNAME
@@ -96,7 +97,7 @@ int main(int argc, char** argv)
 {
     CLI::App app{kDescription, "vepa-xsk"};
     std::string ifname, netns, pin, mode, dst_s, src_s, control, shm_path;
-    bool attach = false;
+    bool attach = false, zero_copy = false;
     double rate = 0;
     uint32_t queue = 0, index = 0;
     double seconds = 0;
@@ -112,6 +113,7 @@ int main(int argc, char** argv)
     auto* attach_opt = app.add_flag("--attach", attach, "hand the socket to vepad for xsk port IFNAME");
     attach_opt->excludes(map_opt);
     app.add_option("--socket", control, "vepad's control socket (with --attach)")->needs(attach_opt);
+    app.add_flag("--zero-copy", zero_copy, "bind in zero-copy mode (XDP_ZEROCOPY; veth and tap have none)");
     app.add_option("--rate", rate, "send: frames per second (default: as fast as it can)");
     app.add_option("--seconds", seconds, "stop after this long (count, echo; default: until a signal)");
     app.add_option("--dst", dst_s, "send: destination MAC");
@@ -128,7 +130,9 @@ int main(int argc, char** argv)
     try {
         if (!netns.empty())
             enter_netns(netns);
-        vepa::xsk::Socket s(ifname, queue);
+        vepa::xsk::Options xo;
+        xo.zero_copy = zero_copy;
+        vepa::xsk::Socket s(ifname, queue, xo);
         if (!pin.empty())
             insert_into_map(pin, index, s.fd());
         if (attach) {

@@ -27,8 +27,14 @@ check "add-port nf0 --type xsk" vepactl add-port nf0 --type xsk --mac "$MAC_NF"
 check "the socket device nf0 exists" ip -n "$NS_HOST" link show nf0
 check "its vepa-side end vx-nf0 exists" ip -n "$NS_HOST" link show vx-nf0
 check_eq "nf0 carries vepad's MAC for the port" "$MAC_NF" "$(ip -n "$NS_HOST" -j link show nf0 | jq -r '.[0].address')"
-check_eq "no IPv6 address on either end (nothing of the host's own is sent into the port)" 0 \
-    "$(ip -n "$NS_HOST" -j addr show dev nf0 | jq '[.[0].addr_info[]] | length')"
+for d in nf0 vx-nf0; do
+    check_eq "no IPv6 address on $d (nothing of the host's own is sent into the port)" 0 \
+        "$(ip -n "$NS_HOST" -j addr show dev $d | jq '[.[0].addr_info[]] | length')"
+    check "$d is NOARP" bash -c "ip -n $NS_HOST -j link show $d | jq -e '.[0].flags | index(\"NOARP\")' >/dev/null"
+done
+out=$(xsk nf0 --zero-copy count --seconds 0.1 2>&1); rc=$?
+check_eq "zero-copy on the veth is refused (veth has none)" 1 "$rc"
+check "with a message that says so" grep -q "zero-copy mode" <<<"$out"
 check_eq "vepa_xsk_xdp is attached to nf0" vepa_xsk_xdp \
     "$(bpftool prog show id "$(ip -n "$NS_HOST" -d -j link show nf0 | jq -r '.[0].xdp.prog.id')" -j | jq -r .name)"
 check_eq "with no socket the port is down" down "$(port_state nf0)"
@@ -160,6 +166,15 @@ section "del-port removes the pair and empties the slots"
 check "del-port nf0" vepactl del-port nf0
 check "nf0 is gone" bash -c "! ip -n $NS_HOST link show nf0 2>/dev/null"
 check "vx-nf0 is gone" bash -c "! ip -n $NS_HOST link show vx-nf0 2>/dev/null"
-check_eq "xskports (bpftool, BTF-typed) holds only nf3's device" \
+check_eq "nf3's device is in xskports (bpftool, BTF-typed), nf0's is gone" \
     "$(ip -n "$NS_HOST" -j link show nf3 | jq -c '[.[0].ifindex]')" \
     "$(bpftool map dump pinned "$LAB_PIN_DIR/xskports_v2" -j | jq -c '[.[].formatted.key]')"
+
+section "add-port empties a new port's slots: a socket left there never gets its frames"
+xsk_bg "$LAB_DIR/stale.json" nf3 --queue 0 --map "$MAP" --index 0 --json count
+sleep 0.3
+check "add-port nf4 --type xsk (takes nf0's old slot 0)" vepactl add-port nf4 --type xsk --mac 02:00:0a:14:00:24
+check_eq "nf4's first slot is 0" 0 "$(port_json nf4 | jq -r .xsk.first_slot)"
+check_eq "the stale socket is out of it: nf4 lists none" "[]" "$(port_json nf4 | jq -c .xsk.sockets)"
+check_eq "and is down" down "$(port_state nf4)"
+xsk_stop
