@@ -74,6 +74,14 @@ vepactl del-port c1 >/dev/null && vepactl add-port c1 >/dev/null
 check "and manages ports with those capabilities alone" reachable "$NS_C1" "$IP_REM"
 check_eq "its reflection probe and LLDP agent work with them too" "reflecting 0" \
     "$(vepactl probe --json | jq -r '"\(.probe.state) \(.lldp.send_errors)"')"
+# An xsk port: vepad creates its veth pair, attaches a socket handed over by SCM_RIGHTS,
+# and test-runs vepa_xsk_query to see it, with those capabilities alone.
+vepactl add-port nf0 --type xsk --mac 02:00:0a:14:00:21 >/dev/null
+nsenter --net="/run/netns/$NS_HOST" "$BUILD/tools/vepa-xsk" nf0 --attach --socket "$LAB_SOCKET" count \
+    >/dev/null 2>&1 &
+xpid=$!
+check "and an xsk port: pair made, socket attached, port up" wait_for 5 state_is nf0 up
+kill -INT $xpid; wait $xpid
 vepactl shutdown --detach >/dev/null
 wait "$EXEC_PID"; rc=$?
 check_eq "shutdown --detach: exit status 0" 0 "$rc"

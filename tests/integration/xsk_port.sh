@@ -178,3 +178,19 @@ check_eq "nf4's first slot is 0" 0 "$(port_json nf4 | jq -r .xsk.first_slot)"
 check_eq "the stale socket is out of it: nf4 lists none" "[]" "$(port_json nf4 | jq -c .xsk.sockets)"
 check_eq "and is down" down "$(port_state nf4)"
 xsk_stop
+
+section "an older layout-2 dataplane without the xsk maps is adopted (upgrade from before xsk ports)"
+lab_stop_vepad
+rm -f "$LAB_PIN_DIR/xsks_v2" "$LAB_PIN_DIR/xskports_v2"
+check "vepad starts on the older pins" lab_start_vepad
+check "and pins the new maps beside them" test -e "$LAB_PIN_DIR/xsks_v2" -a -e "$LAB_PIN_DIR/xskports_v2"
+check_eq "c1 is still up" up "$(port_state c1)"
+check "nf3 is served again (its device back in xskports)" bash -c \
+    "bpftool map dump pinned $LAB_PIN_DIR/xskports_v2 -j | jq -e 'length == 2' >/dev/null"
+
+section "shutdown --detach removes the pairs vepad made"
+vepactl shutdown --detach >/dev/null
+for _ in $(seq 50); do kill -0 "$(lab_vepad_pid)" 2>/dev/null || break; sleep 0.1; done
+check "nf3 and vx-nf3 are gone" bash -c "! ip -n $NS_HOST link show nf3 2>/dev/null && ! ip -n $NS_HOST link show vx-nf3 2>/dev/null"
+check "nf4 is gone" bash -c "! ip -n $NS_HOST link show nf4 2>/dev/null"
+check "the kernel ports' devices stay (c1)" ip -n "$NS_HOST" link show c1
