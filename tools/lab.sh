@@ -2,8 +2,9 @@
 # The vepad lab, end to end: builds vepad, wires a host with two containers and
 # a VM to a Linux bridge acting as the adjacent switch, starts vepad, attaches
 # the ports with vepactl, and shows VEPA at work: VM-to-VM traffic crossing the
-# switch with reflective relay (hairpin) on, failing with it off, counters, the
-# MAC table, and everything torn down at the end (also on Ctrl-C or failure).
+# switch with reflective relay (hairpin) on, failing with it off, anti-spoofing,
+# an AF_XDP port echoing frames, counters, the MAC table, and everything torn
+# down at the end (also on Ctrl-C or failure).
 #
 #   sudo tools/lab.sh [demo]      the demo (default)
 #   sudo tools/lab.sh shell       the same lab, left up for you to explore (exit the shell to tear down)
@@ -67,6 +68,23 @@ say "Anti-spoofing: c1 sends with c2's MAC as source; vepad drops it and says wh
 spoof="ffffffffffff${MAC_C2//:/}88b5$(printf '%02x' $(seq 0 45) | tr -d ' ')"
 run in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$spoof" 5
 run vepactl stats c1
+
+say "An AF_XDP port: a user-space function (vepa-xsk echo) gets its frames from vepad by socket"
+MAC_NF=02:00:0a:14:00:21
+run vepactl add-port nf0 --type xsk --mac "$MAC_NF"
+nsenter --net="/run/netns/$NS_HOST" "$BUILD/tools/vepa-xsk" nf0 --attach --socket "$LAB_SOCKET" --mac "$MAC_NF" \
+    echo >"$LAB_DIR/xsk.out" 2>&1 &
+xsk_pid=$!
+for _ in $(seq 50); do [ "$(vepactl list --json | jq -r '.ports[] | select(.name=="nf0") | .state')" = up ] && break; sleep 0.1; done
+run vepactl list
+echo "the remote host sends 5 frames to nf0's MAC; the function echoes them back through the uplink:"
+in_ns "$NS_REM" timeout 3 tcpdump -i eth0 -Q in -n -l -c 5 -e "ether src $MAC_NF" 2>/dev/null | grep '^[0-9]' &
+dump=$!
+sleep 0.5
+in_ns "$NS_REM" "$RAWSEND_BIN" eth0 "${MAC_NF//:/}${MAC_REM//:/}88b5$(printf '%02x' $(seq 0 45) | tr -d ' ')" 5
+wait $dump || true
+kill -INT $xsk_pid; wait $xsk_pid || true
+cat "$LAB_DIR/xsk.out"
 
 say "Counters and the MAC table"
 run vepactl stats
