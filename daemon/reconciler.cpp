@@ -219,6 +219,10 @@ void Reconciler::ensure_xsk_pairs(const PortTable& table, std::map<std::string, 
             v.queues = p.queues;
             v.peer_mac = p.macs.empty() ? std::nullopt : std::optional<Mac>(p.macs.front());
             nl_.create_veth(v);
+            // Sockets in the slots were bound to a device that is gone: they receive nothing
+            // any more, and the port must not look up because of them.
+            for (uint32_t i = 0; i < p.queues; i++)
+                dp_.xsks().erase(p.xsk_first + i);
             for (const std::string& n : {peer_name, name}) {
                 auto l = nl_.link(n);
                 if (!l)

@@ -70,6 +70,16 @@ d0=$(lab_stat nf0 drops.port_down)
 from_remote "$MAC_NF" 10
 check_eq "unicast for the down port is dropped and counted" 10 $(( $(lab_stat nf0 drops.port_down) - d0 ))
 
+section "the socket device deleted under a live socket: vepad makes the pair again, the dead socket does not count"
+xsk_bg "$LAB_DIR/dead.json" nf0 --attach --socket "$LAB_SOCKET" count
+check "nf0 up with the socket" wait_for 3 state_is nf0 up
+old_if=$(port_json nf0 | jq -r .xsk.ifindex)
+ip -n "$NS_HOST" link del nf0
+check "the pair is made again (a new nf0)" wait_for 3 bash -c \
+    "[ \"\$(VEPAD_SOCKET=$LAB_SOCKET $VEPACTL_BIN list --json | jq -r '.ports[] | select(.name==\"nf0\") | .xsk.ifindex')\" != $old_if ]"
+check_eq "and the port is down: the old socket, bound to the deleted device, was taken out" down "$(port_state nf0)"
+xsk_stop
+
 section "T1/T3: what the socket sends leaves through the uplink"
 n=$(count_inbound "$NS_REM" eth0 "ether src $MAC_NF and ether proto 0x88b5" -- \
     xsk nf0 --attach --socket "$LAB_SOCKET" --mac "$MAC_NF" send --dst "$MAC_REM" --count 100)
