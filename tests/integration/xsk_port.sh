@@ -164,13 +164,17 @@ section "two queues: one socket each, the port is up only with both"
 check "add-port nf3 --type xsk --queues 2" vepactl add-port nf3 --type xsk --queues 2 --mac 02:00:0a:14:00:23
 check_eq "nf3 has 2 RX queues" 2 "$(ip -n "$NS_HOST" -d -j link show nf3 | jq '.[0].num_rx_queues')"
 check_eq "its slots follow nf0's" "$((FIRST + 1))" "$(port_json nf3 | jq -r .xsk.first_slot)"
-xsk_bg "$LAB_DIR/q0.json" nf3 --attach --socket "$LAB_SOCKET" --queue 0 count
+xsk_bg "$LAB_DIR/q0.json" nf3 --attach --socket "$LAB_SOCKET" --queue 0 --json count
 Q0=$(cat "$LAB_DIR/xsk.pid")
 check "queue 0's socket attached" wait_for 3 bash -c "[ \"\$(VEPAD_SOCKET=$LAB_SOCKET $VEPACTL_BIN list --json | jq -c '.ports[] | select(.name==\"nf3\") | .xsk.sockets')\" = '[0]' ]"
 check_eq "with one of two sockets nf3 is down" down "$(port_state nf3)"
-xsk_bg "$LAB_DIR/q1.json" nf3 --attach --socket "$LAB_SOCKET" --queue 1 count
+xsk_bg "$LAB_DIR/q1.json" nf3 --attach --socket "$LAB_SOCKET" --queue 1 --json count
 check "with both it is up" wait_for 3 state_is nf3 up
+in_ns "$NS_REM" "$RAWSEND_BIN" eth0 "$(test_frame 02:00:0a:14:00:23 "$MAC_REM")" 300 >/dev/null
+sleep 0.5
 xsk_stop; kill -INT "$Q0"; wait "$Q0" 2>/dev/null
+check_eq "the two sockets together received all 300 frames (each on the queue it arrived on)" 300 \
+    $(( $(jq .rx_packets "$LAB_DIR/q0.json") + $(jq .rx_packets "$LAB_DIR/q1.json") ))
 
 section "del-port removes the pair and empties the slots"
 check "del-port nf0" vepactl del-port nf0
