@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
-#include <bpf/bpf.h>
 #include <sys/socket.h>
 
 #include <boost/asio/post.hpp>
@@ -305,9 +304,12 @@ void Daemon::check_port_request(const PortConfig& p, bool adding) const
         throw CommandError(proto::kErrIsUplink, p.name + " is vepad's uplink, it cannot be a port");
     vepa::NetlinkRequester nl;
     if (p.type == PortType::Xsk) {
-        // vepad makes the pair; the names must be free (or a pair of ours, left by a deleted port).
+        // vepad makes the pair; the names must be free, or the pair this vepad made for a port
+        // of that name (its vepa side carries the alias; deleted with the port, or not yet).
+        const auto peer = nl.link(xsk_peer_name(p.name));
+        const bool ours = peer && xsk_alias_port(peer->alias, cfg_.uplink) == p.name;
         for (const std::string& n : {p.name, xsk_peer_name(p.name)})
-            if (auto link = nl.link(n); link && link->alias.rfind("vepad xsk port ", 0) != 0 && adding)
+            if (!ours && nl.link(n))
                 throw CommandError(proto::kErrExists, "a device named " + n + " exists: an xsk port's devices are "
                                                       "made by vepad (" + p.name + " and " + xsk_peer_name(p.name) + ")");
     } else if (auto link = nl.link(p.name)) {
@@ -451,9 +453,10 @@ json Daemon::run(const AttachXsk& c)
     if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_XDP)
         throw CommandError(proto::kErrBadSocket, "the descriptor is not an AF_XDP socket");
     const uint32_t slot = p->xsk_first + c.queue;
-    const uint32_t value = static_cast<uint32_t>(fd);
-    if (bpf_map_update_elem(dp_->xsks().fd(), &slot, &value, BPF_ANY) != 0) {
-        const int err = errno;
+    try {
+        dp_->xsks().update(slot, static_cast<uint32_t>(fd));
+    } catch (const vepa::SysError& e) {
+        const int err = e.code().value();
         throw CommandError(proto::kErrBadSocket,
                            std::string("the socket cannot go into the XSKMAP: ") + std::strerror(err) +
                                (err == EOPNOTSUPP || err == ENOTCONN || err == EINVAL

@@ -76,6 +76,24 @@ PortConfig& PortTable::add(PortConfig p)
 
 std::string xsk_peer_name(const std::string& name) { return "vx-" + name; }
 
+namespace {
+const std::string kAliasPrefix = "vepad xsk port ";
+}
+
+std::string xsk_alias(const std::string& port, const std::string& uplink)
+{
+    return kAliasPrefix + port + " on " + uplink;
+}
+
+std::optional<std::string> xsk_alias_port(const std::string& alias, const std::string& uplink)
+{
+    const std::string suffix = " on " + uplink;
+    if (alias.size() <= kAliasPrefix.size() + suffix.size() || alias.rfind(kAliasPrefix, 0) != 0 ||
+        alias.compare(alias.size() - suffix.size(), suffix.size(), suffix) != 0)
+        return std::nullopt;
+    return alias.substr(kAliasPrefix.size(), alias.size() - kAliasPrefix.size() - suffix.size());
+}
+
 void PortTable::check_xsk(const PortConfig& p) const
 {
     if (p.type != PortType::Xsk) {

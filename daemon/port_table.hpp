@@ -64,6 +64,10 @@ nlohmann::json port_config_json(const PortConfig& p);
 
 // The vepa-side device of an xsk port ("vx-" + name).
 std::string xsk_peer_name(const std::string& name);
+// The alias vepad gives an xsk port's vepa-side device, naming its port and uplink;
+// and back: the port a device's alias names, if it is one of ours for this uplink.
+std::string xsk_alias(const std::string& port, const std::string& uplink);
+std::optional<std::string> xsk_alias_port(const std::string& alias, const std::string& uplink);
 // The longest name an xsk port may have (its peer's name must fit IFNAMSIZ).
 constexpr size_t kMaxXskName = 12;
 

@@ -136,13 +136,6 @@ void Reconciler::remove_all_hooks(int ifindex)
     }
 }
 
-namespace {
-std::string xsk_alias(const std::string& port, const std::string& uplink)
-{
-    return "vepad xsk port " + port + " on " + uplink;
-}
-} // namespace
-
 std::vector<uint32_t> Reconciler::xsk_sockets(const PortConfig& p) const
 {
     std::vector<uint32_t> out;
@@ -169,15 +162,11 @@ bool Reconciler::xsk_sockets_changed(const PortTable& table) const
 void Reconciler::ensure_xsk_pairs(const PortTable& table, std::map<std::string, PortStatus>& status)
 {
     // Pairs vepad made for ports no longer configured go (they carry our alias).
-    const std::string prefix = "vepad xsk port ", suffix = " on " + cfg_.uplink;
     std::vector<int> orphans;
     for (const auto& [idx, l] : links_) {
-        if (l.alias.size() <= prefix.size() + suffix.size() || l.alias.rfind(prefix, 0) != 0 ||
-            l.alias.compare(l.alias.size() - suffix.size(), suffix.size(), suffix) != 0)
-            continue;
-        const std::string port = l.alias.substr(prefix.size(), l.alias.size() - prefix.size() - suffix.size());
-        const PortConfig* p = table.find(port);
-        if (!p || p->type != PortType::Xsk)
+        const auto port = xsk_alias_port(l.alias, cfg_.uplink);
+        const PortConfig* p = port ? table.find(*port) : nullptr;
+        if (port && (!p || p->type != PortType::Xsk))
             orphans.push_back(idx);
     }
     for (int idx : orphans) {
@@ -455,10 +444,8 @@ void Reconciler::detach_all()
     vepa::sync_maps(dp_, vepa::MapContents{}, have);
     written_ = vepa::MapContents{};
     // The veth pairs of xsk ports are vepad's own: they go with the dataplane.
-    const std::string prefix = "vepad xsk port ", suffix = " on " + cfg_.uplink;
     for (const auto& [idx, l] : links_)
-        if (l.alias.rfind(prefix, 0) == 0 && l.alias.size() > suffix.size() &&
-            l.alias.compare(l.alias.size() - suffix.size(), suffix.size(), suffix) == 0)
+        if (xsk_alias_port(l.alias, cfg_.uplink))
             try {
                 nl_.delete_link(idx);
             } catch (const std::exception& e) {

@@ -179,3 +179,13 @@ TEST_CASE("port table: a state file with overlapping or out-of-range xsk slots i
     j["ports"][1].erase("type");
     CHECK_NOTHROW(PortTable::from_json(j, "state"));   // a kernel port ignores xsk fields it does not have
 }
+
+TEST_CASE("port table: an xsk pair's alias names its port and uplink, and only ours is read back")
+{
+    CHECK(xsk_alias_port(xsk_alias("nf0", "eth0"), "eth0") == "nf0");
+    CHECK(xsk_alias_port(xsk_alias("a on b", "eth0"), "eth0") == "a on b");
+    CHECK(!xsk_alias_port(xsk_alias("nf0", "eth1"), "eth0"));   // another vepad's pair
+    CHECK(!xsk_alias_port("", "eth0"));
+    CHECK(!xsk_alias_port("vepad xsk port  on eth0", "eth0"));   // no port name
+    CHECK(!xsk_alias_port("my veth", "eth0"));
+}
