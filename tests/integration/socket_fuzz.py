@@ -185,9 +185,10 @@ def huge_and_deep(path):
     s.close()
 
 
-def slow_client(path, results, i):
+def slow_client(path, results, i, connected):
     try:
         s = connect(path)
+        connected.release()
         for ch in b'{"id": %d, "cmd": "status"}\n' % i:
             s.send(bytes([ch]))
             time.sleep(0.02)
@@ -285,9 +286,16 @@ def main():
         sent, replies, accepted, refused = fuzz_lines(a.socket, rng, a.lines)
         huge_and_deep(a.socket)
         results = {}
-        threads = [threading.Thread(target=slow_client, args=(a.socket, results, i)) for i in range(20)]
+        # The slow clients connect before the crowd, so they are within the connection limit
+        # (connections are accepted in order); a thread scheduled late would otherwise meet the
+        # limit's refusal mid-request.
+        connected = threading.Semaphore(0)
+        threads = [threading.Thread(target=slow_client, args=(a.socket, results, i, connected)) for i in range(20)]
         for t in threads:
             t.start()
+        for _ in threads:
+            if not connected.acquire(timeout=20):
+                break
         opened, served, limited = many_clients(a.socket, 300)
         for t in threads:
             t.join()
