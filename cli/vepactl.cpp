@@ -1,9 +1,5 @@
 // vepactl - control vepad: ports, counters, status.  Speaks the protocol of
 // vepa/control.hpp and knows nothing else of the daemon.
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -20,6 +16,7 @@
 
 #include "vepa/abi.h"
 #include "vepa/control.hpp"
+#include "vepa/control_client.hpp"
 
 using nlohmann::json;
 namespace proto = vepa::proto;
@@ -31,75 +28,8 @@ constexpr int kExitUsage = 2;
 constexpr int kExitNotReflecting = 3;  // vepactl probe: the switch does not reflect
 constexpr int kExitUnknown = 4;        // vepactl probe: no answer (uplink absent or down)
 
-struct Failure {
-    std::string message;
-};
-
-// One request, one response line.
-json call(const std::string& path, const json& req, int timeout_ms)
-{
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        throw Failure{std::string("socket: ") + std::strerror(errno)};
-    struct Closer {
-        int fd;
-        ~Closer() { ::close(fd); }
-    } closer{fd};
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    if (path.size() >= sizeof(sa.sun_path))
-        throw Failure{"socket path too long: " + path};
-    std::strcpy(sa.sun_path, path.c_str());
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
-        const int err = errno;
-        std::string hint = err == ENOENT || err == ECONNREFUSED ? " (is vepad running?)"
-                           : err == EACCES                      ? " (root or the vepad group only)"
-                                                                : "";
-        throw Failure{"cannot connect to " + path + ": " + std::strerror(err) + hint};
-    }
-    const std::string line = req.dump() + "\n";
-    size_t off = 0;
-    while (off < line.size()) {
-        const ssize_t n = ::send(fd, line.data() + off, line.size() - off, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            // vepad may have answered (a refusal) and closed before reading: read that answer.
-            if (errno == EPIPE || errno == ECONNRESET)
-                break;
-            throw Failure{std::string("send to vepad: ") + std::strerror(errno)};
-        }
-        off += static_cast<size_t>(n);
-    }
-    std::string buf;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    for (;;) {
-        const auto nl = buf.find('\n');
-        if (nl != std::string::npos) {
-            try {
-                return json::parse(buf.substr(0, nl));
-            } catch (const json::exception& e) {
-                throw Failure{std::string("vepad sent a malformed reply: ") + e.what()};
-            }
-        }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0)
-            throw Failure{"no reply from vepad within " + std::to_string(timeout_ms / 1000) + " s"};
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR)
-            throw Failure{std::string("poll: ") + std::strerror(errno)};
-        char chunk[65536];
-        const ssize_t n = ::recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
-        if (n == 0)
-            throw Failure{"vepad closed the connection without a reply"};
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                continue;
-            throw Failure{std::string("receive from vepad: ") + std::strerror(errno)};
-        }
-        buf.append(chunk, static_cast<size_t>(n));
-    }
-}
+using proto::call;
+using proto::ClientError;
 
 // ---- human output ---------------------------------------------------------
 
@@ -363,7 +293,7 @@ int main(int argc, char** argv)
     app.require_subcommand(1, 1);
     app.fallthrough();   // --json, --socket may follow the command too
     app.get_formatter()->column_width(30);
-    std::string socket = std::getenv(proto::kSocketEnv) ? std::getenv(proto::kSocketEnv) : proto::kDefaultSocket;
+    std::string socket = proto::socket_path();
     bool as_json = false;
     int timeout = 60;
     app.add_option("--socket", socket, "vepad's control socket")->type_name("PATH");
@@ -480,8 +410,8 @@ int main(int argc, char** argv)
     json resp;
     try {
         resp = call(socket, req, timeout * 1000);
-    } catch (const Failure& f) {
-        std::cerr << "vepactl: " << f.message << "\n";
+    } catch (const ClientError& e) {
+        std::cerr << "vepactl: " << e.what() << "\n";
         return kExitRefused;
     }
     if (!resp.is_object() || !resp.contains("ok")) {
@@ -504,8 +434,8 @@ int main(int argc, char** argv)
             try {
                 const json st = call(socket, status_req, timeout * 1000);
                 rr = st.value("result", json::object()).value("reflective_relay", json::object());
-            } catch (const Failure& f) {
-                std::cerr << "vepactl: " << f.message << "\n";
+            } catch (const ClientError& e) {
+                std::cerr << "vepactl: " << e.what() << "\n";
                 return kExitRefused;
             }
             const json& pr = rr.value("probe", json::object());

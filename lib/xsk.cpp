@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 #include <xdp/xsk.h>
 
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "vepa/control.hpp"
+#include "vepa/control_client.hpp"
 
 namespace vepa::xsk {
 
@@ -219,64 +219,16 @@ Stats Socket::stats() const
 
 uint32_t attach_to_vepad(const Socket& s, const std::string& control_socket)
 {
-    std::string path = control_socket;
-    if (path.empty())
-        path = std::getenv(proto::kSocketEnv) ? std::getenv(proto::kSocketEnv) : proto::kDefaultSocket;
-    const int c = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c < 0)
-        fail(errno, "socket");
-    struct Closer {
-        int fd;
-        ~Closer() { ::close(fd); }
-    } closer{c};
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    if (path.size() >= sizeof(sa.sun_path))
-        throw std::runtime_error("control socket path too long: " + path);
-    std::memcpy(sa.sun_path, path.c_str(), path.size());
-    if (::connect(c, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0)
-        fail(errno, "connect to vepad at " + path);
-
     const nlohmann::json req = {{"id", 1}, {"cmd", proto::kAttachXsk},
                                 {"args", {{"name", s.ifname()}, {"queue", s.queue()}}}};
-    std::string line = req.dump() + "\n";
-    // The descriptor goes with the line's first byte, so vepad reads it with this request.
-    const int fd = s.fd();
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    iovec iov{line.data(), line.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    ssize_t n = ::sendmsg(c, &msg, MSG_NOSIGNAL);
-    if (n < 0)
-        fail(errno, "send attach-xsk to vepad");
-    for (size_t off = static_cast<size_t>(n); off < line.size(); off += static_cast<size_t>(n))
-        if ((n = ::send(c, line.data() + off, line.size() - off, MSG_NOSIGNAL)) < 0)
-            fail(errno, "send attach-xsk to vepad");
-
-    std::string reply;
-    char buf[4096];
-    while (reply.find('\n') == std::string::npos) {
-        pollfd p{c, POLLIN, 0};
-        if (::poll(&p, 1, 10000) <= 0)
-            throw std::runtime_error("vepad did not answer attach-xsk within 10 s");
-        n = ::recv(c, buf, sizeof(buf), 0);
-        if (n <= 0)
-            throw std::runtime_error("vepad closed the connection without answering attach-xsk");
-        reply.append(buf, static_cast<size_t>(n));
+    nlohmann::json r;
+    try {
+        r = proto::call(proto::socket_path(control_socket), req, 10000, s.fd());
+    } catch (const proto::ClientError& e) {
+        throw std::runtime_error(std::string("attach-xsk: ") + e.what());
     }
-    const auto r = nlohmann::json::parse(reply.substr(0, reply.find('\n')), nullptr, false);
-    if (!r.is_object())
-        throw std::runtime_error("vepad sent an unreadable reply: " + reply);
-    if (r.value("ok", false) != true) {
-        const auto e = r.value("error", nlohmann::json::object());
+    if (!r.is_object() || r.value("ok", false) != true) {
+        const auto e = r.is_object() ? r.value("error", nlohmann::json::object()) : nlohmann::json::object();
         throw std::runtime_error("vepad refused the socket: " + e.value("message", std::string("?")) + " [" +
                                  e.value("code", std::string("?")) + "]");
     }
