@@ -601,8 +601,6 @@ def summary(rows):
     for r in rows:
         if not r["variant"].startswith("vepad"):
             continue
-        if CASES[r["case"]]["kind"] == "xsk":
-            r = dict(r)   # the xsk port's "macvlan" is macvlan + AF_XDP
         label = r["case"] + ("" if r["variant"] == "vepad" else " (%s)" % r["variant"][len("vepad-"):])
         lines.append("| %s | %d | %d B | %.2f | %s | %s | %s | %s | %s |" % (
             label, r["n"], r["size"], r["median_mpps"], f(r, "vs_macvlan"), f(r, "vs_bridge"), f(r, "vs_limit"),

@@ -175,12 +175,6 @@ void Daemon::reconcile(bool full)
     uplink_maybe_changed();
 }
 
-void Daemon::clear_xsk_slots(const PortConfig& p)
-{
-    for (uint32_t i = 0; i < p.queues; i++)
-        dp_->xsks().erase(p.xsk_first + i);
-}
-
 void Daemon::watch_xsk_sockets()
 {
     if (!xsk_timer_)
@@ -350,7 +344,7 @@ json Daemon::run(const AddPort& c)
     const uint16_t slot = added.slot;
     commit(std::move(t));
     if (added.type == PortType::Xsk)
-        clear_xsk_slots(added);   // a deleted port's sockets (QEMU's, say) are not this one's
+        dp_->clear_xsk_slots(added.xsk_first, added.queues);   // a deleted port's sockets (QEMU's, say) are not this one's
     // A new port's counters start at zero (its slot may have served a deleted port).
     dp_->stats().update(slot, std::vector<vepa_counters>(dp_->stats().cpus()));
     spdlog::info("port {} added (mode {}, slot {})", p.name, mode_name(p.mode), slot);
@@ -389,7 +383,7 @@ json Daemon::run(const DelPort& c)
     const PortConfig gone = *table_.find(c.name);
     commit(std::move(t));
     if (gone.type == PortType::Xsk)
-        clear_xsk_slots(gone);
+        dp_->clear_xsk_slots(gone.xsk_first, gone.queues);
     spdlog::info("port {} deleted", c.name);
     reconcile(false);
     notify_status();

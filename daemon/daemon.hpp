@@ -51,8 +51,6 @@ private:
     void check_port_request(const PortConfig& p, bool adding) const;
     nlohmann::json port_json(const std::string& name) const;
     void reconcile(bool full);
-    // Empty an xsk port's XSKMAP slots.
-    void clear_xsk_slots(const PortConfig& p);
     // While xsk ports exist: look at their sockets every second (the kernel tells
     // no one when a socket closes), reconcile when they changed.
     void watch_xsk_sockets();

@@ -210,8 +210,7 @@ void Reconciler::ensure_xsk_pairs(const PortTable& table, std::map<std::string, 
             nl_.create_veth(v);
             // Sockets in the slots were bound to a device that is gone: they receive nothing
             // any more, and the port must not look up because of them.
-            for (uint32_t i = 0; i < p.queues; i++)
-                dp_.xsks().erase(p.xsk_first + i);
+            dp_.clear_xsk_slots(p.xsk_first, p.queues);
             for (const std::string& n : {peer_name, name}) {
                 auto l = nl_.link(n);
                 if (!l)
@@ -222,6 +221,9 @@ void Reconciler::ensure_xsk_pairs(const PortTable& table, std::map<std::string, 
                 if (n == peer_name)
                     ls.alias = xsk_alias(name, cfg_.uplink);
                 nl_.set_link(l->ifindex, ls);
+                // Up in a request of its own, after the address generation mode is in place
+                // (in one request the kernel, not we, would order the two), so the device
+                // never comes up with an IPv6 link-local address.
                 vepa::LinkSettings up;
                 up.up = true;
                 nl_.set_link(l->ifindex, up);

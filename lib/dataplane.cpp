@@ -149,6 +149,12 @@ int Dataplane::port_xdp_fd() const { return bpf_program__fd(skel_->progs.vepa_po
 int Dataplane::port_tc_fd() const { return bpf_program__fd(skel_->progs.vepa_port_tc); }
 int Dataplane::xsk_xdp_fd() const { return bpf_program__fd(skel_->progs.vepa_xsk_xdp); }
 
+void Dataplane::clear_xsk_slots(uint32_t first, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++)
+        xsks_->erase(first + i);
+}
+
 std::vector<std::optional<uint32_t>> Dataplane::xsk_sockets(uint32_t first, uint32_t count) const
 {
     if (count > VEPA_MAX_XSK_QUEUES)

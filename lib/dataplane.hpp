@@ -51,6 +51,8 @@ public:
     // The bound queue of the socket in each XSKMAP slot first .. first+count-1
     // (nullopt: empty slot).  count <= VEPA_MAX_XSK_QUEUES.
     std::vector<std::optional<uint32_t>> xsk_sockets(uint32_t first, uint32_t count) const;
+    // Empty XSKMAP slots first .. first+count-1.
+    void clear_xsk_slots(uint32_t first, uint32_t count);
     const std::string& pin_dir() const { return pin_dir_; }
 
     MacMap& macs() { return *macs_; }

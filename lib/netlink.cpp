@@ -55,6 +55,20 @@ UniqueFd open_netlink(int proto)
     return fd;
 }
 
+// An rtnetlink link request: header and ifinfomsg (AF_UNSPEC, ifindex) in buf.
+nlmsghdr* link_request(void* buf, uint16_t type, uint16_t flags, int ifindex, ifinfomsg** ifi_out = nullptr)
+{
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = ifindex;
+    if (ifi_out)
+        *ifi_out = ifi;
+    return nlh;
+}
+
 void parse_linkinfo(const nlattr* li, LinkInfo& out)
 {
     for_each_nested(li, [&](const nlattr* a) {
@@ -170,12 +184,7 @@ int NetlinkRequester::transact(int fd, nlmsghdr* req, const std::function<void(c
 std::optional<LinkInfo> NetlinkRequester::get_link(int ifindex, const std::string* name, std::optional<int> nsid)
 {
     char buf[512];
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-    nlh->nlmsg_type = RTM_GETLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST;
-    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_index = ifindex;
+    nlmsghdr* nlh = link_request(buf, RTM_GETLINK, 0, ifindex);
     if (name) {
         if (name->empty() || name->size() >= IFNAMSIZ)
             return std::nullopt;
@@ -207,11 +216,7 @@ std::optional<LinkInfo> NetlinkRequester::link_in_netns(int nsid, int ifindex)
 std::vector<LinkInfo> NetlinkRequester::links()
 {
     char buf[256];
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-    nlh->nlmsg_type = RTM_GETLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-    ifi->ifi_family = AF_UNSPEC;
+    nlmsghdr* nlh = link_request(buf, RTM_GETLINK, NLM_F_DUMP, 0);
     std::vector<LinkInfo> out;
     const int err = transact(route_.get(), nlh, [&](const nlmsghdr* m) {
         if (auto l = parse_link(m))
@@ -277,11 +282,7 @@ std::optional<uint64_t> NetlinkRequester::xdp_features(int ifindex)
 void NetlinkRequester::create_veth(const VethPair& v)
 {
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-    nlh->nlmsg_type = RTM_NEWLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
-    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-    ifi->ifi_family = AF_UNSPEC;
+    nlmsghdr* nlh = link_request(buf.data(), RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, 0);
     auto put_dev = [&](const std::string& name, const std::optional<Mac>& mac) {
         mnl_attr_put_strz(nlh, IFLA_IFNAME, name.c_str());
         mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, v.queues);
@@ -308,12 +309,8 @@ void NetlinkRequester::create_veth(const VethPair& v)
 void NetlinkRequester::set_link(int ifindex, const LinkSettings& st)
 {
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-    nlh->nlmsg_type = RTM_NEWLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_index = ifindex;
+    ifinfomsg* ifi = nullptr;
+    nlmsghdr* nlh = link_request(buf.data(), RTM_NEWLINK, NLM_F_ACK, ifindex, &ifi);
     if (st.up) {
         ifi->ifi_change |= IFF_UP;
         ifi->ifi_flags |= *st.up ? IFF_UP : 0;
@@ -339,12 +336,7 @@ void NetlinkRequester::set_link(int ifindex, const LinkSettings& st)
 bool NetlinkRequester::delete_link(int ifindex)
 {
     char buf[256];
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-    nlh->nlmsg_type = RTM_DELLINK;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-    auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_index = ifindex;
+    nlmsghdr* nlh = link_request(buf, RTM_DELLINK, NLM_F_ACK, ifindex);
     const int err = transact(route_.get(), nlh, [](const nlmsghdr*) {});
     if (err == -ENODEV)
         return false;
