@@ -1,11 +1,10 @@
-#include "config.hpp"
+#include "daemon/config.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <tuple>
 #include <fstream>
 
-#include "error.hpp"
+#include "lib/error.hpp"
 
 namespace vepad {
 
@@ -13,12 +12,9 @@ using vepa::Error;
 
 std::optional<vepa_mode> parse_mode(const std::string& s)
 {
-    if (s == "vepa")
-        return VEPA_MODE_VEPA;
-    if (s == "private")
-        return VEPA_MODE_PRIVATE;
-    if (s == "bridge")
-        return VEPA_MODE_BRIDGE;
+    for (vepa_mode m : {VEPA_MODE_VEPA, VEPA_MODE_PRIVATE, VEPA_MODE_BRIDGE})
+        if (s == mode_name(m))
+            return m;
     return std::nullopt;
 }
 
@@ -46,7 +42,9 @@ bool valid_ifname(const std::string& s)
     return true;
 }
 
-static std::string trim(const std::string& s)
+namespace {
+
+std::string trim(const std::string& s)
 {
     const auto b = s.find_first_not_of(" \t\r");
     if (b == std::string::npos)
@@ -55,28 +53,126 @@ static std::string trim(const std::string& s)
     return s.substr(b, e - b + 1);
 }
 
-static bool parse_bool(const std::string& v, bool& out)
+bool digits(const std::string& v, size_t max_len)
+{
+    return !v.empty() && v.size() <= max_len &&
+           std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// ---- parsers: each says what is valid when the value is not ----------------
+
+void set_bool(bool& out, const std::string& v)
 {
     if (v == "yes" || v == "true" || v == "1" || v == "on")
         out = true;
     else if (v == "no" || v == "false" || v == "0" || v == "off")
         out = false;
     else
-        return false;
-    return true;
+        throw Error("must be yes or no, not '" + v + "'");
 }
 
 // Whole seconds, 0 to one day.
-static bool parse_seconds(const std::string& v, int& out)
+void set_seconds(int& out, const std::string& v)
 {
-    if (v.empty() || v.size() > 5 || !std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); }))
-        return false;
-    const int n = std::stoi(v);
-    if (n > 86400)
-        return false;
-    out = n;
-    return true;
+    if (!digits(v, 5) || std::stoi(v) > 86400)
+        throw Error("must be a number of seconds from 0 to 86400, not '" + v + "'");
+    out = std::stoi(v);
 }
+
+void set_ifname(std::string& out, const std::string& v)
+{
+    if (!valid_ifname(v))
+        throw Error("'" + v + "' is not a valid interface name");
+    out = v;
+}
+
+void set_mode(Config& c, const std::string& v)
+{
+    const auto m = parse_mode(v);
+    if (!m)
+        throw Error("must be vepa, private or bridge, not '" + v + "'");
+    c.default_mode = *m;
+}
+
+void set_xdp_mode(Config& c, const std::string& v)
+{
+    const auto m = vepa::parse_xdp_mode(v);
+    if (!m)
+        throw Error("must be auto, native or generic, not '" + v + "'");
+    c.xdp_mode = *m;
+}
+
+void set_log_level(Config& c, const std::string& v)
+{
+    static const char* levels[] = {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"};
+    if (std::none_of(std::begin(levels), std::end(levels), [&](const char* l) { return v == l; }))
+        throw Error("must be a log level: trace, debug, info, warn, error, critical or off; not '" + v + "'");
+    c.log_level = v;
+}
+
+void set_rcvbuf(Config& c, const std::string& v)
+{
+    if (!digits(v, 10) || std::stoll(v) < 4096 || std::stoll(v) > (1ll << 30))
+        throw Error("must be a number of bytes from 4096 to 1073741824, not '" + v + "'");
+    c.netlink_rcvbuf = static_cast<int>(std::stoll(v));
+}
+
+const Setting kSettings[] = {
+    {"uplink", "IFNAME", "the uplink interface toward the adjacent switch (required here or in the config)",
+     [](Config& c, const std::string& v) { set_ifname(c.uplink, v); }},
+    {"state_dir", "DIR", "where the port table is kept (default /var/lib/vepad)",
+     [](Config& c, const std::string& v) { c.state_dir = v; }},
+    {"socket", "PATH", "control socket (default /run/vepad/vepad.sock)",
+     [](Config& c, const std::string& v) { c.socket = v; }},
+    {"socket_group", "GROUP", "besides root, members of this group may use the control socket (default vepad)",
+     [](Config& c, const std::string& v) { c.socket_group = v; }},
+    {"pin_dir", "DIR", "where the BPF maps are pinned (default /sys/fs/bpf/vepad/UPLINK)",
+     [](Config& c, const std::string& v) { c.pin_dir = v; }},
+    {"default_mode", "MODE", "mode of ports added without --mode: vepa (default), private or bridge", set_mode},
+    {"xdp_mode", "MODE", "XDP mode on the uplink: auto (native, else generic; default), native, generic",
+     set_xdp_mode},
+    {"log_level", "LEVEL", "trace, debug, info (default), warn, error, critical or off", set_log_level},
+    {"detach_on_exit", nullptr, "remove the dataplane when vepad stops on a signal",
+     [](Config& c, const std::string& v) { set_bool(c.detach_on_exit, v); }},
+    {"netlink_rcvbuf", "BYTES",
+     "rtnetlink event buffer in bytes (default 8 MiB); events lost to an overrun trigger a full re-read",
+     set_rcvbuf},
+    {"probe_interval", "SECONDS",
+     "seconds between reflection probes (does the switch hairpin?); 0: probe only at start, when the uplink "
+     "comes up and on `vepactl probe` (default 30)",
+     [](Config& c, const std::string& v) { set_seconds(c.probe_interval, v); }},
+    {"lldp_interval", "SECONDS",
+     "seconds between LLDPDUs sent on the uplink as an 802.1Qbg EVB station requesting reflective relay; "
+     "0: no LLDP (default 30)",
+     [](Config& c, const std::string& v) { set_seconds(c.lldp_interval, v); }},
+};
+
+const Setting* find_setting(const std::string& key)
+{
+    for (const Setting& s : kSettings)
+        if (key == s.key)
+            return &s;
+    return nullptr;
+}
+
+std::string known_keys()
+{
+    std::string out;
+    for (const Setting& s : kSettings)
+        out += (out.empty() ? "" : ", ") + std::string(s.key);
+    return out;
+}
+
+} // namespace
+
+std::string Setting::option() const
+{
+    std::string o = std::string("--") + key;
+    std::replace(o.begin(), o.end(), '_', '-');
+    return o;
+}
+
+std::span<const Setting> settings() { return kSettings; }
 
 void load_config_file(const std::string& path, Config& cfg, bool must_exist)
 {
@@ -89,10 +185,7 @@ void load_config_file(const std::string& path, Config& cfg, bool must_exist)
     }
     std::string line;
     for (int n = 1; std::getline(in, line); n++) {
-        const auto hash = line.find('#');
-        if (hash != std::string::npos)
-            line.resize(hash);
-        line = trim(line);
+        line = trim(line.substr(0, line.find('#')));
         if (line.empty())
             continue;
         const auto eq = line.find('=');
@@ -100,92 +193,31 @@ void load_config_file(const std::string& path, Config& cfg, bool must_exist)
         if (eq == std::string::npos)
             throw Error(where + "expected 'key = value', got '" + line + "'");
         const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
-        if (key == "uplink")
-            cfg.uplink = value;
-        else if (key == "state_dir")
-            cfg.state_dir = value;
-        else if (key == "socket")
-            cfg.socket = value;
-        else if (key == "pin_dir")
-            cfg.pin_dir = value;
-        else if (key == "socket_group")
-            cfg.socket_group = value;
-        else if (key == "log_level")
-            cfg.log_level = value;
-        else if (key == "default_mode") {
-            auto m = parse_mode(value);
-            if (!m)
-                throw Error(where + "default_mode must be vepa, private or bridge, not '" + value + "'");
-            cfg.default_mode = *m;
-        } else if (key == "xdp_mode") {
-            auto m = vepa::parse_xdp_mode(value);
-            if (!m)
-                throw Error(where + "xdp_mode must be auto, native or generic, not '" + value + "'");
-            cfg.xdp_mode = *m;
-        } else if (key == "detach_on_exit") {
-            if (!parse_bool(value, cfg.detach_on_exit))
-                throw Error(where + "detach_on_exit must be yes or no, not '" + value + "'");
-        } else if (key == "probe_interval" || key == "lldp_interval") {
-            int& target = key == "probe_interval" ? cfg.probe_interval : cfg.lldp_interval;
-            if (!parse_seconds(value, target))
-                throw Error(where + key + " must be a number of seconds from 0 to 86400, not '" + value + "'");
-        } else
-            throw Error(where + "unknown key '" + key +
-                        "' (known: uplink, state_dir, socket, pin_dir, socket_group, default_mode, xdp_mode, "
-                        "log_level, detach_on_exit, probe_interval, lldp_interval)");
+        const Setting* s = find_setting(key);
+        if (!s)
+            throw Error(where + "unknown key '" + key + "' (known: " + known_keys() + ")");
+        try {
+            s->set(cfg, value);
+        } catch (const Error& e) {
+            throw Error(where + key + " " + e.what());
+        }
     }
 }
 
 void finish_config(Config& cfg, const ConfigOverrides& o)
 {
-    if (o.uplink)
-        cfg.uplink = *o.uplink;
-    if (o.state_dir)
-        cfg.state_dir = *o.state_dir;
-    if (o.socket)
-        cfg.socket = *o.socket;
-    if (o.pin_dir)
-        cfg.pin_dir = *o.pin_dir;
-    if (o.log_level)
-        cfg.log_level = *o.log_level;
-    if (o.detach_on_exit)
-        cfg.detach_on_exit = true;
-    if (o.netlink_rcvbuf) {
-        if (*o.netlink_rcvbuf < 4096)
-            throw Error("--netlink-rcvbuf must be at least 4096 bytes");
-        cfg.netlink_rcvbuf = *o.netlink_rcvbuf;
-    }
-    for (auto [given, target, flag] : {std::tuple{&o.probe_interval, &cfg.probe_interval, "--probe-interval"},
-                                       std::tuple{&o.lldp_interval, &cfg.lldp_interval, "--lldp-interval"}}) {
-        if (!*given)
-            continue;
-        if (**given < 0 || **given > 86400)
-            throw Error(std::string(flag) + " must be a number of seconds from 0 to 86400");
-        *target = **given;
-    }
-    if (o.default_mode) {
-        auto m = parse_mode(*o.default_mode);
-        if (!m)
-            throw Error("--default-mode must be vepa, private or bridge, not '" + *o.default_mode + "'");
-        cfg.default_mode = *m;
-    }
-    if (o.xdp_mode) {
-        auto m = vepa::parse_xdp_mode(*o.xdp_mode);
-        if (!m)
-            throw Error("--xdp-mode must be auto, native or generic, not '" + *o.xdp_mode + "'");
-        cfg.xdp_mode = *m;
+    for (const auto& [key, value] : o) {
+        const Setting* s = find_setting(key);
+        if (!s)
+            throw Error("unknown setting '" + key + "'");
+        try {
+            s->set(cfg, value);
+        } catch (const Error& e) {
+            throw Error(s->option() + " " + e.what());
+        }
     }
     if (cfg.uplink.empty())
         throw Error("no uplink: give --uplink IFNAME or 'uplink = IFNAME' in " + cfg.config_file);
-    if (!valid_ifname(cfg.uplink))
-        throw Error("uplink '" + cfg.uplink + "' is not a valid interface name");
-    static const char* levels[] = {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"};
-    bool ok = false;
-    for (auto l : levels)
-        ok |= cfg.log_level == l;
-    if (!ok)
-        throw Error("log level must be one of trace, debug, info, warn, error, critical, off; not '" +
-                    cfg.log_level + "'");
 }
 
 } // namespace vepad

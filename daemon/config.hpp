@@ -1,10 +1,15 @@
-// vepad's settings: defaults, then the config file, then command-line flags.
+// vepad's settings: defaults, then the config file, then command-line options.
+// Every setting is one row of settings(): its file key, its option (the key
+// with '-' for '_'), its help and its parser, so the file parser, its errors
+// and `vepad --help` cannot disagree.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <span>
 #include <string>
 
-#include "attach.hpp"
+#include "lib/xdp_mode.hpp"
 #include "vepa/abi.h"
 
 namespace vepad {
@@ -14,33 +19,41 @@ struct Config {
     std::string config_file = VEPAD_CONFIG_FILE;
     std::string state_dir = "/var/lib/vepad";
     std::string socket = "/run/vepad/vepad.sock";
-    std::string pin_dir;                          // default /sys/fs/bpf/vepad/UPLINK
+    std::string pin_dir;                            // default /sys/fs/bpf/vepad/UPLINK
     vepa_mode default_mode = VEPA_MODE_VEPA;
-    vepa::XdpMode xdp_mode = vepa::XdpMode::Auto; // for the uplink; ports are native
+    vepa::XdpMode xdp_mode = vepa::XdpMode::Auto;   // for the uplink; ports are native
     std::string log_level = "info";
-    std::string socket_group = "vepad";           // who besides root may use the socket
+    std::string socket_group = "vepad";             // who besides root may use the socket
     bool detach_on_exit = false;
-    int netlink_rcvbuf = 8 << 20;                 // rtnetlink event buffer; overruns trigger a full re-read
-    int probe_interval = 30;                      // seconds between reflection probes; 0: only on start, uplink up, request
-    int lldp_interval = 30;                       // seconds between LLDPDUs (EVB station); 0: no LLDP agent
+    int netlink_rcvbuf = 8 << 20;                   // rtnetlink event buffer; overruns trigger a full re-read
+    int probe_interval = 30;   // seconds between reflection probes; 0: only on start, uplink up, request
+    int lldp_interval = 30;    // seconds between LLDPDUs (EVB station); 0: no LLDP agent
 
     std::string effective_pin_dir() const { return pin_dir.empty() ? "/sys/fs/bpf/vepad/" + uplink : pin_dir; }
     std::string state_file() const { return state_dir + "/ports-" + uplink + ".json"; }
 };
 
-// Values given on the command line (override the file).
-struct ConfigOverrides {
-    std::optional<std::string> uplink, state_dir, socket, pin_dir, default_mode, xdp_mode, log_level;
-    bool detach_on_exit = false;
-    std::optional<int> netlink_rcvbuf, probe_interval, lldp_interval;
+struct Setting {
+    const char* key;          // in the config file
+    const char* value_name;   // on the command line; nullptr: a switch (yes/no in the file)
+    const char* help;
+    // Throws vepa::Error("must be ...") on a bad value.
+    void (*set)(Config& cfg, const std::string& value);
+
+    std::string option() const;   // "--state-dir"
 };
 
+std::span<const Setting> settings();
+
+// Settings given on the command line: key -> value ("yes" for a switch).
+using ConfigOverrides = std::map<std::string, std::string>;
+
 // Read `key = value` lines ('#' comments, blank lines).  A missing file is
-// fine; an unreadable one, an unknown key or a bad value is an error naming
-// the file and line.
+// fine unless must_exist; an unreadable one, an unknown key or a bad value is
+// an error naming the file and line.
 void load_config_file(const std::string& path, Config& cfg, bool must_exist);
 
-// Apply overrides and check the result (uplink set, values valid).
+// Apply command-line settings (errors name the option) and check the result.
 void finish_config(Config& cfg, const ConfigOverrides& o);
 
 std::optional<vepa_mode> parse_mode(const std::string& s);

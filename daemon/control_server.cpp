@@ -1,4 +1,4 @@
-#include "control_server.hpp"
+#include "daemon/control_server.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -12,8 +12,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "command_error.hpp"
-#include "error.hpp"
+#include "daemon/command_error.hpp"
+#include "lib/error.hpp"
 #include "vepa/control.hpp"
 
 namespace vepad {

@@ -19,8 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fd.hpp"
-#include "requests.hpp"
+#include "lib/fd.hpp"
+#include "daemon/requests.hpp"
 
 namespace vepad {
 

@@ -1,4 +1,4 @@
-#include "lldp_agent.hpp"
+#include "daemon/lldp_agent.hpp"
 
 #include <linux/if_packet.h>
 #include <sys/socket.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <system_error>
 
-#include "packet_socket.hpp"
+#include "lib/packet_socket.hpp"
 
 namespace vepad {
 

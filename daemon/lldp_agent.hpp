@@ -22,8 +22,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lldp.hpp"
-#include "mac.hpp"
+#include "lib/lldp.hpp"
+#include "lib/mac.hpp"
 
 namespace vepad {
 

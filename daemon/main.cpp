@@ -7,9 +7,9 @@
 #include <cstring>
 #include <iostream>
 
-#include "attach.hpp"
-#include "config.hpp"
-#include "daemon.hpp"
+#include "daemon/config.hpp"
+#include "daemon/daemon.hpp"
+#include "lib/attach.hpp"
 
 static const char* kDescription = R"(vepad - Virtual Ethernet Port Aggregator (IEEE 802.1Qbg VEPA) in eBPF
 
@@ -25,9 +25,8 @@ On SIGTERM vepad exits and leaves the dataplane attached and forwarding (a later
 vepad takes it over without a frame lost); `vepactl shutdown --detach` or
 --detach-on-exit removes it instead.
 
-Settings come from the config file (key = value: uplink, state_dir, socket,
-pin_dir, socket_group, default_mode, xdp_mode, log_level, detach_on_exit,
-probe_interval, lldp_interval); command-line options win.
+Settings come from the config file (`key = value` lines; the keys are the
+options below without their dashes, '_' for '-'); command-line options win.
 
 vepad checks whether the adjacent switch reflects (hairpins) same-port traffic,
 the most common silent VEPA failure: by an active probe out of the uplink and by
@@ -44,38 +43,19 @@ int main(int argc, char** argv)
     vepad::ConfigOverrides o;
     std::string config_file = VEPAD_CONFIG_FILE;
     bool config_given = false;
-    auto opt = [&](const char* name, std::optional<std::string>& target, const char* help) {
-        return app.add_option_function<std::string>(name, [&target](const std::string& v) { target = v; }, help);
-    };
-    opt("--uplink", o.uplink, "the uplink interface toward the adjacent switch (required here or in the config)")
-        ->type_name("IFNAME");
     app.add_option_function<std::string>(
            "--config", [&](const std::string& v) { config_file = v; config_given = true; },
            std::string("config file (default ") + VEPAD_CONFIG_FILE + "; an absent default file is fine)")
         ->type_name("FILE");
-    opt("--state-dir", o.state_dir, "where the port table is kept (default /var/lib/vepad)")->type_name("DIR");
-    opt("--socket", o.socket, "control socket (default /run/vepad/vepad.sock)")->type_name("PATH");
-    opt("--pin-dir", o.pin_dir, "where the BPF maps are pinned (default /sys/fs/bpf/vepad/UPLINK)")->type_name("DIR");
-    opt("--default-mode", o.default_mode, "mode of ports added without --mode: vepa (default), private or bridge")
-        ->type_name("MODE");
-    opt("--xdp-mode", o.xdp_mode, "XDP mode on the uplink: auto (native, else generic; default), native, generic")
-        ->type_name("MODE");
-    opt("--log-level", o.log_level, "trace, debug, info (default), warn, error, critical or off")->type_name("LEVEL");
-    app.add_flag("--detach-on-exit", o.detach_on_exit, "remove the dataplane when vepad stops on a signal");
-    app.add_option_function<int>(
-           "--netlink-rcvbuf", [&](int v) { o.netlink_rcvbuf = v; },
-           "rtnetlink event buffer in bytes (default 8 MiB); events lost to an overrun trigger a full re-read")
-        ->type_name("BYTES");
-    app.add_option_function<int>(
-           "--probe-interval", [&](int v) { o.probe_interval = v; },
-           "seconds between reflection probes (does the switch hairpin?); 0: probe only at start, when the uplink "
-           "comes up and on `vepactl probe` (default 30)")
-        ->type_name("SECONDS");
-    app.add_option_function<int>(
-           "--lldp-interval", [&](int v) { o.lldp_interval = v; },
-           "seconds between LLDPDUs sent on the uplink as an 802.1Qbg EVB station requesting reflective relay; "
-           "0: no LLDP (default 30)")
-        ->type_name("SECONDS");
+    for (const vepad::Setting& s : vepad::settings()) {
+        const std::string key = s.key;
+        if (!s.value_name) {
+            app.add_flag_callback(s.option(), [&o, key] { o[key] = "yes"; }, s.help);
+            continue;
+        }
+        app.add_option_function<std::string>(s.option(), [&o, key](const std::string& v) { o[key] = v; }, s.help)
+            ->type_name(s.value_name);
+    }
     app.set_version_flag("--version", std::string("vepad ") + VEPAD_VERSION);
     try {
         app.parse(argc, argv);

@@ -1,11 +1,11 @@
-#include "port_table.hpp"
+#include "daemon/port_table.hpp"
 
 #include <algorithm>
 #include <set>
 
-#include "command_error.hpp"
-#include "config.hpp"
-#include "error.hpp"
+#include "daemon/command_error.hpp"
+#include "daemon/config.hpp"
+#include "lib/error.hpp"
 #include "vepa/control.hpp"
 
 namespace vepad {
@@ -183,6 +183,84 @@ json PortTable::to_json(const std::string& uplink) const
     return {{"format", 1}, {"uplink", uplink}, {"ports", ports}};
 }
 
+namespace {
+
+// One port entry of the state file; throws vepa::Error saying what is wrong with it.
+PortConfig port_from_json(const json& e)
+{
+    using vepa::Error;
+    if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !e.contains("slot") ||
+        !e["slot"].is_number_unsigned())
+        throw Error("a port entry lacks a name or a slot: " + e.dump());
+    PortConfig p;
+    p.name = e["name"];
+    if (!valid_ifname(p.name))
+        throw Error("port name '" + p.name + "' is not an interface name");
+    const auto slot = e["slot"].get<uint64_t>();
+    if (slot == 0 || slot >= VEPA_MAX_PORTS)
+        throw Error("port " + p.name + " has an invalid or duplicate slot " + std::to_string(slot));
+    p.slot = static_cast<uint16_t>(slot);
+    if (e.contains("mode")) {
+        auto m = e["mode"].is_string() ? parse_mode(e["mode"]) : std::nullopt;
+        if (!m)
+            throw Error("port " + p.name + " has an invalid mode " + e["mode"].dump());
+        p.mode = *m;
+    }
+    if (e.contains("src_check")) {
+        if (!e["src_check"].is_boolean())
+            throw Error("port " + p.name + " has a non-boolean src_check");
+        p.src_check = e["src_check"];
+    }
+    if (e.contains("macs")) {
+        if (!e["macs"].is_array())
+            throw Error("port " + p.name + " has a non-array macs");
+        for (const auto& m : e["macs"]) {
+            auto mac = m.is_string() ? vepa::Mac::parse(m.get<std::string>()) : std::nullopt;
+            if (!mac)
+                throw Error("port " + p.name + " has an invalid MAC " + m.dump());
+            p.macs.push_back(*mac);
+        }
+    }
+    if (e.contains("type")) {
+        if (e["type"] != "xsk" && e["type"] != "kernel")
+            throw Error("port " + p.name + " has an unknown type " + e["type"].dump());
+        p.type = e["type"] == "xsk" ? PortType::Xsk : PortType::Kernel;
+    }
+    if (p.type == PortType::Xsk) {
+        if (!e.contains("queues") || !e["queues"].is_number_unsigned() || !e.contains("xsk_first_slot") ||
+            !e["xsk_first_slot"].is_number_unsigned())
+            throw Error("xsk port " + p.name + " lacks queues or xsk_first_slot");
+        const auto q = e["queues"].get<uint64_t>(), f = e["xsk_first_slot"].get<uint64_t>();
+        if (q < 1 || q > VEPA_MAX_XSK_QUEUES || f + q > VEPA_MAX_XSK_SLOTS)
+            throw Error("xsk port " + p.name + " has out-of-range queues or slots");
+        p.queues = static_cast<uint16_t>(q);
+        p.xsk_first = static_cast<uint32_t>(f);
+    }
+    return p;
+}
+
+} // namespace
+
+// Checks a port read from a file against the ports read before it.
+void PortTable::check_restored(const PortConfig& p) const
+{
+    for (const auto& [n, o] : ports_) {
+        if (o.slot == p.slot)
+            throw vepa::Error("port " + p.name + " has an invalid or duplicate slot " + std::to_string(p.slot));
+        if (p.type == PortType::Xsk && o.type == PortType::Xsk && o.xsk_first < p.xsk_first + p.queues &&
+            p.xsk_first < o.xsk_first + o.queues)
+            throw vepa::Error("xsk ports " + n + " and " + p.name + " share XSKMAP slots");
+    }
+    if (ports_.count(p.name))
+        throw vepa::Error("port " + p.name + " appears twice");
+    try {
+        check_macs(p);
+        check_xsk(p);
+    } catch (const CommandError& e) {
+        throw vepa::Error(e.what());
+    }
+}
+
 PortTable PortTable::from_json(const json& j, const std::string& origin)
 {
     auto bad = [&](const std::string& why) { return vepa::Error(origin + ": " + why); };
@@ -193,67 +271,14 @@ PortTable PortTable::from_json(const json& j, const std::string& origin)
     if (!j.contains("ports") || !j["ports"].is_array())
         throw bad("no \"ports\" array");
     PortTable t;
-    std::set<uint16_t> slots;
     for (const auto& e : j["ports"]) {
-        if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !e.contains("slot") ||
-            !e["slot"].is_number_unsigned())
-            throw bad("a port entry lacks a name or a slot: " + e.dump());
-        PortConfig p;
-        p.name = e["name"];
-        if (!valid_ifname(p.name))
-            throw bad("port name '" + p.name + "' is not an interface name");
-        const auto slot = e["slot"].get<uint64_t>();
-        if (slot == 0 || slot >= VEPA_MAX_PORTS || !slots.insert(static_cast<uint16_t>(slot)).second)
-            throw bad("port " + p.name + " has an invalid or duplicate slot " + std::to_string(slot));
-        p.slot = static_cast<uint16_t>(slot);
-        if (e.contains("mode")) {
-            auto m = e["mode"].is_string() ? parse_mode(e["mode"]) : std::nullopt;
-            if (!m)
-                throw bad("port " + p.name + " has an invalid mode " + e["mode"].dump());
-            p.mode = *m;
-        }
-        if (e.contains("src_check")) {
-            if (!e["src_check"].is_boolean())
-                throw bad("port " + p.name + " has a non-boolean src_check");
-            p.src_check = e["src_check"];
-        }
-        if (e.contains("macs")) {
-            if (!e["macs"].is_array())
-                throw bad("port " + p.name + " has a non-array macs");
-            for (const auto& m : e["macs"]) {
-                auto mac = m.is_string() ? vepa::Mac::parse(m.get<std::string>()) : std::nullopt;
-                if (!mac)
-                    throw bad("port " + p.name + " has an invalid MAC " + m.dump());
-                p.macs.push_back(*mac);
-            }
-        }
-        if (e.contains("type")) {
-            if (e["type"] != "xsk" && e["type"] != "kernel")
-                throw bad("port " + p.name + " has an unknown type " + e["type"].dump());
-            p.type = e["type"] == "xsk" ? PortType::Xsk : PortType::Kernel;
-        }
-        if (p.type == PortType::Xsk) {
-            if (!e.contains("queues") || !e["queues"].is_number_unsigned() || !e.contains("xsk_first_slot") ||
-                !e["xsk_first_slot"].is_number_unsigned())
-                throw bad("xsk port " + p.name + " lacks queues or xsk_first_slot");
-            const auto q = e["queues"].get<uint64_t>(), f = e["xsk_first_slot"].get<uint64_t>();
-            if (q < 1 || q > VEPA_MAX_XSK_QUEUES || f + q > VEPA_MAX_XSK_SLOTS)
-                throw bad("xsk port " + p.name + " has out-of-range queues or slots");
-            p.queues = static_cast<uint16_t>(q);
-            p.xsk_first = static_cast<uint32_t>(f);
-            for (const auto& [n, o] : t.ports_)
-                if (o.type == PortType::Xsk && o.xsk_first < p.xsk_first + p.queues && p.xsk_first < o.xsk_first + o.queues)
-                    throw bad("xsk ports " + n + " and " + p.name + " share XSKMAP slots");
-        }
-        if (t.ports_.count(p.name))
-            throw bad("port " + p.name + " appears twice");
         try {
-            t.check_macs(p);
-            t.check_xsk(p);
-        } catch (const CommandError& e2) {
-            throw bad(e2.what());
+            PortConfig p = port_from_json(e);
+            t.check_restored(p);
+            t.ports_[p.name] = std::move(p);
+        } catch (const vepa::Error& err) {
+            throw bad(err.what());
         }
-        t.ports_[p.name] = std::move(p);
     }
     return t;
 }

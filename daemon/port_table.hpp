@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mac.hpp"
+#include "lib/mac.hpp"
 #include "vepa/abi.h"
 
 namespace vepad {
@@ -55,6 +55,7 @@ public:
 
 private:
     void check_macs(const PortConfig& p) const;
+    void check_restored(const PortConfig& p) const;
     void check_xsk(const PortConfig& p) const;
     uint32_t allocate_xsk(const PortConfig& p) const;
     std::map<std::string, PortConfig> ports_;

@@ -1,4 +1,4 @@
-#include "reflection_probe.hpp"
+#include "daemon/reflection_probe.hpp"
 
 #include <unistd.h>
 
@@ -7,9 +7,9 @@
 #include <cstring>
 #include <fstream>
 
-#include "error.hpp"
-#include "lldp.hpp"
-#include "packet_socket.hpp"
+#include "lib/error.hpp"
+#include "lib/lldp.hpp"
+#include "lib/packet_socket.hpp"
 #include "vepa/abi.h"
 
 namespace vepad {

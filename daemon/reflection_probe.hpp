@@ -19,8 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fd.hpp"
-#include "mac.hpp"
+#include "lib/fd.hpp"
+#include "lib/mac.hpp"
 
 namespace vepad {
 

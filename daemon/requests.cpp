@@ -1,7 +1,7 @@
-#include "requests.hpp"
+#include "daemon/requests.hpp"
 
-#include "command_error.hpp"
-#include "config.hpp"
+#include "daemon/command_error.hpp"
+#include "daemon/config.hpp"
 #include "vepa/control.hpp"
 
 namespace vepad {
@@ -97,7 +97,80 @@ T port_args(const Args& args)
 
 } // namespace
 
-Request parse_request(std::string_view line, json* id_out)
+namespace {
+
+Command parse_add_port(const json& args)
+{
+    Args a(args, {"name", "macs", "mode", "src_check", "type", "queues"});
+    AddPort p = port_args<AddPort>(a);
+    if (a.has("type")) {
+        const std::string t = a.str("type");
+        if (t != "xsk" && t != "kernel")
+            throw CommandError(proto::kErrInvalid, "type must be kernel or xsk, not '" + t + "'");
+        p.xsk = t == "xsk";
+    }
+    if (a.has("queues")) {
+        if (!p.xsk)
+            throw CommandError(proto::kErrInvalid, "queues is for xsk ports (type xsk)");
+        p.queues = static_cast<uint16_t>(a.number("queues", 1, VEPA_MAX_XSK_QUEUES));
+    }
+    return p;
+}
+
+Command parse_set_port(const json& args) { return port_args<SetPort>(Args(args, {"name", "macs", "mode", "src_check"})); }
+
+Command parse_del_port(const json& args) { return DelPort{Args(args, {"name"}).name()}; }
+
+Command parse_stats(const json& args)
+{
+    Args a(args, {"name"});
+    Stats s;
+    if (a.has("name"))
+        s.name = a.name();
+    return s;
+}
+
+Command parse_attach_xsk(const json& args)
+{
+    Args a(args, {"name", "queue"});
+    AttachXsk x;
+    x.port = a.name();
+    x.queue = static_cast<uint32_t>(a.number("queue", 0, VEPA_MAX_XSK_QUEUES - 1));
+    return x;
+}
+
+Command parse_shutdown(const json& args)
+{
+    Args a(args, {"detach"});
+    Shutdown s;
+    if (a.has("detach"))
+        s.detach = a.boolean("detach");
+    return s;
+}
+
+// A command without arguments: any argument is refused.
+template <typename C>
+Command no_args(const json& args)
+{
+    (void)Args(args, {});   // refuses any argument
+    return C{};
+}
+
+struct CommandParser {
+    const char* name;
+    Command (*parse)(const json& args);
+};
+
+const CommandParser kCommands[] = {
+    {proto::kAddPort, parse_add_port},       {proto::kSetPort, parse_set_port},
+    {proto::kDelPort, parse_del_port},       {proto::kList, no_args<List>},
+    {proto::kStats, parse_stats},            {proto::kStatus, no_args<Status>},
+    {proto::kProbe, no_args<ProbeRelay>},    {proto::kAttachXsk, parse_attach_xsk},
+    {proto::kShutdown, parse_shutdown},
+};
+
+// The request's JSON object; throws bad-request.
+json parse_json(std::string_view line)
 {
     // nlohmann's lexer takes a NUL byte for the end of input, so `{...}\0garbage` would parse; JSON text has
     // no NUL outside strings (and inside them only as \u0000), so refuse it before the parser sees it.
@@ -118,6 +191,14 @@ Request parse_request(std::string_view line, json* id_out)
     }
     if (!req.is_object())
         throw CommandError(proto::kErrBadRequest, "a request is a JSON object");
+    return req;
+}
+
+} // namespace
+
+Request parse_request(std::string_view line, json* id_out)
+{
+    const json req = parse_json(line);
     Request r;
     if (req.contains("id"))
         r.id = req["id"];
@@ -129,53 +210,13 @@ Request parse_request(std::string_view line, json* id_out)
         throw CommandError(proto::kErrBadRequest, "\"args\" must be an object");
     const json args = req.contains("args") ? req["args"] : json::object();
     const std::string cmd = req["cmd"];
-    if (cmd == proto::kAddPort) {
-        Args a(args, {"name", "macs", "mode", "src_check", "type", "queues"});
-        AddPort p = port_args<AddPort>(a);
-        if (a.has("type")) {
-            const std::string t = a.str("type");
-            if (t != "xsk" && t != "kernel")
-                throw CommandError(proto::kErrInvalid, "type must be kernel or xsk, not '" + t + "'");
-            p.xsk = t == "xsk";
+    for (const CommandParser& c : kCommands)
+        if (cmd == c.name) {
+            r.cmd = c.parse(args);
+            return r;
         }
-        if (a.has("queues")) {
-            if (!p.xsk)
-                throw CommandError(proto::kErrInvalid, "queues is for xsk ports (type xsk)");
-            p.queues = static_cast<uint16_t>(a.number("queues", 1, VEPA_MAX_XSK_QUEUES));
-        }
-        r.cmd = std::move(p);
-    } else if (cmd == proto::kSetPort)
-        r.cmd = port_args<SetPort>(Args(args, {"name", "macs", "mode", "src_check"}));
-    else if (cmd == proto::kDelPort)
-        r.cmd = DelPort{Args(args, {"name"}).name()};
-    else if (cmd == proto::kList)
-        r.cmd = (Args(args, {}), List{});
-    else if (cmd == proto::kStats) {
-        Args a(args, {"name"});
-        Stats s;
-        if (a.has("name"))
-            s.name = a.name();
-        r.cmd = s;
-    } else if (cmd == proto::kStatus)
-        r.cmd = (Args(args, {}), Status{});
-    else if (cmd == proto::kProbe)
-        r.cmd = (Args(args, {}), ProbeRelay{});
-    else if (cmd == proto::kAttachXsk) {
-        Args a(args, {"name", "queue"});
-        AttachXsk x;
-        x.port = a.name();
-        x.queue = static_cast<uint32_t>(a.number("queue", 0, VEPA_MAX_XSK_QUEUES - 1));
-        r.cmd = std::move(x);
-    } else if (cmd == proto::kShutdown) {
-        Args a(args, {"detach"});
-        Shutdown s;
-        if (a.has("detach"))
-            s.detach = a.boolean("detach");
-        r.cmd = s;
-    } else
-        throw CommandError(proto::kErrUnknownCommand,
-                           "unknown command '" + json(cmd).dump(-1, ' ', false, json::error_handler_t::replace) + "'");
-    return r;
+    throw CommandError(proto::kErrUnknownCommand,
+                       "unknown command '" + json(cmd).dump(-1, ' ', false, json::error_handler_t::replace) + "'");
 }
 
 } // namespace vepad

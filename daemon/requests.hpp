@@ -12,8 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "fd.hpp"
-#include "mac.hpp"
+#include "lib/fd.hpp"
+#include "lib/mac.hpp"
 #include "vepa/abi.h"
 
 namespace vepad {

@@ -1,4 +1,4 @@
-#include "rtnl_monitor.hpp"
+#include "daemon/rtnl_monitor.hpp"
 
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "error.hpp"
+#include "lib/error.hpp"
 
 namespace vepad {
 

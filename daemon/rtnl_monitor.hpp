@@ -10,7 +10,7 @@
 #include <functional>
 #include <optional>
 
-#include "netlink.hpp"
+#include "lib/netlink.hpp"
 
 namespace vepad {
 

@@ -1,4 +1,4 @@
-#include "state_file.hpp"
+#include "daemon/state_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "error.hpp"
-#include "fd.hpp"
+#include "lib/error.hpp"
+#include "lib/fd.hpp"
 
 namespace vepad {
 

@@ -1,4 +1,4 @@
-#include "attach.hpp"
+#include "lib/attach.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -10,8 +10,8 @@
 #include <memory>
 #include <vector>
 
-#include "error.hpp"
-#include "fd.hpp"
+#include "lib/error.hpp"
+#include "lib/fd.hpp"
 
 namespace vepa {
 
@@ -88,30 +88,6 @@ XdpAttachment fresh_attach(int ifindex, int prog_fd, XdpMode mode)
 }
 
 } // namespace
-
-std::string to_string(XdpMode m)
-{
-    switch (m) {
-    case XdpMode::Auto:
-        return "auto";
-    case XdpMode::Native:
-        return "native";
-    case XdpMode::Generic:
-        return "generic";
-    }
-    return "?";
-}
-
-std::optional<XdpMode> parse_xdp_mode(const std::string& s)
-{
-    if (s == "auto")
-        return XdpMode::Auto;
-    if (s == "native")
-        return XdpMode::Native;
-    if (s == "generic")
-        return XdpMode::Generic;
-    return std::nullopt;
-}
 
 XdpAttachment xdp_attach(int ifindex, int prog_fd, XdpMode wanted)
 {

@@ -8,11 +8,9 @@
 #include <optional>
 #include <string>
 
-namespace vepa {
+#include "lib/xdp_mode.hpp"
 
-enum class XdpMode { Auto, Native, Generic };
-std::string to_string(XdpMode m);
-std::optional<XdpMode> parse_xdp_mode(const std::string& s);
+namespace vepa {
 
 struct XdpAttachment {
     uint32_t prog_id = 0;

@@ -1,4 +1,4 @@
-#include "bpf_map.hpp"
+#include "lib/bpf_map.hpp"
 
 namespace vepa {
 

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "error.hpp"
-#include "fd.hpp"
+#include "lib/error.hpp"
+#include "lib/fd.hpp"
 
 namespace vepa {
 

@@ -1,8 +1,4 @@
-#include "dataplane.hpp"
-
-#include <linux/magic.h>
-#include <sys/stat.h>
-#include <sys/vfs.h>
+#include "lib/dataplane.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -57,12 +53,6 @@ bool reuse_pinned(bpf_map* m, const std::string& path)
     return true;
 }
 
-bool is_bpffs(const std::string& path)
-{
-    struct statfs st {};
-    return ::statfs(path.c_str(), &st) == 0 && st.f_type == BPF_FS_MAGIC;
-}
-
 std::vector<std::string> Dataplane::map_names() { return {std::begin(kMapNames), std::end(kMapNames)}; }
 
 std::vector<std::string> Dataplane::foreign_pins(const std::string& dir)
@@ -91,12 +81,7 @@ void Dataplane::unpin(const std::string& dir)
 Dataplane::Dataplane(const DataplaneOptions& opts) : pin_dir_(opts.pin_dir)
 {
     if (!pin_dir_.empty()) {
-        std::error_code ec;
-        fs::create_directories(pin_dir_, ec);
-        if (ec)
-            throw SysError(ec.value(), "create pin directory " + pin_dir_);
-        if (!is_bpffs(pin_dir_))
-            throw Error("pin directory " + pin_dir_ + " is not on a bpffs mount (mount -t bpf bpf /sys/fs/bpf)");
+        pin_ = std::make_unique<PinDir>(pin_dir_);
         if (auto foreign = foreign_pins(pin_dir_); !foreign.empty()) {
             std::string list;
             for (const auto& f : foreign)
@@ -142,6 +127,48 @@ Dataplane::Dataplane(const DataplaneOptions& opts) : pin_dir_(opts.pin_dir)
 }
 
 Dataplane::~Dataplane() { vepa_bpf__destroy(skel_); }
+
+const char* to_string(Program p)
+{
+    switch (p) {
+    case Program::UplinkXdp:
+        return "uplink_xdp";
+    case Program::UplinkTc:
+        return "uplink_tc";
+    case Program::PortXdp:
+        return "port_xdp";
+    case Program::PortTc:
+        return "port_tc";
+    case Program::XskXdp:
+        return "xsk_xdp";
+    }
+    return "?";
+}
+
+int Dataplane::prog_fd(Program p) const
+{
+    switch (p) {
+    case Program::UplinkXdp:
+        return uplink_xdp_fd();
+    case Program::UplinkTc:
+        return uplink_tc_fd();
+    case Program::PortXdp:
+        return port_xdp_fd();
+    case Program::PortTc:
+        return port_tc_fd();
+    case Program::XskXdp:
+        return xsk_xdp_fd();
+    }
+    throw Error("no such program");
+}
+
+uint32_t Dataplane::prog_id(Program p) const
+{
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    check_bpf(bpf_obj_get_info_by_fd(prog_fd(p), &info, &len), std::string("info of program ") + to_string(p));
+    return info.id;
+}
 
 int Dataplane::uplink_xdp_fd() const { return bpf_program__fd(skel_->progs.vepa_uplink_xdp); }
 int Dataplane::uplink_tc_fd() const { return bpf_program__fd(skel_->progs.vepa_uplink_tc); }

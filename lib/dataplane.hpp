@@ -7,8 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "bpf_map.hpp"
-#include "flood_list.hpp"
+#include "lib/bpf_map.hpp"
+#include "lib/flood_list.hpp"
+#include "lib/pin_dir.hpp"
 #include "vepa/abi.h"
 
 struct vepa_bpf;
@@ -23,6 +24,12 @@ using ConfigMap = BpfMap<uint32_t, vepa_config>;
 using XskMap = BpfMap<uint32_t, uint32_t>;         // update (socket fd) and delete only
 using XskPortMap = BpfMap<uint32_t, vepa_xsk_port>;
 
+// The programs vepad attaches, and how status names them.
+enum class Program { UplinkXdp, UplinkTc, PortXdp, PortTc, XskXdp };
+inline constexpr Program kPrograms[] = {Program::UplinkXdp, Program::UplinkTc, Program::PortXdp, Program::PortTc,
+                                        Program::XskXdp};
+const char* to_string(Program p);
+
 // Pinned maps of another layout version were found where ours belong.
 class LayoutMismatch : public Error {
 public:
@@ -30,8 +37,8 @@ public:
 };
 
 struct DataplaneOptions {
-    // Where the maps are pinned (created if missing; must be on bpffs).
-    // Empty: nothing is pinned (tests).
+    // Where the maps are pinned (see PinDir: created, on bpffs, locked while
+    // the Dataplane lives).  Empty: nothing is pinned (tests).
     std::string pin_dir;
 };
 
@@ -43,6 +50,8 @@ public:
     Dataplane(const Dataplane&) = delete;
     Dataplane& operator=(const Dataplane&) = delete;
 
+    int prog_fd(Program p) const;
+    uint32_t prog_id(Program p) const;   // the kernel's id of the loaded program
     int uplink_xdp_fd() const;
     int uplink_tc_fd() const;
     int port_xdp_fd() const;
@@ -54,6 +63,8 @@ public:
     // Empty XSKMAP slots first .. first+count-1.
     void clear_xsk_slots(uint32_t first, uint32_t count);
     const std::string& pin_dir() const { return pin_dir_; }
+    // Whether loading mounted bpffs on /sys/fs/bpf.
+    bool mounted_bpffs() const { return pin_ && pin_->mounted_bpffs(); }
 
     MacMap& macs() { return *macs_; }
     PortMap& ports() { return *ports_; }
@@ -72,6 +83,7 @@ public:
     static void unpin(const std::string& dir);
 
 private:
+    std::unique_ptr<PinDir> pin_;
     vepa_bpf* skel_ = nullptr;
     std::string pin_dir_;
     std::unique_ptr<MacMap> macs_;
@@ -83,8 +95,5 @@ private:
     std::unique_ptr<XskMap> xsks_;
     std::unique_ptr<XskPortMap> xskports_;
 };
-
-// True when path is on a bpffs mount.
-bool is_bpffs(const std::string& path);
 
 } // namespace vepa

@@ -1,10 +1,10 @@
-#include "flood_list.hpp"
+#include "lib/flood_list.hpp"
 
 #include <bpf/bpf.h>
 
 #include <memory>
 
-#include "error.hpp"
+#include "lib/error.hpp"
 
 namespace vepa {
 

@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "fd.hpp"
+#include "lib/fd.hpp"
 #include "vepa/abi.h"
 
 namespace vepa {

@@ -1,4 +1,4 @@
-#include "lldp.hpp"
+#include "lib/lldp.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -116,6 +116,60 @@ bool Evb::rr_enabled() const
     return form == Form::Ratified ? rrctr : (cmode & kDraftModeReflectiveRelay) != 0;
 }
 
+namespace {
+
+// Chassis and port ID: a subtype byte, then 1-255 bytes of ID.
+bool read_id(const uint8_t* v, size_t len, uint8_t& subtype, std::string& id, uint8_t mac_subtype)
+{
+    if (len < 2 || len > 256)
+        return false;
+    subtype = v[0];
+    id = id_string(v[0], mac_subtype, v + 1, len - 1);
+    return true;
+}
+
+// Take the index-th TLV (type, value v of len bytes) into nb; nullptr or why it is refused.
+const char* take_tlv(Neighbour& nb, int index, uint8_t type, const uint8_t* v, size_t len)
+{
+    const int expect[] = {kChassisId, kPortId, kTtl};
+    if (index < 3 && type != expect[index])
+        return "the first TLVs are not chassis ID, port ID and TTL";
+    switch (type) {
+    case kEnd:
+        return nullptr;
+    case kChassisId:   // index: only where expected, so a second one is refused too
+        return index != 0 || !read_id(v, len, nb.chassis_subtype, nb.chassis_id, kChassisMac) ? "bad chassis ID TLV"
+                                                                                              : nullptr;
+    case kPortId:
+        return index != 1 || !read_id(v, len, nb.port_subtype, nb.port_id, kPortMac) ? "bad port ID TLV" : nullptr;
+    case kTtl:
+        if (index != 2 || len < 2)
+            return "bad TTL TLV";
+        nb.ttl = static_cast<uint16_t>(v[0] << 8 | v[1]);
+        return nullptr;
+    case kPortDescription:
+        nb.port_description = text(v, len);
+        return nullptr;
+    case kSystemName:
+        nb.system_name = text(v, len);
+        return nullptr;
+    case kSystemDescription:
+        nb.system_description = text(v, len);
+        return nullptr;
+    case kOrgSpecific:
+        if (auto e = parse_evb(v, len); e && !nb.evb)
+            nb.evb = e;
+        else
+            nb.unknown_tlvs++;
+        return nullptr;
+    default:
+        nb.unknown_tlvs++;
+        return nullptr;
+    }
+}
+
+} // namespace
+
 std::optional<Neighbour> parse(const std::vector<uint8_t>& frame, std::string* why)
 {
     auto fail = [&](const char* w) -> std::optional<Neighbour> {
@@ -132,8 +186,7 @@ std::optional<Neighbour> parse(const std::vector<uint8_t>& frame, std::string* w
     nb.src = Mac(frame.data() + 6);
     size_t off = 14;
     int index = 0;
-    bool ended = false;
-    while (!ended) {
+    for (bool ended = false; !ended; index++) {
         if (off + 2 > frame.size())
             return fail("a TLV header runs past the end of the frame");
         const uint8_t type = frame[off] >> 1;
@@ -141,60 +194,12 @@ std::optional<Neighbour> parse(const std::vector<uint8_t>& frame, std::string* w
         off += 2;
         if (off + len > frame.size())
             return fail("a TLV runs past the end of the frame");
-        const uint8_t* v = frame.data() + off;
+        if (const char* bad = take_tlv(nb, index, type, frame.data() + off, len))
+            return fail(bad);
         off += len;
-        // Chassis and port ID: a subtype byte, then 1-255 bytes of ID.
-        auto read_id = [&](uint8_t& subtype, std::string& id, uint8_t mac_subtype) {
-            if (len < 2 || len > 256)
-                return false;
-            subtype = v[0];
-            id = id_string(v[0], mac_subtype, v + 1, len - 1);
-            return true;
-        };
-        const int expect[] = {kChassisId, kPortId, kTtl};
-        if (index < 3 && type != expect[index])
-            return fail("the first TLVs are not chassis ID, port ID and TTL");
-        switch (type) {
-        case kEnd:
-            ended = true;
-            break;
-        case kChassisId:   // index: only where expected, so a second one is refused too
-            if (index != 0 || !read_id(nb.chassis_subtype, nb.chassis_id, kChassisMac))
-                return fail("bad chassis ID TLV");
-            break;
-        case kPortId:
-            if (index != 1 || !read_id(nb.port_subtype, nb.port_id, kPortMac))
-                return fail("bad port ID TLV");
-            break;
-        case kTtl:
-            if (index != 2 || len < 2)
-                return fail("bad TTL TLV");
-            nb.ttl = static_cast<uint16_t>(v[0] << 8 | v[1]);
-            break;
-        case kPortDescription:
-            nb.port_description = text(v, len);
-            break;
-        case kSystemName:
-            nb.system_name = text(v, len);
-            break;
-        case kSystemDescription:
-            nb.system_description = text(v, len);
-            break;
-        case kOrgSpecific:
-            if (auto e = parse_evb(v, len); e && !nb.evb)
-                nb.evb = e;
-            else
-                nb.unknown_tlvs++;
-            break;
-        default:
-            nb.unknown_tlvs++;
-            break;
-        }
-        index++;
         // An LLDPDU without End TLV ends with the frame (802.1AB-2016 allows it).
-        if (off == frame.size() || std::all_of(frame.begin() + static_cast<long>(off), frame.end(),
-                                               [](uint8_t b) { return b == 0; }))
-            ended = true;
+        ended = type == kEnd || std::all_of(frame.begin() + static_cast<long>(off), frame.end(),
+                                            [](uint8_t b) { return b == 0; });
     }
     if (index < 3)
         return fail("the first TLVs are not chassis ID, port ID and TTL");

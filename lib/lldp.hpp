@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "mac.hpp"
+#include "lib/mac.hpp"
 
 namespace vepa::lldp {
 

@@ -1,4 +1,4 @@
-#include "mac.hpp"
+#include "lib/mac.hpp"
 
 #include <cstdio>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "map_sync.hpp"
+#include "lib/map_sync.hpp"
 
 #include <cstring>
 #include <set>

@@ -9,8 +9,8 @@
 #include <map>
 #include <vector>
 
-#include "dataplane.hpp"
-#include "mac.hpp"
+#include "lib/dataplane.hpp"
+#include "lib/mac.hpp"
 #include "vepa/abi.h"
 
 namespace vepa {

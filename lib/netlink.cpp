@@ -1,4 +1,4 @@
-#include "netlink.hpp"
+#include "lib/netlink.hpp"
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <vector>
 
-#include "error.hpp"
+#include "lib/error.hpp"
 
 namespace vepa {
 

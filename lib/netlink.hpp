@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "fd.hpp"
-#include "mac.hpp"
+#include "lib/fd.hpp"
+#include "lib/mac.hpp"
 
 namespace vepa {
 

@@ -1,4 +1,4 @@
-#include "packet_socket.hpp"
+#include "lib/packet_socket.hpp"
 
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "error.hpp"
+#include "lib/error.hpp"
 
 namespace vepa {
 

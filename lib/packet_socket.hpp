@@ -6,8 +6,8 @@
 #include <optional>
 #include <vector>
 
-#include "fd.hpp"
-#include "mac.hpp"
+#include "lib/fd.hpp"
+#include "lib/mac.hpp"
 
 namespace vepa {
 

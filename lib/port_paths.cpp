@@ -1,4 +1,4 @@
-#include "port_paths.hpp"
+#include "lib/port_paths.hpp"
 
 namespace vepa {
 

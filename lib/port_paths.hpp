@@ -16,7 +16,7 @@
 #include <optional>
 #include <string>
 
-#include "netlink.hpp"
+#include "lib/netlink.hpp"
 #include "vepa/abi.h"
 
 namespace vepa {

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
-#include "command_error.hpp"
-#include "control_server.hpp"
-#include "requests.hpp"
+#include "daemon/command_error.hpp"
+#include "daemon/control_server.hpp"
+#include "daemon/requests.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {

@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "testbed.hpp"
+#include "tests/support/testbed.hpp"
 
 using namespace vepa;
 using namespace vepa::test;

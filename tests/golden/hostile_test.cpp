@@ -17,10 +17,10 @@
 #include <random>
 #include <unordered_map>
 
-#include "frame_gen.hpp"
-#include "netlink.hpp"
-#include "wire_socket.hpp"
-#include "testbed.hpp"
+#include "tests/support/frame_gen.hpp"
+#include "lib/netlink.hpp"
+#include "tests/support/wire_socket.hpp"
+#include "tests/support/testbed.hpp"
 
 using namespace vepa;
 using namespace vepa::test;

@@ -4,8 +4,8 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
-#include "attach.hpp"
-#include "netns.hpp"
+#include "lib/attach.hpp"
+#include "tests/support/netns.hpp"
 
 int main(int argc, char** argv)
 {

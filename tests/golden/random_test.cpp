@@ -16,9 +16,9 @@
 #include <iostream>
 #include <random>
 
-#include "frame_gen.hpp"
-#include "netlink.hpp"
-#include "testbed.hpp"
+#include "tests/support/frame_gen.hpp"
+#include "lib/netlink.hpp"
+#include "tests/support/testbed.hpp"
 
 using namespace vepa;
 using namespace vepa::test;

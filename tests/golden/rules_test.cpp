@@ -7,8 +7,8 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
-#include "netlink.hpp"
-#include "testbed.hpp"
+#include "lib/netlink.hpp"
+#include "tests/support/testbed.hpp"
 
 using namespace vepa;
 using namespace vepa::test;

@@ -9,11 +9,11 @@
 
 #include <random>
 
-#include "attach.hpp"
-#include "netlink.hpp"
-#include "port_paths.hpp"
-#include "wire_socket.hpp"
-#include "testbed.hpp"
+#include "lib/attach.hpp"
+#include "lib/netlink.hpp"
+#include "lib/port_paths.hpp"
+#include "tests/support/wire_socket.hpp"
+#include "tests/support/testbed.hpp"
 
 using namespace vepa;
 using namespace vepa::test;

@@ -10,8 +10,8 @@
 #include <cstring>
 #include <thread>
 
-#include "netlink.hpp"
-#include "testbed.hpp"
+#include "lib/netlink.hpp"
+#include "tests/support/testbed.hpp"
 #include "vepa/xsk.hpp"
 
 using namespace vepa;

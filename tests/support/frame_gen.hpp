@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "frames.hpp"
+#include "tests/support/frames.hpp"
 
 namespace vepa::test {
 

@@ -1,4 +1,4 @@
-#include "frames.hpp"
+#include "tests/support/frames.hpp"
 
 #include <cstdio>
 #include <stdexcept>

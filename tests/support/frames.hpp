@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "mac.hpp"
+#include "lib/mac.hpp"
 
 namespace vepa::test {
 

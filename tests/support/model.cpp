@@ -1,4 +1,4 @@
-#include "model.hpp"
+#include "tests/support/model.hpp"
 
 #include <algorithm>
 #include <sstream>
@@ -57,6 +57,16 @@ Parsed parse(const Bytes& f)
         return {VEPA_DROP_BAD_SRC};
     return {std::nullopt, et};
 }
+
+// A group copy for port p, or the kernel's refusal of it.
+void copy_to(Outcome& o, const ModelPort& p, size_t len)
+{
+    if (p.clone_limit && len > p.clone_limit)
+        o.refused.insert(p.slot);
+    else
+        o.ports.insert(p.slot);
+}
+
 } // namespace
 
 Outcome expect(const Model& m, uint16_t from_slot, const Bytes& f, uint32_t gso_size)
@@ -99,7 +109,7 @@ Outcome expect(const Model& m, uint16_t from_slot, const Bytes& f, uint32_t gso_
                 else
                     gets = false;                                         // R6
                 if (gets)
-                    o.ports.insert(p2.slot);
+                    copy_to(o, p2, f.size());
             }
             return o;
         }
@@ -126,7 +136,7 @@ Outcome expect(const Model& m, uint16_t from_slot, const Bytes& f, uint32_t gso_
             if (!link_local(dst))
                 for (const auto& p2 : m.ports)
                     if (p2.mode == VEPA_MODE_BRIDGE && p2.slot != sender->slot)
-                        o.ports.insert(p2.slot);
+                        copy_to(o, p2, f.size());
         } else if (const ModelPort* to = m.owner(dst);
                    to && to->mode == VEPA_MODE_BRIDGE && to->slot != sender->slot) {
             o.ports.insert(to->slot);                                     // T2
@@ -149,7 +159,7 @@ std::map<uint16_t, vepa_counters> expected_counters(uint16_t from_slot, const Ou
         return d;
     }
     const bool from_switch = from_slot == VEPA_SLOT_UPLINK;
-    if (!from_switch || !o.ports.empty() || o.host) {
+    if (!from_switch || !o.ports.empty() || !o.refused.empty() || o.host) {
         d[from_slot].rx_packets++;
         d[from_slot].rx_bytes += len;
     }
@@ -161,6 +171,8 @@ std::map<uint16_t, vepa_counters> expected_counters(uint16_t from_slot, const Ou
         d[s].tx_packets++;
         d[s].tx_bytes += len;
     }
+    for (uint16_t s : o.refused)
+        d[s].drops[VEPA_DROP_CLONE_FAILED]++;
     if (o.uplink) {
         d[VEPA_SLOT_UPLINK].tx_packets++;
         d[VEPA_SLOT_UPLINK].tx_bytes += len;
@@ -177,7 +189,14 @@ std::string describe(const Outcome& o)
         s << "ports{";
         for (auto p : o.ports)
             s << p << " ";
-        s << "}" << (o.uplink ? " uplink" : "") << (o.host ? " host" : "") << (o.probe ? " probe" : "");
+        s << "}";
+        if (!o.refused.empty()) {
+            s << " refused{";
+            for (auto p : o.refused)
+                s << p << " ";
+            s << "}";
+        }
+        s << (o.uplink ? " uplink" : "") << (o.host ? " host" : "") << (o.probe ? " probe" : "");
     }
     return s.str();
 }

@@ -8,7 +8,7 @@
 #include <set>
 #include <vector>
 
-#include "frames.hpp"
+#include "tests/support/frames.hpp"
 #include "vepa/abi.h"
 
 namespace vepa::test {
@@ -19,6 +19,10 @@ struct ModelPort {
     vepa_mode mode = VEPA_MODE_VEPA;
     bool src_check = true;
     std::vector<Mac> macs;
+    // The longest copy the kernel lets a clone put into the device (a veth's
+    // MTU + 14 + 4: is_skb_forwardable); 0: no limit (a tap).  A longer group
+    // copy fails, and the dataplane counts it as clone_failed on the port.
+    size_t clone_limit = 0;
 };
 
 struct Model {
@@ -35,6 +39,7 @@ struct Outcome {
     std::optional<vepa_drop_reason> drop;
     uint16_t charged = 0;          // slot a drop counts on
     std::set<uint16_t> ports;      // slots that receive a copy
+    std::set<uint16_t> refused;    // slots whose group copy the kernel refused (clone_failed)
     bool uplink = false;           // sent to the switch
     bool host = false;             // handed to the host stack
     bool probe = false;            // vepad's own reflection probe came back: counted, consumed

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "fd.hpp"
+#include "lib/fd.hpp"
 
 namespace vepa::test {
 

@@ -1,4 +1,4 @@
-#include "tap.hpp"
+#include "tests/support/tap.hpp"
 
 #include <fcntl.h>
 #include <linux/if.h>

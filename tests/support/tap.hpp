@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "fd.hpp"
-#include "frames.hpp"
+#include "lib/fd.hpp"
+#include "tests/support/frames.hpp"
 
 namespace vepa::test {
 

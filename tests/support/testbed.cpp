@@ -1,4 +1,4 @@
-#include "testbed.hpp"
+#include "tests/support/testbed.hpp"
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
@@ -6,11 +6,9 @@
 #include <cstring>
 #include <sstream>
 
-#include "attach.hpp"
-#include "counters.hpp"
-#include "netlink.hpp"
-#include "port_paths.hpp"
 #include <stdexcept>
+
+#include "lib/counters.hpp"
 
 namespace vepa::test {
 
@@ -21,7 +19,6 @@ Testbed::Testbed(const std::vector<PortSpec>& specs, std::string pin_dir)
     sw.sh("ip link set sw0 up");
     sh("ip link set up0 up");
     uplink = ifindex_of("up0");
-    uint16_t slot = 1;
     for (const PortSpec& s : specs) {
         TestPort p;
         p.name = s.name;
@@ -30,12 +27,11 @@ Testbed::Testbed(const std::vector<PortSpec>& specs, std::string pin_dir)
         p.macs = s.macs;
         p.src_check = s.src_check;
         p.forced_delivery = s.delivery.has_value();
-        p.slot = slot++;
+        p.delivery = s.delivery.value_or(VEPA_DELIVER_DOWN);
         if (s.tap) {
             p.tap_fd = std::make_shared<TapFd>(s.name);
             if (!s.macs.empty())
                 sh("ip link set " + s.name + " address " + s.macs[0].str());
-            p.delivery = s.delivery.value_or(VEPA_DELIVER_XDP);
         } else {
             p.guest_end = s.name + "g";
             sh("ip link add " + s.name + " type veth peer name " + p.guest_end);
@@ -45,14 +41,20 @@ Testbed::Testbed(const std::vector<PortSpec>& specs, std::string pin_dir)
             guests.sh("ip link set " + p.guest_end + " up");
             if (s.guest_gro)
                 guests.sh("ethtool -K " + p.guest_end + " gro on");
-            p.delivery = s.delivery.value_or(VEPA_DELIVER_TC_PEER);
         }
         sh("ip link set " + s.name + " up");
         p.ifindex = ifindex_of(s.name);
+        vepad::PortConfig pc;
+        pc.name = s.name;
+        pc.mode = s.mode;
+        pc.macs = s.macs;
+        pc.src_check = s.src_check;
+        p.slot = table.add(pc).slot;
         ports.push_back(p);
     }
     dp = std::make_unique<Dataplane>(DataplaneOptions{std::move(pin_dir)});
-    sync();
+    reconciler_ = std::make_unique<vepad::Reconciler>(*dp, nl_, vepad::PlanSettings{"up0", XdpMode::Native, probe_dst});
+    attach(true);
 }
 
 Testbed::~Testbed()
@@ -61,6 +63,7 @@ Testbed::~Testbed()
         detach();
     } catch (...) {
     }
+    reconciler_.reset();
     dp.reset();
 }
 
@@ -94,40 +97,33 @@ DataplaneState Testbed::state() const
 
 void Testbed::sync() { sync_maps(*dp, state()); }
 
+// The ports' fields from what the reconciler made of them.
+void Testbed::read_back_plan()
+{
+    const auto& status = reconciler_->ports();
+    for (auto& p : ports) {
+        const vepad::PortStatus& ps = status.at(p.name);
+        if (!p.forced_delivery)
+            p.delivery = ps.delivery.value_or(VEPA_DELIVER_DOWN);
+        p.xdp_egress = ps.attach == vepad::Attach::XdpNative || ps.attach == vepad::Attach::XdpGeneric;
+    }
+    uplink_takes_xdp = reconciler_->uplink().takes_xdp;
+    max_frame_len = dp->config().lookup(0).value().max_frame_len;
+}
+
 void Testbed::attach(bool switch_napi)
 {
     sw.sh(std::string("ethtool -K sw0 gro ") + (switch_napi ? "on" : "off"));
-    NetlinkRequester nl;
-    const auto up = nl.link(uplink);
-    uplink_takes_xdp = takes_xdp_frames(*up, nl.xdp_features(uplink));
-    for (auto& p : ports) {
-        const auto link = nl.link(p.ifindex);
-        const PortPaths paths = choose_paths(*link, nl.xdp_features(p.ifindex), uplink_takes_xdp);
-        if (!p.forced_delivery)
-            p.delivery = paths.delivery;
-        p.xdp_egress = paths.xdp_egress;
-    }
-    sync();
-    tc_attach(uplink, dp->uplink_tc_fd());
-    xdp_attach(uplink, dp->uplink_xdp_fd(), XdpMode::Native);
-    for (auto& p : ports) {
-        tc_attach(p.ifindex, dp->port_tc_fd());
-        if (p.xdp_egress)
-            xdp_attach(p.ifindex, dp->port_xdp_fd(), XdpMode::Native);
-        else
-            xdp_detach(p.ifindex);
-    }
+    reconciler_->run(table, true);
+    read_back_plan();
+    bool forced = false;
+    for (const auto& p : ports)
+        forced |= p.forced_delivery;
+    if (forced)
+        sync();
 }
 
-void Testbed::detach()
-{
-    xdp_detach(uplink);
-    tc_detach(uplink);
-    for (auto& p : ports) {
-        xdp_detach(p.ifindex);
-        tc_detach(p.ifindex);
-    }
-}
+void Testbed::detach() { reconciler_->detach_all(); }
 
 Model Testbed::model() const
 {
@@ -136,7 +132,8 @@ Model Testbed::model() const
     m.max_frame_len = max_frame_len;
     m.probe_dst = probe_dst;
     for (const auto& p : ports)
-        m.ports.push_back({p.slot, static_cast<uint32_t>(p.ifindex), p.mode, p.src_check, p.macs});
+        m.ports.push_back({p.slot, static_cast<uint32_t>(p.ifindex), p.mode, p.src_check, p.macs,
+                           p.tap ? 0u : 1500u + 14 + 4});
     return m;
 }
 

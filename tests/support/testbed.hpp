@@ -1,7 +1,8 @@
 // A dataplane in the test's private netns: an uplink veth whose switch end
 // lives in its own namespace, veth ports whose VM ends live in a "guests"
-// namespace, and tap ports; the maps filled from a port list, and helpers to
-// run a frame through a program with BPF_PROG_TEST_RUN.
+// namespace, and tap ports, wired by vepad's own reconciler (observe, plan,
+// apply: the maps and attachments the daemon would make for these ports), and
+// helpers to run a frame through a program with BPF_PROG_TEST_RUN.
 #pragma once
 
 #include <map>
@@ -9,12 +10,15 @@
 #include <string>
 #include <vector>
 
-#include "dataplane.hpp"
-#include "frames.hpp"
-#include "map_sync.hpp"
-#include "model.hpp"
-#include "netns.hpp"
-#include "tap.hpp"
+#include "daemon/port_table.hpp"
+#include "daemon/reconciler.hpp"
+#include "lib/dataplane.hpp"
+#include "lib/netlink.hpp"
+#include "tests/support/frames.hpp"
+#include "lib/map_sync.hpp"
+#include "tests/support/model.hpp"
+#include "tests/support/netns.hpp"
+#include "tests/support/tap.hpp"
 
 namespace vepa::test {
 
@@ -29,8 +33,8 @@ struct TestPort {
     std::vector<Mac> macs;
     std::string guest_end;    // veth: name of the VM end in the guests namespace
     std::shared_ptr<TapFd> tap_fd;   // tap: the "QEMU" side, open so the tap has carrier
-    bool forced_delivery = false;     // the spec chose the delivery, not the probe
-    bool xdp_egress = false;
+    bool forced_delivery = false;     // the spec chose the delivery, not vepad's plan
+    bool xdp_egress = false;          // vepad attached its XDP program to the port
 };
 
 struct PortSpec {
@@ -38,7 +42,7 @@ struct PortSpec {
     bool tap = false;
     vepa_mode mode = VEPA_MODE_VEPA;
     std::vector<Mac> macs;
-    std::optional<vepa_delivery> delivery;   // default: XDP for taps, TC_PEER for veths
+    std::optional<vepa_delivery> delivery;   // forced (a wiring vepad never makes); default: vepad's plan
     bool src_check = true;
     bool guest_gro = false;                  // veth: GRO on the VM end (gives it NAPI)
 };
@@ -67,19 +71,25 @@ public:
     uint32_t max_frame_len = 1518;
     Mac probe_dst{{0x0a, 0x76, 0x65, 0x00, 0x00, 0x01}};  // the reflection probe's destination
     bool uplink_present = true;
+    bool uplink_takes_xdp = false;
+    vepad::PortTable table;                 // the ports as vepad's table holds them
 
     TestPort& port(const std::string& name);
     Model model() const;
     DataplaneState state() const;
+    // Write the maps from the ports' fields as they are now: for tests that
+    // change a delivery or take the uplink away by hand.
     void sync();
 
-    // Probe every device as vepad does (XDP features over netlink), choose each
-    // port's paths, fill the maps and attach the programs for real.  With
-    // switch_napi the switch end of the uplink gets GRO, as a physical NIC
+    // Wire the dataplane as vepad does: its reconciler observes the devices,
+    // plans (delivery paths, which devices carry which program, map contents)
+    // and applies the plan; forced deliveries then override the maps.  With
+    // switch_napi the switch end of the uplink has GRO, as a physical NIC
     // takes XDP frames; without, the uplink accepts none and taps send by TC.
     void attach(bool switch_napi = true);
+    // vepad's teardown: every program of ours off, maps emptied.
     void detach();
-    bool uplink_takes_xdp = true;
+    const vepad::Reconciler& reconciler() const { return *reconciler_; }
 
     RunResult xdp(int prog_fd, int ifindex, const Bytes& in, uint32_t repeat = 1);
     RunResult tc(int prog_fd, int ifindex, const Bytes& in, uint32_t gso_size = 0, uint32_t repeat = 1);
@@ -89,6 +99,12 @@ public:
 
     // Counters summed over CPUs, by slot, for the uplink and every port.
     std::map<uint16_t, vepa_counters> counters();
+
+private:
+    void read_back_plan();
+
+    NetlinkRequester nl_;
+    std::unique_ptr<vepad::Reconciler> reconciler_;
 };
 
 // Whether BPF_PROG_TEST_RUN can build an skb of this frame: it refuses a bare

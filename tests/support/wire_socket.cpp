@@ -1,4 +1,4 @@
-#include "wire_socket.hpp"
+#include "tests/support/wire_socket.hpp"
 
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "packet_socket.hpp"
+#include "lib/packet_socket.hpp"
 
 namespace vepa::test {
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "fd.hpp"
-#include "frames.hpp"
-#include "netns.hpp"
+#include "lib/fd.hpp"
+#include "tests/support/frames.hpp"
+#include "tests/support/netns.hpp"
 
 namespace vepa::test {
 

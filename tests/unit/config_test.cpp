@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <fstream>
 
-#include "config.hpp"
-#include "error.hpp"
+#include "daemon/config.hpp"
+#include "lib/error.hpp"
 
 using namespace vepad;
 
@@ -31,7 +31,7 @@ TEST_CASE("config: key = value lines, comments, flags win")
     CHECK(c.xdp_mode == vepa::XdpMode::Generic);
     CHECK(c.detach_on_exit);
     ConfigOverrides o;
-    o.uplink = "eth1";
+    o["uplink"] = "eth1";
     finish_config(c, o);
     CHECK(c.uplink == "eth1");
     CHECK(c.effective_pin_dir() == "/sys/fs/bpf/vepad/eth1");
@@ -57,11 +57,11 @@ TEST_CASE("config: an absent default file is fine, an absent given one is not; a
     CHECK_THROWS(load_config_file("/nonexistent/vepad.conf", c, true));
     CHECK_THROWS_WITH(finish_config(c, {}), Catch::Contains("no uplink"));
     ConfigOverrides bad;
-    bad.uplink = "a/b";
+    bad["uplink"] = "a/b";
     CHECK_THROWS_WITH(finish_config(c, bad), Catch::Contains("not a valid interface name"));
     ConfigOverrides lvl;
-    lvl.uplink = "eth0";
-    lvl.log_level = "loud";
+    lvl["uplink"] = "eth0";
+    lvl["log_level"] = "loud";
     CHECK_THROWS_WITH(finish_config(c, lvl), Catch::Contains("log level"));
 }
 
@@ -75,7 +75,7 @@ TEST_CASE("config: probe and LLDP intervals, from the file and the flags")
     CHECK(c.probe_interval == 0);
     CHECK(c.lldp_interval == 120);
     ConfigOverrides o;
-    o.probe_interval = 5;
+    o["probe_interval"] = "5";
     finish_config(c, o);
     CHECK(c.probe_interval == 5);
     CHECK(c.lldp_interval == 120);
@@ -88,6 +88,6 @@ TEST_CASE("config: probe and LLDP intervals, from the file and the flags")
         std::remove(p.c_str());
     }
     ConfigOverrides neg;
-    neg.lldp_interval = -3;
+    neg["lldp_interval"] = "-3";
     CHECK_THROWS_WITH(finish_config(c, neg), Catch::Contains("--lldp-interval"));
 }

@@ -1,8 +1,8 @@
 // The LLDP codec (lib/lldp) and the reflection probe's MACs.
 #include <catch2/catch.hpp>
 
-#include "lldp.hpp"
-#include "reflection_probe.hpp"
+#include "lib/lldp.hpp"
+#include "daemon/reflection_probe.hpp"
 
 using namespace vepa;
 using Bytes = std::vector<uint8_t>;

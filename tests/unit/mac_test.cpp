@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "mac.hpp"
+#include "lib/mac.hpp"
 
 using vepa::Mac;
 

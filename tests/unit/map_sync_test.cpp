@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "map_sync.hpp"
+#include "lib/map_sync.hpp"
 
 using namespace vepa;
 

@@ -3,7 +3,7 @@
 // model that says what the document says.
 #include <catch2/catch.hpp>
 
-#include "model.hpp"
+#include "tests/support/model.hpp"
 
 using namespace vepa;
 using namespace vepa::test;

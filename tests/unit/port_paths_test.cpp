@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <net/if.h>
 
-#include "port_paths.hpp"
+#include "lib/port_paths.hpp"
 
 using namespace vepa;
 

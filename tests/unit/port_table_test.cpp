@@ -4,10 +4,10 @@
 #include <fstream>
 #include <sys/stat.h>
 
-#include "command_error.hpp"
-#include "error.hpp"
-#include "port_table.hpp"
-#include "state_file.hpp"
+#include "daemon/command_error.hpp"
+#include "lib/error.hpp"
+#include "daemon/port_table.hpp"
+#include "daemon/state_file.hpp"
 
 using namespace vepad;
 using vepa::Mac;

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "command_error.hpp"
-#include "requests.hpp"
+#include "daemon/command_error.hpp"
+#include "daemon/requests.hpp"
 
 using namespace vepad;
 

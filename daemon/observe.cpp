@@ -1,0 +1,152 @@
+#include "daemon/observe.hpp"
+
+namespace vepad {
+
+using vepa::LinkInfo;
+
+const Device* Snapshot::find(const std::string& name) const
+{
+    for (const auto& [idx, d] : devices)
+        if (d.link.name == name)
+            return &d;
+    return nullptr;
+}
+
+const Device* Snapshot::find(int ifindex) const
+{
+    const auto it = devices.find(ifindex);
+    return it == devices.end() ? nullptr : &it->second;
+}
+
+KernelObserver::KernelObserver(vepa::Dataplane& dp, vepa::NetlinkRequester& nl) : dp_(dp), nl_(nl)
+{
+    for (vepa::Program p : vepa::kPrograms)
+        programs_[p] = dp.prog_id(p);
+}
+
+void KernelObserver::link_changed(const LinkInfo& link, bool removed)
+{
+    forget(link.ifindex);
+    if (removed)
+        links_.erase(link.ifindex);
+    else
+        links_[link.ifindex] = link;
+}
+
+bool KernelObserver::peer_changed(int nsid, int ifindex)
+{
+    bool ours = false;
+    for (const auto& [idx, l] : links_)
+        if (l.link_netnsid && *l.link_netnsid == nsid && l.link == ifindex) {
+            features_.erase(idx);
+            peers_.erase(idx);
+            ours = true;
+        }
+    return ours;
+}
+
+void KernelObserver::forget(int ifindex)
+{
+    features_.erase(ifindex);
+    peers_.erase(ifindex);
+    tc_.erase(ifindex);
+    xdp_.erase(ifindex);
+}
+
+void KernelObserver::load_links(bool full)
+{
+    if (links_loaded_ && !full)
+        return;
+    links_.clear();
+    features_.clear();
+    peers_.clear();
+    tc_.clear();
+    xdp_.clear();
+    maps_.reset();
+    for (auto& l : nl_.links())
+        links_[l.ifindex] = l;
+    links_loaded_ = true;
+}
+
+int KernelObserver::ifindex_of(const std::string& name) const
+{
+    for (const auto& [idx, l] : links_)
+        if (l.name == name)
+            return idx;
+    return 0;
+}
+
+std::vector<int> KernelObserver::managed_devices(const PortTable& table, const std::string& uplink) const
+{
+    std::vector<int> out{ifindex_of(uplink)};
+    for (const auto& [name, p] : table.ports()) {
+        out.push_back(ifindex_of(name));
+        if (p.type == PortType::Xsk)
+            out.push_back(ifindex_of(xsk_peer_name(name)));
+    }
+    // Devices the maps still name: their hooks may have to go.
+    for (const auto& [idx, rec] : maps_->ports)
+        out.push_back(static_cast<int>(idx));
+    for (const auto& [idx, rec] : maps_->xskports)
+        out.push_back(static_cast<int>(idx));
+    out.push_back(static_cast<int>(maps_->config.uplink_ifindex));
+    return out;
+}
+
+void KernelObserver::fill(Device& d, bool want_peer)
+{
+    const LinkInfo& l = d.link;
+    d.managed = true;
+    if (!features_.count(l.ifindex))
+        features_[l.ifindex] = nl_.xdp_features(l.ifindex);
+    d.xdp_features = features_[l.ifindex];
+    if (want_peer && l.link > 0 && !peers_.count(l.ifindex)) {
+        const auto peer = l.link_netnsid ? nl_.link_in_netns(*l.link_netnsid, l.link) : nl_.link(l.link);
+        peers_[l.ifindex] = peer ? peer->mac : std::nullopt;
+    }
+    if (auto it = peers_.find(l.ifindex); it != peers_.end())
+        d.peer_mac = it->second;
+    if (!tc_.count(l.ifindex))
+        tc_[l.ifindex] = vepa::tc_query(l.ifindex).value_or(0);
+    d.tc_prog = tc_[l.ifindex];
+    // rtnetlink tells whether the device has any XDP program: when none, skip
+    // libxdp's query (a dump of every link).
+    if (!xdp_.count(l.ifindex))
+        xdp_[l.ifindex] = l.xdp_attached ? vepa::xdp_query(l.ifindex) : std::nullopt;
+    d.xdp = xdp_[l.ifindex];
+}
+
+Snapshot KernelObserver::observe(const PortTable& table, const std::string& uplink, bool full)
+{
+    load_links(full);
+    if (!maps_)
+        maps_ = vepa::read_contents(dp_);
+    Snapshot s;
+    s.programs = programs_;
+    s.maps = *maps_;
+    for (const auto& [idx, l] : links_)
+        s.devices[idx].link = l;
+    for (int idx : managed_devices(table, uplink)) {
+        auto it = s.devices.find(idx);
+        if (it == s.devices.end() || it->second.managed)
+            continue;
+        const PortConfig* p = table.find(it->second.link.name);
+        fill(it->second, p && p->type == PortType::Kernel && p->macs.empty());
+    }
+    for (const auto& [name, p] : table.ports())
+        if (p.type == PortType::Xsk)
+            s.xsk_sockets[name] = xsk_sockets(p);
+    return s;
+}
+
+std::vector<uint32_t> KernelObserver::xsk_sockets(const PortConfig& p) const
+{
+    std::vector<uint32_t> out;
+    const auto q = dp_.xsk_sockets(p.xsk_first, p.queues);
+    for (uint32_t i = 0; i < q.size(); i++)
+        if (q[i] && *q[i] == i)
+            out.push_back(i);
+    return out;
+}
+
+} // namespace vepad

@@ -1,0 +1,88 @@
+// Observe: one snapshot of the kernel state vepad reconciles — the links of
+// its namespace, the XDP features and guest ends of the devices it manages,
+// its hooks on them, what the pinned maps hold and which XSKMAP slots hold a
+// socket.  Reads are cached between observations: rtnetlink events forget
+// what they make stale (link_changed, peer_changed), apply records what it
+// changed, and a full observation forgets everything first.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/port_table.hpp"
+#include "lib/attach.hpp"
+#include "lib/dataplane.hpp"
+#include "lib/map_sync.hpp"
+#include "lib/netlink.hpp"
+
+namespace vepad {
+
+// One device, and what vepad knows of it.  Features, peer and hooks are read
+// only for the devices vepad manages or managed (managed == true).
+struct Device {
+    vepa::LinkInfo link;
+    bool managed = false;
+    std::optional<uint64_t> xdp_features;     // nullopt: the kernel cannot say
+    std::optional<vepa::Mac> peer_mac;        // a veth's other end, read for ports that learn their guest's MAC
+    uint32_t tc_prog = 0;                     // our TC filter's program id; 0: none
+    std::optional<vepa::XdpAttachment> xdp;   // our XDP program
+};
+
+using ProgramIds = std::map<vepa::Program, uint32_t>;
+
+struct Snapshot {
+    std::map<int, Device> devices;                              // by ifindex
+    vepa::MapContents maps;                                     // what the pinned maps hold
+    std::map<std::string, std::vector<uint32_t>> xsk_sockets;   // xsk port -> queues holding a socket bound to them
+    ProgramIds programs;                                        // ids of the loaded programs
+
+    const Device* find(const std::string& name) const;
+    const Device* find(int ifindex) const;
+};
+
+class KernelObserver {
+public:
+    KernelObserver(vepa::Dataplane& dp, vepa::NetlinkRequester& nl);
+
+    // What matters for this table and uplink.  full: forget every cache first.
+    Snapshot observe(const PortTable& table, const std::string& uplink, bool full);
+
+    // rtnetlink: a link of our namespace changed or went.
+    void link_changed(const vepa::LinkInfo& link, bool removed);
+    // rtnetlink: a link in namespace nsid changed.  True when it is the other
+    // end of a device here (a guest end): that device's features and peer are forgotten.
+    bool peer_changed(int nsid, int ifindex);
+    // Something changed a device's features behind rtnetlink's back (its peer got XDP).
+    void forget(int ifindex);
+
+    // What apply changed.
+    void recorded_link(const vepa::LinkInfo& link) { link_changed(link, false); }
+    void recorded_tc(int ifindex, uint32_t prog_id) { tc_[ifindex] = prog_id; }
+    void recorded_xdp(int ifindex, std::optional<vepa::XdpAttachment> a) { xdp_[ifindex] = a; }
+    void recorded_maps(vepa::MapContents m) { maps_ = std::move(m); }
+    void forget_maps() { maps_.reset(); }
+
+    // The sockets in an xsk port's slots now (uncached).
+    std::vector<uint32_t> xsk_sockets(const PortConfig& p) const;
+
+private:
+    void load_links(bool full);
+    void fill(Device& d, bool want_peer);
+    std::vector<int> managed_devices(const PortTable& table, const std::string& uplink) const;
+    int ifindex_of(const std::string& name) const;
+
+    vepa::Dataplane& dp_;
+    vepa::NetlinkRequester& nl_;
+    ProgramIds programs_;
+    std::map<int, vepa::LinkInfo> links_;   // every link in our namespace
+    bool links_loaded_ = false;
+    std::map<int, std::optional<uint64_t>> features_;
+    std::map<int, std::optional<vepa::Mac>> peers_;
+    std::map<int, uint32_t> tc_;
+    std::map<int, std::optional<vepa::XdpAttachment>> xdp_;
+    std::optional<vepa::MapContents> maps_;
+};
+
+} // namespace vepad

@@ -1,0 +1,41 @@
+// The one way a reconcile is asked for: by commands (now: their reply shows
+// the result), by link events and the xsk socket watch (coalesced: one run for
+// however many requests arrive before it).  Every run takes the "full re-read
+// pending" flag, whoever asked.
+//
+// After a failure: the error is logged, the next run re-reads everything
+// (full), and one is scheduled after a back-off (1 s, doubling up to 30 s) in
+// case nothing else asks; the dataplane keeps what the last good run made.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <functional>
+
+namespace vepad {
+
+class ReconcileLoop {
+public:
+    // run: reconcile (full or not), throws on failure; after: what follows every run.
+    ReconcileLoop(boost::asio::io_context& io, std::function<void(bool full)> run, std::function<void()> after);
+
+    enum class When { Now, Soon };
+    void request(bool full, When when);
+    bool failing() const { return backoff_.count() > 0; }
+
+private:
+    void run_pending();
+
+    boost::asio::io_context& io_;
+    std::function<void(bool)> run_;
+    std::function<void()> after_;
+    boost::asio::steady_timer retry_;
+    std::chrono::seconds backoff_{0};
+    bool pending_ = false;        // a request not yet run
+    bool full_pending_ = false;
+    bool posted_ = false;
+};
+
+} // namespace vepad
