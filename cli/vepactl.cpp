@@ -288,7 +288,10 @@ void print_status(const Options&, const json& r)
     print_uplink(r["uplink"]);
     const json& p = r["programs"];
     std::cout << "programs:    uplink_xdp " << s(p["uplink_xdp"]) << ", uplink_tc " << s(p["uplink_tc"])
-              << ", port_xdp " << s(p["port_xdp"]) << ", port_tc " << s(p["port_tc"]) << "\n";
+              << ", port_xdp " << s(p["port_xdp"]) << ", port_tc " << s(p["port_tc"]);
+    if (p.contains("xsk_xdp"))  // the xsk ports' program; a vepad that does not report it leaves it out
+        std::cout << ", xsk_xdp " << s(p["xsk_xdp"]);
+    std::cout << "\n";
     std::cout << "ports:       " << s(r["ports"]["configured"]) << " configured, " << s(r["ports"]["present"])
               << " present, " << s(r["ports"]["up"]) << " up\n";
     const json& m = r["maps"];
