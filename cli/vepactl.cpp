@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,11 +32,37 @@ constexpr int kExitUnknown = 4;        // vepactl probe: no answer (uplink absen
 using proto::call;
 using proto::ClientError;
 
+// The options before or after any command.
+struct GlobalOptions {
+    std::string socket = proto::socket_path();
+    bool as_json = false;
+    int timeout = 60;  // seconds
+};
+
+// Every command's options as CLI11 fills them in; each command uses its own few.
+struct Options {
+    std::string name;                       // IFNAME: add-port, set-port, del-port
+    std::vector<std::string> macs;          // --mac: add-port, set-port
+    std::string mode;                       // --mode: add-port, set-port
+    bool no_src_check = false;              // add-port --no-src-check
+    std::string type;                       // add-port --type
+    unsigned queues = 0;                    // add-port --queues
+    std::string src_check;                  // set-port --src-check on|off
+    std::optional<std::string> stats_name;  // stats [IFNAME]
+    bool detach = false;                    // shutdown --detach
+};
+
+// A command line that makes no request (vepactl: COMMAND: what, exit 2), found after CLI11's checks.
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 // ---- human output ---------------------------------------------------------
 
-class Table {
+class TextTable {
 public:
-    explicit Table(std::vector<std::string> head) { rows_.push_back(std::move(head)); }
+    explicit TextTable(std::vector<std::string> head) { rows_.push_back(std::move(head)); }
     void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
     void print(std::ostream& os) const
     {
@@ -74,6 +101,13 @@ std::string s(const json& j)
 
 std::string or_dash(const std::string& v) { return v.empty() ? "-" : v; }
 
+std::string fixed(double v, int digits)
+{
+    char b[32];
+    std::snprintf(b, sizeof(b), "%.*f", digits, v);
+    return b;
+}
+
 std::string join_macs(const json& macs)
 {
     std::string out;
@@ -82,9 +116,20 @@ std::string join_macs(const json& macs)
     return out.empty() ? "-" : out;
 }
 
-void print_list(const json& r)
+// list's note on an xsk port: where its AF_XDP sockets bind and how many are attached.
+std::string xsk_note(const json& p)
 {
-    Table t({"NAME", "IFINDEX", "STATE", "KIND", "MODE", "MACS", "DELIVERY", "ATTACH", "SLOT"});
+    const json& x = p["xsk"];
+    const uint64_t first = x["first_slot"], queues = x["queues"];
+    return s(p["name"]) + ": AF_XDP sockets bind to " + s(x["device"]) + " queues 0-" + std::to_string(queues - 1) +
+           ", XSKMAP " + or_dash(s(x["map"])) + " slots " + std::to_string(first) + "-" +
+           std::to_string(first + queues - 1) + "; " + std::to_string(x["sockets"].size()) + " of " +
+           std::to_string(queues) + " attached (vepa side " + s(x["peer"]) + ")";
+}
+
+void print_ports(const Options&, const json& r)
+{
+    TextTable t({"NAME", "IFINDEX", "STATE", "KIND", "MODE", "MACS", "DELIVERY", "ATTACH", "SLOT"});
     std::vector<std::string> notes;
     for (const auto& p : r["ports"]) {
         std::string macs = join_macs(p["macs"]);
@@ -95,15 +140,8 @@ void print_list(const json& r)
                or_dash(s(p["attach"])), s(p["slot"])});
         if (p.contains("reason"))
             notes.push_back(s(p["name"]) + ": " + s(p["reason"]));
-        if (p.contains("xsk") && p["xsk"].is_object()) {
-            const json& x = p["xsk"];
-            const uint64_t first = x["first_slot"], queues = x["queues"];
-            notes.push_back(s(p["name"]) + ": AF_XDP sockets bind to " + s(x["device"]) + " queues 0-" +
-                            std::to_string(queues - 1) + ", XSKMAP " + or_dash(s(x["map"])) + " slots " +
-                            std::to_string(first) + "-" + std::to_string(first + queues - 1) + "; " +
-                            std::to_string(x["sockets"].size()) + " of " + std::to_string(queues) +
-                            " attached (vepa side " + s(x["peer"]) + ")");
-        }
+        if (p.contains("xsk") && p["xsk"].is_object())
+            notes.push_back(xsk_note(p));
     }
     t.print(std::cout);
     if (r["ports"].empty())
@@ -112,7 +150,8 @@ void print_list(const json& r)
         std::cout << "note: " << n << "\n";
 }
 
-void print_port_result(const json& p)
+// add-port, set-port: the port as it is now.
+void print_port(const Options&, const json& p)
 {
     std::cout << s(p["name"]) << ": " << s(p["state"]);
     if (p["ifindex"] != 0)
@@ -123,6 +162,8 @@ void print_port_result(const json& p)
         std::cout << "note: " << s(p["reason"]) << "\n";
 }
 
+void print_port_deleted(const Options& o, const json&) { std::cout << "port " << o.name << " deleted\n"; }
+
 uint64_t drop_total(const json& c)
 {
     uint64_t n = 0;
@@ -131,9 +172,9 @@ uint64_t drop_total(const json& c)
     return n;
 }
 
-void print_stats(const json& r, bool one_port)
+void print_counters(const json& r, bool one_port)
 {
-    Table t({"PORT", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES", "HOST_PACKETS", "DROPS"});
+    TextTable t({"PORT", "RX_PACKETS", "RX_BYTES", "TX_PACKETS", "TX_BYTES", "HOST_PACKETS", "DROPS"});
     auto row = [&](const std::string& name, const json& c, bool host) {
         t.add({name, s(c["rx_packets"]), s(c["rx_bytes"]), s(c["tx_packets"]), s(c["tx_bytes"]),
                host ? s(c["host_packets"]) : "-", std::to_string(drop_total(c))});
@@ -143,9 +184,12 @@ void print_stats(const json& r, bool one_port)
     for (const auto& p : r["ports"])
         row(s(p["name"]), p["counters"], false);
     t.print(std::cout);
-    // Drop reasons: every reason for a single port; the non-zero ones otherwise.
-    std::cout << "\n";
-    Table d({"PORT", "DROP_REASON", "PACKETS"});
+}
+
+// Every reason for a single port; the non-zero ones otherwise.
+void print_drop_reasons(const json& r, bool one_port)
+{
+    TextTable d({"PORT", "DROP_REASON", "PACKETS"});
     bool any = false;
     auto reasons = [&](const std::string& name, const json& c) {
         for (auto reason : proto::kDropReasons) {
@@ -166,54 +210,16 @@ void print_stats(const json& r, bool one_port)
         std::cout << "no drops\n";
 }
 
-void print_relay(const json& rr);
-
-void print_status(const json& r)
+void print_stats(const Options& o, const json& r)
 {
-    const json& up = r["uplink"];
-    std::cout << "vepad " << s(r["version"]) << " (map layout v" << s(r["layout_version"]) << ")\n";
-    std::cout << "uplink:      " << s(up["name"]) << ", " << s(up["state"]);
-    if (up["ifindex"] != 0)
-        std::cout << ", ifindex " << s(up["ifindex"]) << ", "
-                  << (up["takes_xdp"] == true ? "takes XDP frames" : "takes no XDP frames (taps send by TC)");
+    print_counters(r, o.stats_name.has_value());
     std::cout << "\n";
-    if (up["xdp"].is_object())
-        std::cout << "uplink XDP:  program " << s(up["xdp"]["prog_id"]) << ", " << s(up["xdp"]["mode"]) << ", "
-                  << (up["xdp"]["multiprog"] == true ? "under libxdp's dispatcher" : "alone (no dispatcher)") << "\n";
-    else
-        std::cout << "uplink XDP:  not attached\n";
-    std::cout << "uplink TC:   " << (up["tc"].is_object() ? "program " + s(up["tc"]["prog_id"]) : "not attached")
-              << "\n";
-    const json& p = r["programs"];
-    std::cout << "programs:    uplink_xdp " << s(p["uplink_xdp"]) << ", uplink_tc " << s(p["uplink_tc"])
-              << ", port_xdp " << s(p["port_xdp"]) << ", port_tc " << s(p["port_tc"]) << "\n";
-    std::cout << "ports:       " << s(r["ports"]["configured"]) << " configured, " << s(r["ports"]["present"])
-              << " present, " << s(r["ports"]["up"]) << " up\n";
-    const json& m = r["maps"];
-    std::cout << "map entries: " << s(m["macs"]) << " MACs, " << s(m["ports"]) << " port records, " << s(m["devs"])
-              << " XDP targets, " << s(m["flood"]) << " in the flood list\n";
-    std::cout << "pin dir:     " << s(r["pin_dir"]) << "\n";
-    std::cout << "state file:  " << s(r["state_file"]) << "\n";
-    std::cout << "socket:      " << s(r["socket"]) << "\n";
-    if (r.contains("reflective_relay"))
-        print_relay(r["reflective_relay"]);
+    print_drop_reasons(r, o.stats_name.has_value());
 }
 
-std::string fixed(double v, int digits)
+void print_probe(const json& pr)
 {
-    char b[32];
-    std::snprintf(b, sizeof(b), "%.*f", digits, v);
-    return b;
-}
-
-void print_relay(const json& rr)
-{
-    const json& pr = rr["probe"];
-    const json& ll = rr["lldp"];
-    std::cout << "reflective relay: " << s(rr["verdict"]);
-    if (!rr["by"].is_null())
-        std::cout << " (by " << s(rr["by"]) << ")";
-    std::cout << "\n  probe: " << s(pr["state"]) << ": " << s(pr["reason"]);
+    std::cout << "  probe: " << s(pr["state"]) << ": " << s(pr["reason"]);
     if (pr["checked"].is_string())
         std::cout << "; checked " << s(pr["checked"]) << " (" << fixed(pr["age_s"].get<double>(), 1) << " s ago)";
     if (pr.contains("rtt_ms"))
@@ -221,6 +227,10 @@ void print_relay(const json& rr)
     std::cout << "\n         " << (pr["interval_s"] == 0 ? std::string("no periodic probes")
                                                           : "every " + s(pr["interval_s"]) + " s")
               << "; probe MACs " << s(pr["src"]) << " -> " << s(pr["dst"]) << "\n";
+}
+
+void print_lldp(const json& ll)
+{
     if (ll["enabled"] != true) {
         std::cout << "  LLDP:  off\n";
         return;
@@ -244,6 +254,229 @@ void print_relay(const json& rr)
                   << ", TTL " << s(n["ttl"]) << " s)" << (n["evb"].is_object() ? ", EVB" : "") << "\n";
     }
 }
+
+// Whether the switch reflects: the verdict, then the probe's and LLDP's view.
+void print_relay(const json& rr)
+{
+    std::cout << "reflective relay: " << s(rr["verdict"]);
+    if (!rr["by"].is_null())
+        std::cout << " (by " << s(rr["by"]) << ")";
+    std::cout << "\n";
+    print_probe(rr["probe"]);
+    print_lldp(rr["lldp"]);
+}
+
+void print_uplink(const json& up)
+{
+    std::cout << "uplink:      " << s(up["name"]) << ", " << s(up["state"]);
+    if (up["ifindex"] != 0)
+        std::cout << ", ifindex " << s(up["ifindex"]) << ", "
+                  << (up["takes_xdp"] == true ? "takes XDP frames" : "takes no XDP frames (taps send by TC)");
+    std::cout << "\n";
+    if (up["xdp"].is_object())
+        std::cout << "uplink XDP:  program " << s(up["xdp"]["prog_id"]) << ", " << s(up["xdp"]["mode"]) << ", "
+                  << (up["xdp"]["multiprog"] == true ? "under libxdp's dispatcher" : "alone (no dispatcher)") << "\n";
+    else
+        std::cout << "uplink XDP:  not attached\n";
+    std::cout << "uplink TC:   " << (up["tc"].is_object() ? "program " + s(up["tc"]["prog_id"]) : "not attached")
+              << "\n";
+}
+
+void print_status(const Options&, const json& r)
+{
+    std::cout << "vepad " << s(r["version"]) << " (map layout v" << s(r["layout_version"]) << ")\n";
+    print_uplink(r["uplink"]);
+    const json& p = r["programs"];
+    std::cout << "programs:    uplink_xdp " << s(p["uplink_xdp"]) << ", uplink_tc " << s(p["uplink_tc"])
+              << ", port_xdp " << s(p["port_xdp"]) << ", port_tc " << s(p["port_tc"]);
+    if (p.contains("xsk_xdp"))  // the xsk ports' program; a vepad that does not report it leaves it out
+        std::cout << ", xsk_xdp " << s(p["xsk_xdp"]);
+    std::cout << "\n";
+    std::cout << "ports:       " << s(r["ports"]["configured"]) << " configured, " << s(r["ports"]["present"])
+              << " present, " << s(r["ports"]["up"]) << " up\n";
+    const json& m = r["maps"];
+    std::cout << "map entries: " << s(m["macs"]) << " MACs, " << s(m["ports"]) << " port records, " << s(m["devs"])
+              << " XDP targets, " << s(m["flood"]) << " in the flood list\n";
+    std::cout << "pin dir:     " << s(r["pin_dir"]) << "\n";
+    std::cout << "state file:  " << s(r["state_file"]) << "\n";
+    std::cout << "socket:      " << s(r["socket"]) << "\n";
+    if (r.contains("reflective_relay"))
+        print_relay(r["reflective_relay"]);
+}
+
+void print_stopping(const Options&, const json& r)
+{
+    std::cout << "vepad stopping" << (r.value("detach", false) ? "; dataplane removed" : "; dataplane stays attached")
+              << "\n";
+}
+
+// ---- the commands: options, request, result -------------------------------
+
+// What a command's print step sees: --json, the command's options, and --socket and --timeout for one that asks
+// vepad again (probe).
+struct Invocation {
+    const GlobalOptions& global;
+    const Options& opts;
+};
+// A command's print step, given vepad's result: print it and return the exit status.
+using PrintResult = int (*)(const Invocation&, const json& result);
+
+// The print step of most commands: the result as it came (--json) or as text by print_text; exit 0.
+template <void (*print_text)(const Options&, const json&)>
+int print_json_or_text(const Invocation& inv, const json& result)
+{
+    if (inv.global.as_json)
+        std::cout << result.dump(2) << "\n";
+    else
+        print_text(inv.opts, result);
+    return 0;
+}
+
+// The probe runs in vepad's loop: poll status until its probe is the one asked for (seq) and done.
+json await_probe(const GlobalOptions& g, uint64_t seq)
+{
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(g.timeout);
+    const json status_req = {{"id", 2}, {"cmd", proto::kStatus}};
+    for (;;) {
+        const json st = call(g.socket, status_req, g.timeout * 1000);
+        json rr = st.value("result", json::object()).value("reflective_relay", json::object());
+        const json& pr = rr.value("probe", json::object());
+        if (pr.value("seq", uint64_t{0}) >= seq && pr.value("running", false) == false)
+            return rr;
+        if (std::chrono::steady_clock::now() > deadline)
+            throw ClientError("the probe did not finish within " + std::to_string(g.timeout) + " s");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+// probe: print the reflective relay once the probe is done; exit 0 reflecting, 3 not, 4 unknown.
+int print_probe_outcome(const Invocation& inv, const json& result)
+{
+    json rr = await_probe(inv.global, result.value("seq", uint64_t{0}));
+    if (inv.global.as_json)
+        std::cout << rr.dump(2) << "\n";
+    else
+        print_relay(rr);
+    const std::string st = rr["probe"].value("state", std::string("unknown"));
+    return st == "reflecting" ? 0 : st == "not-reflecting" ? kExitNotReflecting : kExitUnknown;
+}
+
+void no_options(CLI::App&, Options&) {}
+
+void add_port_options(CLI::App& cmd, Options& o)
+{
+    cmd.add_option("IFNAME", o.name, "interface name")->required();
+    cmd.add_option("--mac", o.macs, "a MAC of the guest (repeatable)")->type_name("MAC");
+    cmd.add_option("--mode", o.mode, "vepa (default), private or bridge")->type_name("MODE");
+    cmd.add_flag("--no-src-check", o.no_src_check, "do not drop frames with a source MAC not the port's");
+    cmd.add_option("--type", o.type, "kernel (default: an existing veth or tap) or xsk (AF_XDP sockets)")
+        ->type_name("TYPE")
+        ->check(CLI::IsMember({"kernel", "xsk"}));
+    cmd.add_option("--queues", o.queues, "xsk: queues, one socket each (default 1)")
+        ->type_name("N")
+        ->check(CLI::Range(1, VEPA_MAX_XSK_QUEUES));
+    // --mac may repeat: collect every occurrence.
+    cmd.get_option("--mac")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
+void set_port_options(CLI::App& cmd, Options& o)
+{
+    cmd.add_option("IFNAME", o.name, "port name")->required();
+    cmd.add_option("--mac", o.macs, "the guest's MACs, replacing the list ('guest': learn it)")
+        ->type_name("MAC")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd.add_option("--mode", o.mode, "vepa, private or bridge")->type_name("MODE");
+    cmd.add_option("--src-check", o.src_check, "anti-spoofing on or off")->type_name("on|off")->check(
+        CLI::IsMember({"on", "off"}));
+}
+
+void del_port_options(CLI::App& cmd, Options& o) { cmd.add_option("IFNAME", o.name, "port name")->required(); }
+
+void stats_options(CLI::App& cmd, Options& o)
+{
+    cmd.add_option_function<std::string>("IFNAME", [&o](const std::string& v) { o.stats_name = v; },
+                                         "one port only");
+}
+
+void shutdown_options(CLI::App& cmd, Options& o)
+{
+    cmd.add_flag("--detach", o.detach, "also remove vepad's programs and maps");
+}
+
+void no_args(const Options&, json&) {}
+
+// --mac list; "guest" (set-port: learn the guest's MAC again) leaves it empty.
+json mac_list(const std::vector<std::string>& macs)
+{
+    json a = json::array();
+    for (const auto& m : macs)
+        if (m != "guest")
+            a.push_back(m);
+    return a;
+}
+
+void add_port_args(const Options& o, json& args)
+{
+    args["name"] = o.name;
+    if (!o.macs.empty())
+        args["macs"] = mac_list(o.macs);
+    if (!o.mode.empty())
+        args["mode"] = o.mode;
+    if (o.no_src_check)
+        args["src_check"] = false;
+    if (!o.type.empty())
+        args["type"] = o.type;
+    if (o.queues) {
+        if (o.type != "xsk")
+            throw UsageError("--queues is for --type xsk");
+        args["queues"] = o.queues;
+    }
+}
+
+void set_port_args(const Options& o, json& args)
+{
+    args["name"] = o.name;
+    if (!o.macs.empty())
+        args["macs"] = mac_list(o.macs);
+    if (!o.mode.empty())
+        args["mode"] = o.mode;
+    if (!o.src_check.empty())
+        args["src_check"] = o.src_check == "on";
+    if (args.size() == 1)
+        throw UsageError("nothing to change (give --mac, --mode or --src-check)");
+}
+
+void port_name_args(const Options& o, json& args) { args["name"] = o.name; }
+
+void stats_args(const Options& o, json& args)
+{
+    if (o.stats_name)
+        args["name"] = *o.stats_name;
+}
+
+void shutdown_args(const Options& o, json& args) { args["detach"] = o.detach; }
+
+struct Command {
+    const char* name;                                     // the subcommand and the protocol's command
+    const char* help;                                     // one line, for --help
+    void (*add_options)(CLI::App& cmd, Options& opts);    // the command's CLI11 options, into opts
+    void (*build_args)(const Options& opts, json& args);  // the request's args; may throw UsageError
+    PrintResult print_result;
+};
+
+// Every command, in --help's order.  A new command is an entry here, with its print function (and its
+// paragraph in kDescription).
+const Command kCommands[] = {
+    {proto::kAddPort, "attach an interface as a port", add_port_options, add_port_args, print_json_or_text<print_port>},
+    {proto::kSetPort, "change a port", set_port_options, set_port_args, print_json_or_text<print_port>},
+    {proto::kDelPort, "detach and forget a port", del_port_options, port_name_args,
+     print_json_or_text<print_port_deleted>},
+    {proto::kList, "list ports", no_options, no_args, print_json_or_text<print_ports>},
+    {proto::kStats, "counters and drop reasons", stats_options, stats_args, print_json_or_text<print_stats>},
+    {proto::kStatus, "uplink, programs, pin directory", no_options, no_args, print_json_or_text<print_status>},
+    {proto::kProbe, "check now whether the switch reflects (hairpin)", no_options, no_args, print_probe_outcome},
+    {proto::kShutdown, "stop vepad", shutdown_options, shutdown_args, print_json_or_text<print_stopping>},
+};
 
 const char* kDescription = R"(vepactl - control vepad, the eBPF VEPA for VM and container ports
 
@@ -285,192 +518,78 @@ Output: aligned tables; --json prints the reply's result object as documented
 in README (stable).  Exit status: 0 done, 1 refused or failed (the reason on
 stderr), 2 usage error; for probe also 3 not reflecting, 4 unknown.  The socket is $VEPAD_SOCKET or /run/vepad/vepad.sock.)";
 
+
+void add_global_options(CLI::App& app, GlobalOptions& g)
+{
+    app.require_subcommand(1, 1);
+    app.fallthrough();  // --json, --socket, --timeout may follow the command too
+    app.get_formatter()->column_width(30);
+    app.add_option("--socket", g.socket, "vepad's control socket")->type_name("PATH");
+    app.add_flag("--json", g.as_json, "print the result as JSON");
+    app.add_option("--timeout", g.timeout, "seconds to wait for vepad's reply (default 60)")
+        ->check(CLI::PositiveNumber);
+    app.set_version_flag("--version", std::string("vepactl ") + VEPAD_VERSION);
+}
+
+// The command CLI11 parsed (require_subcommand(1, 1): exactly one).
+const Command& parsed_command(const CLI::App& app)
+{
+    const std::string name = app.get_subcommands().front()->get_name();
+    for (const Command& c : kCommands)
+        if (name == c.name)
+            return c;
+    throw std::logic_error("vepactl: no entry for command " + name);
+}
+
+// Why vepad did not do it (a refusal or a reply not of the protocol), or nothing when it did.
+std::optional<std::string> refusal(const json& reply)
+{
+    if (!reply.is_object() || !reply.contains("ok"))
+        return "vepad sent an unexpected reply: " + reply.dump();
+    if (reply["ok"] == true)
+        return std::nullopt;
+    const json& e = reply.value("error", json::object());
+    return e.value("message", std::string("refused")) + " [" + e.value("code", std::string("?")) + "]";
+}
+
+// Build the command's request, send it, print the result; returns the exit status.
+int run(const Command& cmd, const GlobalOptions& global, const Options& opts)
+{
+    json req = {{"id", 1}, {"cmd", cmd.name}, {"args", json::object()}};
+    try {
+        cmd.build_args(opts, req["args"]);
+    } catch (const UsageError& e) {
+        std::cerr << "vepactl: " << cmd.name << ": " << e.what() << "\n";
+        return kExitUsage;
+    }
+    try {
+        json reply = call(global.socket, req, global.timeout * 1000);
+        if (const auto why = refusal(reply)) {
+            std::cerr << "vepactl: " << *why << "\n";
+            return kExitRefused;
+        }
+        return cmd.print_result({global, opts}, reply["result"]);
+    } catch (const ClientError& e) {
+        std::cerr << "vepactl: " << e.what() << "\n";
+        return kExitRefused;
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
     CLI::App app{kDescription, "vepactl"};
-    app.require_subcommand(1, 1);
-    app.fallthrough();   // --json, --socket may follow the command too
-    app.get_formatter()->column_width(30);
-    std::string socket = proto::socket_path();
-    bool as_json = false;
-    int timeout = 60;
-    app.add_option("--socket", socket, "vepad's control socket")->type_name("PATH");
-    app.add_flag("--json", as_json, "print the result as JSON");
-    app.add_option("--timeout", timeout, "seconds to wait for vepad's reply (default 60)")->check(CLI::PositiveNumber);
-    app.set_version_flag("--version", std::string("vepactl ") + VEPAD_VERSION);
-
-    std::string name;
-    std::vector<std::string> macs;
-    std::string mode, src_check;
-    bool no_src_check = false, detach = false;
-    std::optional<std::string> stats_name;
-    std::string type;
-    unsigned queues = 0;
-
-    auto* add = app.add_subcommand("add-port", "attach an interface as a port");
-    add->add_option("IFNAME", name, "interface name")->required();
-    add->add_option("--mac", macs, "a MAC of the guest (repeatable)")->type_name("MAC");
-    add->add_option("--mode", mode, "vepa (default), private or bridge")->type_name("MODE");
-    add->add_flag("--no-src-check", no_src_check, "do not drop frames with a source MAC not the port's");
-    add->add_option("--type", type, "kernel (default: an existing veth or tap) or xsk (AF_XDP sockets)")
-        ->type_name("TYPE")
-        ->check(CLI::IsMember({"kernel", "xsk"}));
-    add->add_option("--queues", queues, "xsk: queues, one socket each (default 1)")
-        ->type_name("N")
-        ->check(CLI::Range(1, VEPA_MAX_XSK_QUEUES));
-    // --mac may repeat: collect every occurrence.
-    add->get_option("--mac")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-
-    auto* set = app.add_subcommand("set-port", "change a port");
-    set->add_option("IFNAME", name, "port name")->required();
-    set->add_option("--mac", macs, "the guest's MACs, replacing the list ('guest': learn it)")
-        ->type_name("MAC")
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    set->add_option("--mode", mode, "vepa, private or bridge")->type_name("MODE");
-    set->add_option("--src-check", src_check, "anti-spoofing on or off")->type_name("on|off")->check(
-        CLI::IsMember({"on", "off"}));
-
-    auto* del = app.add_subcommand("del-port", "detach and forget a port");
-    del->add_option("IFNAME", name, "port name")->required();
-    auto* list = app.add_subcommand("list", "list ports");
-    auto* stats = app.add_subcommand("stats", "counters and drop reasons");
-    stats->add_option_function<std::string>("IFNAME", [&](const std::string& v) { stats_name = v; }, "one port only");
-    auto* status = app.add_subcommand("status", "uplink, programs, pin directory");
-    auto* probe = app.add_subcommand("probe", "check now whether the switch reflects (hairpin)");
-    auto* shut = app.add_subcommand("shutdown", "stop vepad");
-    shut->add_flag("--detach", detach, "also remove vepad's programs and maps");
-
+    GlobalOptions global;
+    Options opts;
+    add_global_options(app, global);
+    for (const Command& c : kCommands)
+        c.add_options(*app.add_subcommand(c.name, c.help), opts);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         const int rc = app.exit(e);
         return rc == 0 ? 0 : kExitUsage;
     }
-
-    json req = {{"id", 1}, {"args", json::object()}};
-    json& args = req["args"];
-    auto mac_list = [&]() {
-        json a = json::array();
-        for (const auto& m : macs)
-            if (m != "guest")
-                a.push_back(m);
-        return a;
-    };
-    if (*add) {
-        req["cmd"] = proto::kAddPort;
-        args["name"] = name;
-        if (!macs.empty())
-            args["macs"] = mac_list();
-        if (!mode.empty())
-            args["mode"] = mode;
-        if (no_src_check)
-            args["src_check"] = false;
-        if (!type.empty())
-            args["type"] = type;
-        if (queues) {
-            if (type != "xsk") {
-                std::cerr << "vepactl: add-port: --queues is for --type xsk\n";
-                return kExitUsage;
-            }
-            args["queues"] = queues;
-        }
-    } else if (*set) {
-        req["cmd"] = proto::kSetPort;
-        args["name"] = name;
-        if (!macs.empty())
-            args["macs"] = mac_list();
-        if (!mode.empty())
-            args["mode"] = mode;
-        if (!src_check.empty())
-            args["src_check"] = src_check == "on";
-        if (args.size() == 1) {
-            std::cerr << "vepactl: set-port: nothing to change (give --mac, --mode or --src-check)\n";
-            return kExitUsage;
-        }
-    } else if (*del) {
-        req["cmd"] = proto::kDelPort;
-        args["name"] = name;
-    } else if (*list) {
-        req["cmd"] = proto::kList;
-    } else if (*stats) {
-        req["cmd"] = proto::kStats;
-        if (stats_name)
-            args["name"] = *stats_name;
-    } else if (*status) {
-        req["cmd"] = proto::kStatus;
-    } else if (*probe) {
-        req["cmd"] = proto::kProbe;
-    } else if (*shut) {
-        req["cmd"] = proto::kShutdown;
-        args["detach"] = detach;
-    }
-
-    json resp;
-    try {
-        resp = call(socket, req, timeout * 1000);
-    } catch (const ClientError& e) {
-        std::cerr << "vepactl: " << e.what() << "\n";
-        return kExitRefused;
-    }
-    if (!resp.is_object() || !resp.contains("ok")) {
-        std::cerr << "vepactl: vepad sent an unexpected reply: " << resp.dump() << "\n";
-        return kExitRefused;
-    }
-    if (resp["ok"] != true) {
-        const json& e = resp.value("error", json::object());
-        std::cerr << "vepactl: " << e.value("message", std::string("refused")) << " ["
-                  << e.value("code", std::string("?")) << "]\n";
-        return kExitRefused;
-    }
-    if (*probe) {
-        // The probe runs in vepad's loop; wait until its result is the one asked for.
-        const uint64_t want = resp["result"].value("seq", uint64_t{0});
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
-        json status_req = {{"id", 2}, {"cmd", proto::kStatus}};
-        json rr;
-        for (;;) {
-            try {
-                const json st = call(socket, status_req, timeout * 1000);
-                rr = st.value("result", json::object()).value("reflective_relay", json::object());
-            } catch (const ClientError& e) {
-                std::cerr << "vepactl: " << e.what() << "\n";
-                return kExitRefused;
-            }
-            const json& pr = rr.value("probe", json::object());
-            if (pr.value("seq", uint64_t{0}) >= want && pr.value("running", false) == false)
-                break;
-            if (std::chrono::steady_clock::now() > deadline) {
-                std::cerr << "vepactl: the probe did not finish within " << timeout << " s\n";
-                return kExitRefused;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        if (as_json)
-            std::cout << rr.dump(2) << "\n";
-        else
-            print_relay(rr);
-        const std::string st = rr["probe"].value("state", std::string("unknown"));
-        return st == "reflecting" ? 0 : st == "not-reflecting" ? kExitNotReflecting : kExitUnknown;
-    }
-    const json& r = resp["result"];
-    if (as_json) {
-        std::cout << r.dump(2) << "\n";
-        return 0;
-    }
-    if (*add || *set)
-        print_port_result(r);
-    else if (*del)
-        std::cout << "port " << name << " deleted\n";
-    else if (*list)
-        print_list(r);
-    else if (*stats)
-        print_stats(r, stats_name.has_value());
-    else if (*status)
-        print_status(r);
-    else if (*shut)
-        std::cout << "vepad stopping" << (r.value("detach", false) ? "; dataplane removed" : "; dataplane stays attached")
-                  << "\n";
-    return 0;
+    return run(parsed_command(app), global, opts);
 }
