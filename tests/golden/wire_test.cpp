@@ -310,3 +310,24 @@ TEST_CASE("wire: re-attaching over our own programs replaces them in place", "[w
     CHECK(*tc_query(w.tb.uplink) != *before_tc);
     CHECK(x.mode == XdpMode::Native);
 }
+
+TEST_CASE("wire: vepad's plan puts XDP on the uplink only while some port is delivered by XDP", "[wire]")
+{
+    // Only a container end (delivered by bpf_redirect_peer): the uplink's TC program does everything.
+    Testbed tb({{"v1", false, VEPA_MODE_VEPA, {kV1}}});
+    CHECK(tb.port("v1").delivery == VEPA_DELIVER_TC_PEER);
+    CHECK(tc_query(tb.uplink));
+    CHECK_FALSE(xdp_query(tb.uplink));
+    CHECK_FALSE(xdp_query(tb.port("v1").ifindex));
+    // Its guest end gets NAPI (GRO): the port takes XDP frames, and the uplink its XDP program.
+    tb.guests.sh("ethtool -K v1g gro on");
+    tb.attach();
+    CHECK(tb.port("v1").delivery == VEPA_DELIVER_XDP);
+    CHECK(xdp_query(tb.uplink));
+    CHECK_FALSE(xdp_query(tb.port("v1").ifindex));   // never XDP on a veth host end
+    // And off again: vepad takes the program away.
+    tb.guests.sh("ethtool -K v1g gro off");
+    tb.attach();
+    CHECK(tb.port("v1").delivery == VEPA_DELIVER_TC_PEER);
+    CHECK_FALSE(xdp_query(tb.uplink));
+}
