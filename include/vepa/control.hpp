@@ -45,7 +45,7 @@
 // Status object:
 //   {"version", "layout_version", "uplink": {"name", "ifindex", "state", "takes_xdp",
 //    "xdp": {"prog_id", "mode", "multiprog"} | null, "tc": {"prog_id"} | null},
-//    "programs": {"uplink_xdp", "uplink_tc", "port_xdp", "port_tc"} (ids),
+//    "programs": {"uplink_xdp", "uplink_tc", "port_xdp", "port_tc", "xsk_xdp"} (ids of the loaded programs),
 //    "maps": {"macs", "ports", "devs", "flood"} (entries in the kernel's maps now),
 //    "pin_dir", "state_file", "socket", "ports": {"configured", "present", "up"},
 //    "reflective_relay": {"verdict": "reflecting"|"not-reflecting"|"unknown", "by": "probe"|"lldp"|null,
