@@ -5,8 +5,6 @@
 # rtnetlink buffer (recovered by a full re-read).  Each case: a fresh vepad
 # with a small rtnetlink buffer, its state directory on a 64 KiB tmpfs, c1 and tap1.
 . "$(dirname "$0")/lib.sh"
-# shellcheck disable=SC2034  # read by run_tests
-BREAKS_LAB="uplink_recreated_under_load"   # a new up0 and swp-host
 
 case_setup() {
     # The state directory on its own small tmpfs, to fill it (unmounted by the runner).

@@ -4,8 +4,6 @@
 # restarted), links down and up, the uplink flapping and re-created.  Each
 # case: a fresh vepad with c1 and tap1.
 . "$(dirname "$0")/lib.sh"
-# shellcheck disable=SC2034  # read by run_tests
-BREAKS_LAB="uplink_recreated"   # a new up0 and swp-host
 
 NS_C9=$LAB-c9 MAC_C9=02:00:0a:14:00:09 IP_C9=10.20.0.19
 tc_hooked() { tc -n "$NS_HOST" filter show dev "$1" ingress 2>/dev/null | grep -q vepa_port_tc; }
