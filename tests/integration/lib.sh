@@ -298,11 +298,11 @@ run_tests() {
     for i in "${!T_CASES[@]}"; do
         name=${T_CASES[i]}
         if [ $state = up ] && ! suite_reset >"$T_DIR/reset.log" 2>&1; then
-            echo "(the lab could not be put back after the last case: $(tail -1 "$T_DIR/reset.log"); building it anew)"
+            echo "(the lab could not be put back after the last case: $(tail -1 "$T_DIR/reset.log"))"
             state=dirty
         fi
         if [ $state != up ]; then
-            [ $state = down ] || suite_down >/dev/null 2>&1
+            [ $state = down ] || { echo "(building the lab anew)"; suite_down >/dev/null 2>&1; }
             if ! suite_up; then
                 T_RESULT[i]=FAIL T_NOTE[i]="the lab did not come up"
                 state=dirty; continue
