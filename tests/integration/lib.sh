@@ -228,6 +228,7 @@ _t_run_case() {   # _t_run_case INDEX NAME: runs test_NAME, sets T_RESULT/T_NOTE
     T_CHECKS=$T_DIR/$name.checks
     : >"$T_CHECKS"
     printf '\n=== %s: %s (%d of %d)\n' "$T_NAME" "$name" "$((i + 1))" "${#T_CASES[@]}"
+    T_NOTE[i]="interrupted"
     (
         T_CLEANUP=()
         trap _t_case_end EXIT
