@@ -91,8 +91,7 @@ wait_for() {
     done
 }
 
-# Replies to N pings (quick: 0.2 s apart, 1 s timeout each).
-pings() { lab_ping "$@"; }
+# Whether a ping gets a reply (2 pings 0.2 s apart, 1 s timeout each).
 reachable() { [ "$(lab_ping "$1" "$2" 2 1)" -ge 1 ]; }
 unreachable() { [ "$(lab_ping "$1" "$2" 2 1)" -eq 0 ]; }
 
