@@ -75,7 +75,7 @@ run vepactl add-port nf0 --type xsk --mac "$MAC_NF"
 nsenter --net="/run/netns/$NS_HOST" "$BUILD/tools/vepa-xsk" nf0 --attach --socket "$LAB_SOCKET" --mac "$MAC_NF" \
     echo >"$LAB_DIR/xsk.out" 2>&1 &
 xsk_pid=$!
-for _ in $(seq 50); do [ "$(vepactl list --json | jq -r '.ports[] | select(.name=="nf0") | .state')" = up ] && break; sleep 0.1; done
+for _ in $(seq 50); do [ "$(port_field nf0 state)" = up ] && break; sleep 0.1; done
 run vepactl list
 echo "the remote host sends 5 frames to nf0's MAC; the function echoes them back through the uplink:"
 in_ns "$NS_REM" timeout 3 tcpdump -i eth0 -Q in -n -l -c 5 -e "ether src $MAC_NF" 2>/dev/null | grep '^[0-9]' &

@@ -52,15 +52,19 @@ _quiet_ns() {
     in_ns "$1" ip link set lo up
 }
 
-# A container: a veth whose host end ($2) is in the host namespace, the other end eth0 in $1.
-_container() {
-    local ns=$1 port=$2 mac=$3 ip=$4
-    ip netns add "$ns"; _quiet_ns "$ns"
-    ip -n "$NS_HOST" link add "$port" type veth peer name eth0 netns "$ns"
-    ip -n "$ns" link set eth0 address "$mac"
-    ip -n "$ns" addr add "$ip/24" dev eth0
-    ip -n "$ns" link set eth0 up
-    ip -n "$NS_HOST" link set "$port" up
+# A container: namespace $1 whose eth0 (MAC $3, address $4/24 if given) is the other
+# end of the host's veth $2.  lab_container_veth makes the veth again in a container's
+# namespace that exists (a container whose interface was deleted).
+lab_container() {
+    ip netns add "$1" && _quiet_ns "$1" && lab_container_veth "$@"
+}
+lab_container_veth() {
+    local ns=$1 port=$2 mac=$3 ip=${4:-}
+    ip -n "$NS_HOST" link add "$port" type veth peer name eth0 netns "$ns" &&
+        ip -n "$ns" link set eth0 address "$mac" &&
+        { [ -z "$ip" ] || ip -n "$ns" addr add "$ip/24" dev eth0; } &&
+        ip -n "$ns" link set eth0 up &&
+        ip -n "$NS_HOST" link set "$port" up
 }
 
 # The VM behind tap1: its NIC eth0 is wired (veth) to qemu0, which vepa-tap-relay
@@ -93,13 +97,7 @@ lab_up() {
         net.bridge.bridge-nf-call-arptables=0 2>/dev/null || true
     ip -n "$NS_SW" link add br0 type bridge
     ip -n "$NS_SW" link set br0 up
-    ip -n "$NS_HOST" link add up0 type veth peer name swp-host netns "$NS_SW"
-    ip -n "$NS_SW" link set swp-host master br0
-    ip -n "$NS_SW" link set swp-host up
-    # GRO on the switch's end gives the uplink veth NAPI, so it takes XDP frames as a
-    # physical NIC does: a VM's tap then sends by XDP straight to the uplink.
-    in_ns "$NS_SW" ethtool -K swp-host gro on >/dev/null
-    ip -n "$NS_HOST" link set up0 up
+    lab_uplink
     # The remote host.
     ip netns add "$NS_REM"; _quiet_ns "$NS_REM"
     ip -n "$NS_REM" link add eth0 type veth peer name swp-rem netns "$NS_SW"
@@ -109,8 +107,8 @@ lab_up() {
     ip -n "$NS_REM" addr add "$IP_REM/24" dev eth0
     ip -n "$NS_REM" link set eth0 up
     # Containers and the VM.
-    _container "$NS_C1" c1 "$MAC_C1" "$IP_C1"
-    _container "$NS_C2" c2 "$MAC_C2" "$IP_C2"
+    lab_container "$NS_C1" c1 "$MAC_C1" "$IP_C1"
+    lab_container "$NS_C2" c2 "$MAC_C2" "$IP_C2"
     ip netns add "$NS_VM3"; _quiet_ns "$NS_VM3"
     ip -n "$NS_VM3" link add eth0 type veth peer name qemu0
     ip -n "$NS_VM3" link set eth0 address "$MAC_VM3"
@@ -118,7 +116,19 @@ lab_up() {
     ip -n "$NS_VM3" link set eth0 up
     ip -n "$NS_VM3" link set qemu0 up
     lab_vm3_start
-    lab_hairpin on
+}
+
+# The host's uplink up0, wired to the switch's port swp-host (hairpin on); tests that
+# delete the uplink make it again with this.  GRO on the switch's end gives the
+# uplink veth NAPI, so it takes XDP frames as a physical NIC does: a VM's tap then
+# sends by XDP straight to the uplink.
+lab_uplink() {
+    ip -n "$NS_HOST" link add up0 type veth peer name swp-host netns "$NS_SW" &&
+        ip -n "$NS_SW" link set swp-host master br0 &&
+        in_ns "$NS_SW" ethtool -K swp-host gro on >/dev/null &&
+        ip -n "$NS_SW" link set swp-host up &&
+        lab_hairpin on &&
+        ip -n "$NS_HOST" link set up0 up
 }
 
 # Reflective relay on the switch port toward the host.
@@ -129,11 +139,22 @@ lab_switch_counters() {
     ip -n "$NS_SW" -j -s link show swp-host | jq -r '.[0].stats64.rx.packets, .[0].stats64.tx.packets' | paste -sd' '
 }
 
-lab_start_vepad() {
+# vepad in the host namespace with the lab's command line (a config naming up0, the
+# state directory, socket and pin directory of the lab) and the options given;
+# VEPAD_BIN may name another build.  lab_start_vepad runs it in the background,
+# logging to vepad.log, and returns once it answers; lab_run_vepad runs it in the
+# foreground (for a start that must be refused).
+_lab_vepad_cmd() {
     mkdir -p "$LAB_DIR/state"
     printf 'uplink = up0\n' >"$LAB_DIR/vepad.conf"
-    nsenter --net="/run/netns/$NS_HOST" "$VEPAD_BIN" --config "$LAB_DIR/vepad.conf" --state-dir "$LAB_DIR/state" \
-        --socket "$LAB_SOCKET" --pin-dir "$LAB_PIN_DIR" "$@" >>"$LAB_DIR/vepad.log" 2>&1 &
+    VEPAD_CMD=(nsenter --net="/run/netns/$NS_HOST" "$VEPAD_BIN" --config "$LAB_DIR/vepad.conf"
+               --state-dir "$LAB_DIR/state" --socket "$LAB_SOCKET" --pin-dir "$LAB_PIN_DIR")
+}
+lab_run_vepad() { _lab_vepad_cmd; "${VEPAD_CMD[@]}" "$@"; }
+lab_start_vepad() {
+    _lab_vepad_cmd
+    # nsenter execs vepad: $! is vepad itself.
+    "${VEPAD_CMD[@]}" "$@" >>"$LAB_DIR/vepad.log" 2>&1 &
     echo $! >"$LAB_DIR/vepad.pid"
     local i
     for i in $(seq 100); do
@@ -144,6 +165,18 @@ lab_start_vepad() {
     lab_log "vepad did not start; its log:"; cat "$LAB_DIR/vepad.log" >&2
     return 1
 }
+
+# Attach the lab's ports: tap1 with its VM's MAC (vepad cannot see a tap's guest), others as they are.
+lab_add_ports() {
+    local p
+    for p; do
+        if [ "$p" = tap1 ]; then vepactl add-port tap1 --mac "$MAC_VM3"; else vepactl add-port "$p"; fi >/dev/null || return 1
+    done
+}
+
+# One field of a port in vepactl list --json, as jq prints it (strings raw, the rest
+# compact): port_field c1 state, port_field tap1 ifindex, port_field nf0 xsk.sockets.
+port_field() { vepactl list --json | jq -rc --arg n "$1" ".ports[] | select(.name == \$n) | .$2"; }
 
 lab_vepad_pid() { cat "$LAB_DIR/vepad.pid" 2>/dev/null; }
 
@@ -165,12 +198,19 @@ lab_down() {
         kill -9 "$pid" 2>/dev/null
     fi
     lab_vm3_stop 2>/dev/null
+    lab_umount
     # Every namespace of this lab, the ones tests added included.
     for ns in $(ip netns list | awk '{print $1}' | grep "^$LAB-"); do
         ip netns del "$ns" 2>/dev/null
     done
     rm -rf "$LAB_PIN_DIR" 2>/dev/null
     [ -n "${LAB_KEEP_DIR:-}" ] || rm -rf "$LAB_DIR"
+}
+
+# Unmount what a test mounted in the lab's directory (a small state directory to fill).
+lab_umount() {
+    local m
+    for m in $(awk -v d="$LAB_DIR/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r); do umount "$m"; done
 }
 
 # ping from a namespace; prints the number of replies received.

@@ -7,35 +7,27 @@
 # must end with exactly the expected entries.
 . "$(dirname "$0")/lib.sh"
 CYCLES=${CHURN_CYCLES:-100}
-t_start
-lab_start_vepad
-MAC_C3=02:00:0a:14:00:0e
-ip netns add "$LAB-c3"; in_ns "$LAB-c3" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-ip -n "$NS_HOST" link add c3 type veth peer name eth0 netns "$LAB-c3"
-ip -n "$LAB-c3" link set eth0 address "$MAC_C3"; ip -n "$LAB-c3" link set eth0 up; ip -n "$NS_HOST" link set c3 up
-for p in c1 c2 c3; do vepactl add-port "$p" >/dev/null; done
-vepactl add-port tap1 --mac "$MAC_VM3" >/dev/null
-reachable "$NS_C1" "$IP_REM"; reachable "$NS_VM3" "$IP_REM"
+NS_C3=$LAB-c3 MAC_C3=02:00:0a:14:00:0e
+
+case_setup() {
+    start_vepad
+    lab_container "$NS_C3" c3 "$MAC_C3" || fatal "cannot make the container c3"
+    add_ports c1 c2 c3 tap1
+    reachable "$NS_C1" "$IP_REM"; reachable "$NS_VM3" "$IP_REM"
+}
 
 churn() {
+    local i
     for i in $(seq 1 "$CYCLES"); do
         ip -n "$NS_HOST" link del c2
-        ip -n "$NS_HOST" link add c2 type veth peer name eth0 netns "$NS_C2"
-        ip -n "$NS_C2" link set eth0 address "$MAC_C2"
-        ip -n "$NS_C2" link set eth0 up
-        ip -n "$NS_HOST" link set c2 up
-        VEPAD_SOCKET=$LAB_SOCKET "$VEPACTL_BIN" del-port c3 >/dev/null || echo "cycle $i: del-port failed"
-        VEPAD_SOCKET=$LAB_SOCKET "$VEPACTL_BIN" add-port c3 >/dev/null || echo "cycle $i: add-port failed"
+        lab_container_veth "$NS_C2" c2 "$MAC_C2"
+        quiet vepactl del-port c3 || echo "cycle $i: del-port failed"
+        quiet vepactl add-port c3 || echo "cycle $i: add-port failed"
         [ $((i % 100)) -eq 0 ] && echo "churn: $i cycles" >&2
     done
     echo done >"$LAB_DIR/churn.done"
 }
 
-section "$CYCLES churn cycles with traffic on the untouched ports"
-start=$SECONDS
-churn >"$LAB_DIR/churn.log" 2>&1 &
-churn_pid=$!
-rounds=0 lost=0 foreign=0 sent=0 tapq=0
 # Frames dropped past vepad, on the VM's side: its tap's queue full (the guest,
 # vepa-tap-relay as QEMU, read too late, as a real guest on a busy host does), and
 # the relay's writes into the guest's veth refused. Counted apart from vepad's.
@@ -43,52 +35,61 @@ tap_dropped() {
     echo $(( $(ip -n "$NS_HOST" -j -s link show tap1 | jq '.[0].stats64.tx.dropped') +
              $(ip -n "$NS_VM3" -j -s link show qemu0 | jq '.[0].stats64.tx.dropped') ))
 }
-while [ ! -e "$LAB_DIR/churn.done" ]; do
-    tapq0=$(tap_dropped)
-    streams_start 3
-    stream_start 5 "$NS_REM" "$NS_C2" "$MAC_REM" "$MAC_C2" 3 2000   # into the churn: may be lost, must not stray
-    stream_start 6 "$NS_REM" "$LAB-c3" "$MAC_REM" "$MAC_C3" 3 2000
-    for id in 1 2 3 4 5 6; do stream_wait $id; done
-    q=$(( $(tap_dropped) - tapq0 ))
-    [ "$q" -eq 0 ] || echo "    round $rounds: $q frames dropped on the VM's side (tap queue full or guest veth refused: its reader was late)"
-    tapq=$((tapq + q))
-    for id in 1 2 3 4; do
-        lost=$((lost + $(stream_field $id lost)))
-        sent=$((sent + $(stream_field $id sent)))
-        [ "$(stream_field $id lost)" -eq 0 ] || echo "    round $rounds: stream $id lost $(stream_field $id lost)"
-    done
-    # Receivers at the untouched guests (streams 2 and 4) count frames of other streams.
-    for id in 2 4; do
-        f=$(stream_field $id foreign)
-        [ "$f" -eq 0 ] || echo "    round $rounds: the receiver of stream $id got $f frames of streams $(jq -c .foreign_ids "$LAB_DIR/stream.$id")"
-        foreign=$((foreign + f))
-    done
-    rounds=$((rounds + 1))
-done
-wait "$churn_pid"
-check_eq "churn cycles without a command failing" 0 "$(grep -c failed "$LAB_DIR/churn.log")"
-echo "    $CYCLES cycles in $((SECONDS - start)) s, $rounds traffic rounds, $sent frames on the untouched ports"
-echo "    lost on the untouched ports: $lost, of which $tapq on the VM's side, past vepad"
-check_eq "frames lost on the untouched ports by vepad (the VM side's drops apart)" 0 "$((lost - tapq))"
-check_eq "frames for the churned ports that reached an untouched one" 0 "$foreign"
 
-section "after the churn"
-check "c2 and c3 come back up" wait_for 5 bash -c "[ \"\$(VEPAD_SOCKET=$LAB_SOCKET $VEPACTL_BIN list --json | jq -r '[.ports[].state] | join(\",\")')\" = up,up,up,up ]"
-check_eq "MAC table: one entry per port MAC" 4 "$(bpftool map dump pinned "$LAB_PIN_DIR/macs_v2" -j | jq length)"
-check_eq "port records: one per present port" 4 "$(bpftool map dump pinned "$LAB_PIN_DIR/ports_v2" -j | jq length)"
-check_eq "devmap: the tap and the uplink" 2 "$(bpftool map dump pinned "$LAB_PIN_DIR/devs_v2" -j | jq length)"
-check_eq "flood list: the four ports" 4 "$(vepactl status --json | jq .maps.flood)"
-check_eq "vepad's own count of MAC entries agrees" 4 "$(vepactl status --json | jq .maps.macs)"
-stream_start 7 "$NS_C2" "$NS_REM" "$MAC_C2" "$MAC_REM" 1 2000
-stream_start 8 "$LAB-c3" "$NS_REM" "$MAC_C3" "$MAC_REM" 1 2000
-stream_start 9 "$NS_REM" "$NS_C2" "$MAC_REM" "$MAC_C2" 1 2000
-stream_start 10 "$NS_REM" "$LAB-c3" "$MAC_REM" "$MAC_C3" 1 2000
-for id in 7 8 9 10; do stream_wait $id; done
-check_eq "the re-created c2 forwards both ways" "0 0" "$(stream_field 7 lost) $(stream_field 9 lost)"
-check_eq "the re-added c3 forwards both ways" "0 0" "$(stream_field 8 lost) $(stream_field 10 lost)"
-streams_start 2
-streams_check "a last round"
-if [ -z "${ASAN_OPTIONS:-}" ]; then   # AddressSanitizer's shadow memory says nothing of vepad's own
-    check "vepad's memory stays small" bash -c "[ \$(awk '/VmRSS/ {print \$2}' /proc/$(lab_vepad_pid)/status) -lt 65536 ]"
-fi
-echo "    vepad RSS: $(awk '/VmRSS/ {print $2 " kB"}' /proc/"$(lab_vepad_pid)"/status)"
+test_churn_under_load() {
+    section "$CYCLES churn cycles with traffic on the untouched ports"
+    local start=$SECONDS churn_pid rounds=0 lost=0 foreign=0 sent=0 tapq=0 tapq0 q id f
+    churn >"$LAB_DIR/churn.log" 2>&1 &
+    churn_pid=$!
+    while [ ! -e "$LAB_DIR/churn.done" ]; do
+        tapq0=$(tap_dropped)
+        streams_start 3
+        stream_start 5 "$NS_REM" "$NS_C2" "$MAC_REM" "$MAC_C2" 3 2000   # into the churn: may be lost, must not stray
+        stream_start 6 "$NS_REM" "$NS_C3" "$MAC_REM" "$MAC_C3" 3 2000
+        for id in 1 2 3 4 5 6; do stream_wait $id; done
+        q=$(( $(tap_dropped) - tapq0 ))
+        [ "$q" -eq 0 ] || echo "    round $rounds: $q frames dropped on the VM's side (tap queue full or guest veth refused: its reader was late)"
+        tapq=$((tapq + q))
+        for id in 1 2 3 4; do
+            lost=$((lost + $(stream_field $id lost)))
+            sent=$((sent + $(stream_field $id sent)))
+            [ "$(stream_field $id lost)" -eq 0 ] || echo "    round $rounds: stream $id lost $(stream_field $id lost)"
+        done
+        # Receivers at the untouched guests (streams 2 and 4) count frames of other streams.
+        for id in 2 4; do
+            f=$(stream_field $id foreign)
+            [ "$f" -eq 0 ] || echo "    round $rounds: the receiver of stream $id got $f frames of streams $(jq -c .foreign_ids "$LAB_DIR/stream.$id")"
+            foreign=$((foreign + f))
+        done
+        rounds=$((rounds + 1))
+    done
+    wait "$churn_pid"
+    check_eq "churn cycles without a command failing" 0 "$(grep -c failed "$LAB_DIR/churn.log")"
+    echo "    $CYCLES cycles in $((SECONDS - start)) s, $rounds traffic rounds, $sent frames on the untouched ports"
+    echo "    lost on the untouched ports: $lost, of which $tapq on the VM's side, past vepad"
+    check_eq "frames lost on the untouched ports by vepad (the VM side's drops apart)" 0 "$((lost - tapq))"
+    check_eq "frames for the churned ports that reached an untouched one" 0 "$foreign"
+
+    section "after the churn"
+    check "c2 and c3 come back up" wait_for 5 outputs up,up,up,up ports_field state
+    check_eq "MAC table: one entry per port MAC" 4 "$(pin_entries macs_v2)"
+    check_eq "port records: one per present port" 4 "$(pin_entries ports_v2)"
+    check_eq "devmap: the tap and the uplink" 2 "$(pin_entries devs_v2)"
+    check_eq "flood list: the four ports" 4 "$(status_field maps.flood)"
+    check_eq "vepad's own count of MAC entries agrees" 4 "$(status_field maps.macs)"
+    stream_start 7 "$NS_C2" "$NS_REM" "$MAC_C2" "$MAC_REM" 1 2000
+    stream_start 8 "$NS_C3" "$NS_REM" "$MAC_C3" "$MAC_REM" 1 2000
+    stream_start 9 "$NS_REM" "$NS_C2" "$MAC_REM" "$MAC_C2" 1 2000
+    stream_start 10 "$NS_REM" "$NS_C3" "$MAC_REM" "$MAC_C3" 1 2000
+    for id in 7 8 9 10; do stream_wait $id; done
+    check_eq "the re-created c2 forwards both ways" "0 0" "$(stream_field 7 lost) $(stream_field 9 lost)"
+    check_eq "the re-added c3 forwards both ways" "0 0" "$(stream_field 8 lost) $(stream_field 10 lost)"
+    streams_start 2
+    streams_check "a last round"
+    if [ -z "${ASAN_OPTIONS:-}" ]; then   # AddressSanitizer's shadow memory says nothing of vepad's own
+        check "vepad's memory stays small" bash -c "[ \$(awk '/VmRSS/ {print \$2}' /proc/$(lab_vepad_pid)/status) -lt 65536 ]"
+    fi
+    echo "    vepad RSS: $(awk '/VmRSS/ {print $2 " kB"}' /proc/"$(lab_vepad_pid)"/status)"
+}
+
+run_tests
