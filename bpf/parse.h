@@ -71,40 +71,69 @@ static __always_inline void vepa_mac_copy(__u8 *dst, const __u8 *src)
 }
 
 /*
+ * Where parsing has got to in the linear part of a frame, as in xdp-tools'
+ * parsing_helpers.h: each vepa_pull_* sets *hdr to the header at the cursor
+ * and moves the cursor past it, or returns -1 when the frame ends first.
+ */
+struct vepa_cursor {
+	void *pos;
+	void *end;
+};
+
+static __always_inline int vepa_pull_eth(struct vepa_cursor *c, struct ethhdr **hdr)
+{
+	struct ethhdr *eth = c->pos;
+
+	if ((void *)(eth + 1) > c->end)
+		return -1;
+	c->pos = eth + 1;
+	*hdr = eth;
+	return 0;
+}
+
+static __always_inline int vepa_pull_vlan(struct vepa_cursor *c, struct vlan_tag **hdr)
+{
+	struct vlan_tag *tag = c->pos;
+
+	if ((void *)(tag + 1) > c->end)
+		return -1;
+	c->pos = tag + 1;
+	*hdr = tag;
+	return 0;
+}
+
+/*
  * Parse and validate the Ethernet header and up to VEPA_MAX_VLAN_DEPTH VLAN
  * tags in [data, data_end), the linear part of a frame of len bytes in all.
  * outside_tags: tags the stack already took out of the frame (an skb's
  * vlan_present: the receive path strips the outer tag before TC runs), which
  * count against the depth.  Returns VEPA_ADMITTED when the frame is well
- * formed, else the drop reason.  The length limit is not checked here: only TC knows whether a
- * long frame is GSO.
+ * formed, else the drop reason.  The length limit is not checked here: only
+ * TC knows whether a long frame is GSO.
  */
 static __always_inline int vepa_parse(void *data, void *data_end, __u32 len, __u32 outside_tags,
 				      struct vepa_frame *f)
 {
-	struct ethhdr *eth = data;
-	__u32 hdr_len = sizeof(*eth);
+	struct vepa_cursor c = { .pos = data, .end = data_end };
+	struct vlan_tag *tag;
+	struct ethhdr *eth;
 	__be16 proto;
 	int i;
 
-	if ((void *)(eth + 1) > data_end)
+	if (vepa_pull_eth(&c, &eth) < 0)
 		return VEPA_DROP_TRUNCATED;
 	proto = eth->h_proto;
 
 #pragma unroll
-	for (i = 0; i < VEPA_MAX_VLAN_DEPTH; i++) {
-		struct vlan_tag *tag = data + hdr_len;
-
-		if (!vepa_is_vlan(proto))
-			break;
-		if ((void *)(tag + 1) > data_end)
+	for (i = 0; i < VEPA_MAX_VLAN_DEPTH && vepa_is_vlan(proto); i++) {
+		if (vepa_pull_vlan(&c, &tag) < 0)
 			return VEPA_DROP_TRUNCATED;
 		proto = tag->encap_proto;
-		hdr_len += sizeof(*tag);
 	}
 	if (vepa_is_vlan(proto) || i + outside_tags > VEPA_MAX_VLAN_DEPTH)
 		return VEPA_DROP_VLAN_DEPTH;
-	if (len <= hdr_len)
+	/* From the tag count: the verifier lets only CAP_PERFMON programs subtract pointers. */
+	if (len <= sizeof(*eth) + i * sizeof(*tag))
 		return VEPA_DROP_NO_PAYLOAD;
 	if (vepa_is_group(eth->h_source) || vepa_is_zero(eth->h_source))
 		return VEPA_DROP_BAD_SRC;
