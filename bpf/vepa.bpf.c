@@ -52,7 +52,7 @@ static __always_inline int vepa_drop(const enum vepa_hook hook, __u32 slot, __u3
 	return hook == VEPA_XDP ? XDP_DROP : TC_ACT_SHOT;
 }
 
-/* The uplink as a forwarding target, sent to from TC by a plain redirect. */
+/* The uplink as a forwarding target: TC sends to it by a plain redirect. */
 static __always_inline struct vepa_port_ref vepa_uplink_ref(const struct vepa_config *cfg)
 {
 	struct vepa_port_ref up = {
@@ -81,9 +81,10 @@ static __always_inline int vepa_redirect(const enum vepa_hook hook, const struct
 
 /*
  * Forward a frame of len bytes, received on slot from, to to: redirect, then
- * count it received and sent when it went (a TC redirect always goes).  A
- * port whose link is down (TC's: XDP passes its frames on) gets none: the
- * frame counts as received and as the port's drop.
+ * count it received and sent when it went (a TC redirect always goes).  TC
+ * also meets targets whose link is down (XDP passes their frames on): the
+ * frame is dropped, counted as received from the sender and as the target's
+ * drop.
  */
 static __always_inline int vepa_forward(const enum vepa_hook hook, __u32 from,
 					const struct vepa_port_ref *to, __u32 len)
