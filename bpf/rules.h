@@ -61,12 +61,12 @@ static __always_inline int vepa_oversize(const struct vepa_config *cfg, __u32 le
 }
 
 /*
- * What every frame passes before any forwarding decision, in XDP and TC
- * alike: well formed (M), not PAUSE (T6), from a port one of the port's own
- * source MACs (T5); in TC, which knows whether a long frame is GSO, not longer
- * than the uplink carries, and from a port, an uplink to send it to.  port:
- * the sender, NULL for the uplink.  Returns VEPA_ADMITTED, or the reason the
- * frame is dropped, counted on the sender.
+ * The checks every frame passes before any forwarding decision, XDP and TC
+ * alike: well formed (M), not PAUSE (T6), and from a port, one of the port's
+ * source MACs (T5).  TC, which knows whether a long frame is GSO, also drops
+ * one longer than the uplink carries, and a port's frame when there is no
+ * uplink.  port: the sender, NULL for the uplink.  Returns VEPA_ADMITTED, or
+ * the reason the frame is dropped, counted on the sender.
  */
 static __always_inline int vepa_admit(void *ctx, const enum vepa_hook hook, const struct vepa_config *cfg,
 				      const struct vepa_port *port, struct vepa_frame *f)
