@@ -3,6 +3,7 @@
 #ifndef VEPA_BPF_PARSE_H
 #define VEPA_BPF_PARSE_H
 
+#include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -15,10 +16,16 @@
 #define ETH_P_PAUSE 0x8808
 #endif
 
+/* A frame that passed every check so far (vepa_parse, vepa_admit): not a drop reason. */
+#define VEPA_ADMITTED (-1)
+
 struct vlan_tag {
 	__be16 tci;
 	__be16 encap_proto;
 };
+
+/* Headers the TC programs read directly: Ethernet plus VLAN tags. */
+#define VEPA_MAX_HDR_LEN (sizeof(struct ethhdr) + VEPA_MAX_VLAN_DEPTH * sizeof(struct vlan_tag) + 4)
 
 /* What the programs need to know of a frame after validation. */
 struct vepa_frame {
@@ -64,40 +71,69 @@ static __always_inline void vepa_mac_copy(__u8 *dst, const __u8 *src)
 }
 
 /*
+ * Where parsing has got to in the linear part of a frame, as in xdp-tools'
+ * parsing_helpers.h: each vepa_pull_* sets *hdr to the header at the cursor
+ * and moves the cursor past it, or returns -1 when the frame ends first.
+ */
+struct vepa_cursor {
+	void *pos;
+	void *end;
+};
+
+static __always_inline int vepa_pull_eth(struct vepa_cursor *c, struct ethhdr **hdr)
+{
+	struct ethhdr *eth = c->pos;
+
+	if ((void *)(eth + 1) > c->end)
+		return -1;
+	c->pos = eth + 1;
+	*hdr = eth;
+	return 0;
+}
+
+static __always_inline int vepa_pull_vlan(struct vepa_cursor *c, struct vlan_tag **hdr)
+{
+	struct vlan_tag *tag = c->pos;
+
+	if ((void *)(tag + 1) > c->end)
+		return -1;
+	c->pos = tag + 1;
+	*hdr = tag;
+	return 0;
+}
+
+/*
  * Parse and validate the Ethernet header and up to VEPA_MAX_VLAN_DEPTH VLAN
  * tags in [data, data_end), the linear part of a frame of len bytes in all.
  * outside_tags: tags the stack already took out of the frame (an skb's
  * vlan_present: the receive path strips the outer tag before TC runs), which
- * count against the depth.  Returns -1 when the frame is well formed, else the
- * drop reason.  The length limit is not checked here: only TC knows whether a
- * long frame is GSO.
+ * count against the depth.  Returns VEPA_ADMITTED when the frame is well
+ * formed, else the drop reason.  The length limit is not checked here: only
+ * TC knows whether a long frame is GSO.
  */
 static __always_inline int vepa_parse(void *data, void *data_end, __u32 len, __u32 outside_tags,
 				      struct vepa_frame *f)
 {
-	struct ethhdr *eth = data;
-	__u32 hdr_len = sizeof(*eth);
+	struct vepa_cursor c = { .pos = data, .end = data_end };
+	struct vlan_tag *tag;
+	struct ethhdr *eth;
 	__be16 proto;
 	int i;
 
-	if ((void *)(eth + 1) > data_end)
+	if (vepa_pull_eth(&c, &eth) < 0)
 		return VEPA_DROP_TRUNCATED;
 	proto = eth->h_proto;
 
 #pragma unroll
-	for (i = 0; i < VEPA_MAX_VLAN_DEPTH; i++) {
-		struct vlan_tag *tag = data + hdr_len;
-
-		if (!vepa_is_vlan(proto))
-			break;
-		if ((void *)(tag + 1) > data_end)
+	for (i = 0; i < VEPA_MAX_VLAN_DEPTH && vepa_is_vlan(proto); i++) {
+		if (vepa_pull_vlan(&c, &tag) < 0)
 			return VEPA_DROP_TRUNCATED;
 		proto = tag->encap_proto;
-		hdr_len += sizeof(*tag);
 	}
 	if (vepa_is_vlan(proto) || i + outside_tags > VEPA_MAX_VLAN_DEPTH)
 		return VEPA_DROP_VLAN_DEPTH;
-	if (len <= hdr_len)
+	/* From the tag count: the verifier lets only CAP_PERFMON programs subtract pointers. */
+	if (len <= sizeof(*eth) + i * sizeof(*tag))
 		return VEPA_DROP_NO_PAYLOAD;
 	if (vepa_is_group(eth->h_source) || vepa_is_zero(eth->h_source))
 		return VEPA_DROP_BAD_SRC;
@@ -106,7 +142,50 @@ static __always_inline int vepa_parse(void *data, void *data_end, __u32 len, __u
 	vepa_mac_copy(f->src, eth->h_source);
 	f->proto = proto;
 	f->len = len;
-	return -1;
+	return VEPA_ADMITTED;
+}
+
+/*
+ * One rule, two contexts.  A helper that serves XDP and TC programs alike
+ * takes the program's context as void * and its kind as a constant, which
+ * inlining folds away: one object holds both kinds of programs, so a type
+ * chosen at build time (one object per context) cannot do it.
+ */
+enum vepa_hook {
+	VEPA_XDP,       /* ctx is a struct xdp_md */
+	VEPA_TC,        /* ctx is a struct __sk_buff (TC ingress) */
+};
+
+/* The device the frame arrived on. */
+static __always_inline __u32 vepa_ctx_ifindex(void *ctx, const enum vepa_hook hook)
+{
+	if (hook == VEPA_XDP)
+		return ((struct xdp_md *)ctx)->ingress_ifindex;
+	return ((struct __sk_buff *)ctx)->ifindex;
+}
+
+/*
+ * vepa_parse on the program's frame.  An skb's headers may lie past its
+ * linear part: they are pulled into it first.  (An XDP frame's are in the
+ * first buffer or nowhere: vepa_parse calls that truncated.)
+ */
+static __always_inline int vepa_ctx_parse(void *ctx, const enum vepa_hook hook, struct vepa_frame *f)
+{
+	struct xdp_md *xdp = ctx;
+	struct __sk_buff *skb = ctx;
+	void *data, *data_end;
+
+	if (hook == VEPA_XDP)
+		return vepa_parse((void *)(long)xdp->data, (void *)(long)xdp->data_end,
+				  bpf_xdp_get_buff_len(xdp), 0, f);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	if (data + VEPA_MAX_HDR_LEN > data_end && skb->len > data_end - data) {
+		bpf_skb_pull_data(skb, skb->len < VEPA_MAX_HDR_LEN ? skb->len : VEPA_MAX_HDR_LEN);
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+	}
+	return vepa_parse(data, data_end, skb->len, skb->vlan_present ? 1 : 0, f);
 }
 
 #endif /* VEPA_BPF_PARSE_H */

@@ -8,6 +8,7 @@
 
 #include "maps.h"
 #include "parse.h"
+#include "counters.h"
 
 #define VEPA_MODE_BIT(m) (1U << (m))
 #define VEPA_ALL_MODES (VEPA_MODE_BIT(VEPA_MODE_VEPA) | VEPA_MODE_BIT(VEPA_MODE_PRIVATE) | \
@@ -53,6 +54,78 @@ static __always_inline int vepa_src_allowed(const struct vepa_port *port, const 
 	       (n > 2 && vepa_mac_eq(port->macs[2].addr, src)) || (n > 3 && vepa_mac_eq(port->macs[3].addr, src));
 }
 
+/* A frame longer than the uplink can carry, unless the stack will segment it. */
+static __always_inline int vepa_oversize(const struct vepa_config *cfg, __u32 len, __u32 gso_size)
+{
+	return !gso_size && len > cfg->max_frame_len;
+}
+
+/*
+ * The checks every frame passes before any forwarding decision, XDP and TC
+ * alike: well formed (M), not PAUSE (T6), and from a port, one of the port's
+ * source MACs (T5).  TC, which knows whether a long frame is GSO, also drops
+ * one longer than the uplink carries, and a port's frame when there is no
+ * uplink.  port: the sender, NULL for the uplink.  Returns VEPA_ADMITTED, or
+ * the reason the frame is dropped, counted on the sender.
+ */
+static __always_inline int vepa_admit(void *ctx, const enum vepa_hook hook, const struct vepa_config *cfg,
+				      const struct vepa_port *port, struct vepa_frame *f)
+{
+	int reason = vepa_ctx_parse(ctx, hook, f);                      /* M */
+
+	if (reason < 0 && f->proto == bpf_htons(ETH_P_PAUSE))           /* T6 */
+		reason = VEPA_DROP_PAUSE;
+	if (reason < 0 && port && !vepa_src_allowed(port, f->src))      /* T5 */
+		reason = VEPA_DROP_SPOOFED;
+	if (reason < 0 && hook == VEPA_TC &&
+	    vepa_oversize(cfg, f->len, ((struct __sk_buff *)ctx)->gso_size))
+		reason = VEPA_DROP_OVERSIZE;
+	if (reason < 0 && hook == VEPA_TC && port && !cfg->uplink_ifindex)
+		reason = VEPA_DROP_NO_UPLINK;
+	if (reason >= 0)
+		vepa_count_drop(port ? port->ref.slot : VEPA_SLOT_UPLINK, reason);
+	return reason;
+}
+
+/*
+ * A frame a port sends (T1-T6 start here): vepa_admit for the port the
+ * frame arrived on, returned in *port.  A frame from a device that is not
+ * a port is dropped, counted on the uplink.
+ */
+static __always_inline int vepa_port_admit(void *ctx, const enum vepa_hook hook, const struct vepa_config *cfg,
+					   const struct vepa_port **port, struct vepa_frame *f)
+{
+	*port = vepa_port(vepa_ctx_ifindex(ctx, hook));
+	if (!*port) {
+		vepa_count_drop(VEPA_SLOT_UPLINK, VEPA_DROP_NOT_A_PORT);
+		return VEPA_DROP_NOT_A_PORT;
+	}
+	return vepa_admit(ctx, hook, cfg, *port, f);
+}
+
+/* T4: a bridge-mode port's group frame, copied to the other bridge-mode ports too. */
+static __always_inline int vepa_bridge_group(const struct vepa_port *port, const __u8 *dst)
+{
+	return port->ref.mode == VEPA_MODE_BRIDGE && vepa_is_group(dst);
+}
+
+/*
+ * T2: the other bridge-mode port a bridge-mode port's unicast frame is
+ * delivered to locally; NULL when the frame goes out the uplink (T1, T3).
+ */
+static __always_inline const struct vepa_port_ref *vepa_bridge_peer(const struct vepa_port *port,
+								   const __u8 *dst)
+{
+	const struct vepa_port_ref *to;
+
+	if (port->ref.mode != VEPA_MODE_BRIDGE || vepa_is_group(dst))
+		return NULL;
+	to = vepa_mac_owner(dst);
+	if (to && to->mode == VEPA_MODE_BRIDGE && to->ifindex != port->ref.ifindex)
+		return to;
+	return NULL;
+}
+
 /*
  * R7: a unicast frame from the uplink whose source is one local port and
  * whose destination is another, one of them private, is never delivered.
@@ -86,12 +159,6 @@ static __always_inline __u32 vepa_group_receivers(const struct vepa_port_ref *fr
 	default:
 		return 0;                                                       /* R6 */
 	}
-}
-
-/* A frame longer than the uplink can carry, unless the stack will segment it. */
-static __always_inline int vepa_oversize(const struct vepa_config *cfg, __u32 len, __u32 gso_size)
-{
-	return !gso_size && len > cfg->max_frame_len;
 }
 
 /*

@@ -43,23 +43,67 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define VEPA_VARIANT_MARK(x) ((void)0)
 #endif
 
-/* Headers the TC programs read directly: Ethernet plus VLAN tags. */
-#define VEPA_MAX_HDR_LEN (sizeof(struct ethhdr) + VEPA_MAX_VLAN_DEPTH * sizeof(struct vlan_tag) + 4)
+/* ---- forwarding ---------------------------------------------------------- */
 
-/* ---- delivery helpers (TC) -------------------------------------------- */
-
-/* Deliver a frame into a port from TC ingress. */
-static __always_inline int vepa_tc_deliver(const struct vepa_port_ref *to, __u32 len)
+/* Drop a frame, counting why on slot: the verdict. */
+static __always_inline int vepa_drop(const enum vepa_hook hook, __u32 slot, __u32 reason)
 {
-	if (to->delivery == VEPA_DELIVER_DOWN) {
-		vepa_count_drop(to->slot, VEPA_DROP_PORT_DOWN);
-		return TC_ACT_SHOT;
-	}
-	vepa_count_tx(to->slot, len);
+	vepa_count_drop(slot, reason);
+	return hook == VEPA_XDP ? XDP_DROP : TC_ACT_SHOT;
+}
+
+/* The uplink as a forwarding target: TC sends to it by a plain redirect. */
+static __always_inline struct vepa_port_ref vepa_uplink_ref(const struct vepa_config *cfg)
+{
+	struct vepa_port_ref up = {
+		.ifindex = cfg->uplink_ifindex,
+		.slot = VEPA_SLOT_UPLINK,
+		.delivery = VEPA_DELIVER_TC,
+	};
+
+	return up;
+}
+
+/*
+ * Redirect a frame to a port or the uplink: the verdict.  XDP redirects
+ * through the devmap, which holds only the devices that take XDP frames: any
+ * other target gets XDP_PASS, and TC forwards the frame.  TC redirects by the
+ * target's delivery.
+ */
+static __always_inline int vepa_redirect(const enum vepa_hook hook, const struct vepa_port_ref *to)
+{
+	if (hook == VEPA_XDP)
+		return bpf_redirect_map(&VEPA_MAP(devs), to->ifindex, XDP_PASS);
 	if (to->delivery == VEPA_DELIVER_TC_PEER)
 		return bpf_redirect_peer(to->ifindex, 0);
 	return bpf_redirect(to->ifindex, 0);
 }
+
+/*
+ * Forward a frame of len bytes, received on slot from, to to: redirect, then
+ * count it received and sent when it went (a TC redirect always goes).  TC
+ * also meets targets whose link is down (XDP passes their frames on): the
+ * frame is dropped, counted as received from the sender and as the target's
+ * drop.
+ */
+static __always_inline int vepa_forward(const enum vepa_hook hook, __u32 from,
+					const struct vepa_port_ref *to, __u32 len)
+{
+	int ret;
+
+	if (hook == VEPA_TC && to->delivery == VEPA_DELIVER_DOWN) {
+		vepa_count_rx(from, len);
+		return vepa_drop(hook, to->slot, VEPA_DROP_PORT_DOWN);
+	}
+	ret = vepa_redirect(hook, to);
+	if (hook == VEPA_TC || ret == XDP_REDIRECT) {
+		vepa_count_rx(from, len);
+		vepa_count_tx(to->slot, len);
+	}
+	return ret;
+}
+
+/* ---- group fan-out (TC) ---------------------------------------------------- */
 
 struct vepa_fanout {
 	struct __sk_buff *skb;
@@ -109,61 +153,29 @@ static __always_inline void vepa_fanout(struct __sk_buff *skb, __u32 modes, __u3
 		 vepa_fanout_one, &fo, 0);
 }
 
-/* Parse a TC frame, pulling its headers into the linear part first when needed. */
-static __always_inline int vepa_tc_parse(struct __sk_buff *skb, struct vepa_frame *f)
-{
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-
-	if (data + VEPA_MAX_HDR_LEN > data_end && skb->len > data_end - data) {
-		bpf_skb_pull_data(skb, skb->len < VEPA_MAX_HDR_LEN ? skb->len : VEPA_MAX_HDR_LEN);
-		data = (void *)(long)skb->data;
-		data_end = (void *)(long)skb->data_end;
-	}
-	return vepa_parse(data, data_end, skb->len, skb->vlan_present ? 1 : 0, f);
-}
-
 /* ---- uplink ------------------------------------------------------------ */
 
 SEC("xdp.frags")
 int vepa_uplink_xdp(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	const struct vepa_config *cfg = vepa_config();
 	const struct vepa_port_ref *to;
 	struct vepa_frame f = {};
-	__u32 len = bpf_xdp_get_buff_len(ctx);
-	int reason, ret;
 
 	if (!cfg)
 		return XDP_PASS;
-	VEPA_VARIANT_MARK(len);
-	reason = vepa_parse(data, data_end, len, 0, &f);
-	if (reason >= 0) {
-		vepa_count_drop(VEPA_SLOT_UPLINK, reason);
+	VEPA_VARIANT_MARK(cfg);
+	if (vepa_admit(ctx, VEPA_XDP, cfg, NULL, &f) != VEPA_ADMITTED)
 		return XDP_DROP;
-	}
-	if (f.proto == bpf_htons(ETH_P_PAUSE)) {                        /* T6 */
-		vepa_count_drop(VEPA_SLOT_UPLINK, VEPA_DROP_PAUSE);
-		return XDP_DROP;
-	}
 	/* Group frames need a host copy, long ones a GSO check: TC's. */
-	if (vepa_is_group(f.dst) || len > cfg->max_frame_len)
+	if (vepa_is_group(f.dst) || f.len > cfg->max_frame_len)
 		return XDP_PASS;
 	to = vepa_mac_owner(f.dst);
 	if (!to || to->delivery != VEPA_DELIVER_XDP)                    /* R2, or TC delivers */
 		return XDP_PASS;
-	if (vepa_private_blocks(cfg, f.src, to)) {                      /* R7 */
-		vepa_count_drop(to->slot, VEPA_DROP_PRIVATE);
-		return XDP_DROP;
-	}
-	ret = bpf_redirect_map(&VEPA_MAP(devs), to->ifindex, XDP_PASS); /* R1 */
-	if (ret == XDP_REDIRECT) {
-		vepa_count_rx(VEPA_SLOT_UPLINK, len);
-		vepa_count_tx(to->slot, len);
-	}
-	return ret;
+	if (vepa_private_blocks(cfg, f.src, to))                        /* R7 */
+		return vepa_drop(VEPA_XDP, to->slot, VEPA_DROP_PRIVATE);
+	return vepa_forward(VEPA_XDP, VEPA_SLOT_UPLINK, to, f.len);     /* R1 */
 }
 
 SEC("tc")
@@ -172,20 +184,12 @@ int vepa_uplink_tc(struct __sk_buff *skb)
 	const struct vepa_config *cfg = vepa_config();
 	const struct vepa_port_ref *to, *from;
 	struct vepa_frame f = {};
-	int reason;
 
 	if (!cfg)
 		return TC_ACT_OK;
 	VEPA_VARIANT_MARK(cfg);
-	reason = vepa_tc_parse(skb, &f);
-	if (reason < 0 && f.proto == bpf_htons(ETH_P_PAUSE))            /* T6 */
-		reason = VEPA_DROP_PAUSE;
-	if (reason < 0 && vepa_oversize(cfg, f.len, skb->gso_size))
-		reason = VEPA_DROP_OVERSIZE;
-	if (reason >= 0) {
-		vepa_count_drop(VEPA_SLOT_UPLINK, reason);
+	if (vepa_admit(skb, VEPA_TC, cfg, NULL, &f) != VEPA_ADMITTED)
 		return TC_ACT_SHOT;
-	}
 
 	if (vepa_is_group(f.dst)) {
 		/* 802.1 link-local frames (LLDP, STP) are the host's, never flooded. */
@@ -207,12 +211,9 @@ int vepa_uplink_tc(struct __sk_buff *skb)
 		vepa_count_host(f.len);                                 /* R2 */
 		return TC_ACT_OK;
 	}
-	if (vepa_private_blocks(cfg, f.src, to)) {                      /* R7 */
-		vepa_count_drop(to->slot, VEPA_DROP_PRIVATE);
-		return TC_ACT_SHOT;
-	}
-	vepa_count_rx(VEPA_SLOT_UPLINK, f.len);
-	return vepa_tc_deliver(to, f.len);                              /* R1 */
+	if (vepa_private_blocks(cfg, f.src, to))                        /* R7 */
+		return vepa_drop(VEPA_TC, to->slot, VEPA_DROP_PRIVATE);
+	return vepa_forward(VEPA_TC, VEPA_SLOT_UPLINK, to, f.len);      /* R1 */
 }
 
 /* ---- ports -------------------------------------------------------------- */
@@ -220,109 +221,57 @@ int vepa_uplink_tc(struct __sk_buff *skb)
 SEC("xdp.frags")
 int vepa_port_xdp(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
 	const struct vepa_config *cfg = vepa_config();
-	const struct vepa_port *port = vepa_port(ctx->ingress_ifindex);
+	const struct vepa_port *port;
 	const struct vepa_port_ref *to;
+	struct vepa_port_ref up;
 	struct vepa_frame f = {};
-	__u32 len = bpf_xdp_get_buff_len(ctx);
-	__u32 target;
-	int reason, ret;
 
 	if (!cfg)
 		return XDP_PASS;
-	if (!port) {
-		vepa_count_drop(VEPA_SLOT_UPLINK, VEPA_DROP_NOT_A_PORT);
+	VEPA_VARIANT_MARK(cfg);
+	if (vepa_port_admit(ctx, VEPA_XDP, cfg, &port, &f) != VEPA_ADMITTED)
 		return XDP_DROP;
-	}
-	VEPA_VARIANT_MARK(len);
-	reason = vepa_parse(data, data_end, len, 0, &f);
-	if (reason < 0 && f.proto == bpf_htons(ETH_P_PAUSE))            /* T6 */
-		reason = VEPA_DROP_PAUSE;
-	if (reason < 0 && !vepa_src_allowed(port, f.src))               /* T5 */
-		reason = VEPA_DROP_SPOOFED;
-	if (reason >= 0) {
-		vepa_count_drop(port->ref.slot, reason);
-		return XDP_DROP;
-	}
-	if (len > cfg->max_frame_len)                                   /* GSO? TC knows */
+	if (f.len > cfg->max_frame_len)                                 /* GSO? TC knows */
 		return XDP_PASS;
-
-	target = cfg->uplink_ifindex;                                   /* T1, T3 */
-	if (port->ref.mode == VEPA_MODE_BRIDGE) {
-		if (vepa_is_group(f.dst))                               /* T4: TC clones */
+	if (vepa_bridge_group(port, f.dst))                             /* T4: TC clones */
+		return XDP_PASS;
+	to = vepa_bridge_peer(port, f.dst);
+	if (to) {
+		if (to->delivery != VEPA_DELIVER_XDP)                   /* T2 via TC */
 			return XDP_PASS;
-		to = vepa_mac_owner(f.dst);
-		if (to && to->mode == VEPA_MODE_BRIDGE && to->ifindex != port->ref.ifindex) {
-			if (to->delivery != VEPA_DELIVER_XDP)           /* T2 via TC */
-				return XDP_PASS;
-			ret = bpf_redirect_map(&VEPA_MAP(devs), to->ifindex, XDP_PASS); /* T2 */
-			if (ret == XDP_REDIRECT) {
-				vepa_count_rx(port->ref.slot, len);
-				vepa_count_tx(to->slot, len);
-			}
-			return ret;
-		}
+		return vepa_forward(VEPA_XDP, port->ref.slot, to, f.len); /* T2 */
 	}
 	/* The uplink is in the devmap only when it takes XDP frames; else TC sends. */
-	ret = bpf_redirect_map(&VEPA_MAP(devs), target, XDP_PASS);
-	if (ret == XDP_REDIRECT) {
-		vepa_count_rx(port->ref.slot, len);
-		vepa_count_tx(VEPA_SLOT_UPLINK, len);
-	}
-	return ret;
+	up = vepa_uplink_ref(cfg);
+	return vepa_forward(VEPA_XDP, port->ref.slot, &up, f.len);     /* T1, T3 */
 }
 
 SEC("tc")
 int vepa_port_tc(struct __sk_buff *skb)
 {
 	const struct vepa_config *cfg = vepa_config();
-	const struct vepa_port *port = vepa_port(skb->ifindex);
+	const struct vepa_port *port;
 	const struct vepa_port_ref *to;
+	struct vepa_port_ref up;
 	struct vepa_frame f = {};
-	__u32 uplink;
-	int reason;
 
 	if (!cfg)
 		return TC_ACT_OK;
-	if (!port) {
-		vepa_count_drop(VEPA_SLOT_UPLINK, VEPA_DROP_NOT_A_PORT);
+	VEPA_VARIANT_MARK(cfg);
+	if (vepa_port_admit(skb, VEPA_TC, cfg, &port, &f) != VEPA_ADMITTED)
 		return TC_ACT_SHOT;
-	}
-	VEPA_VARIANT_MARK(port);
-	reason = vepa_tc_parse(skb, &f);
-	if (reason < 0 && f.proto == bpf_htons(ETH_P_PAUSE))            /* T6 */
-		reason = VEPA_DROP_PAUSE;
-	if (reason < 0 && !vepa_src_allowed(port, f.src))               /* T5 */
-		reason = VEPA_DROP_SPOOFED;
-	if (reason < 0 && vepa_oversize(cfg, f.len, skb->gso_size))
-		reason = VEPA_DROP_OVERSIZE;
-	uplink = cfg->uplink_ifindex;
-	if (reason < 0 && !uplink)
-		reason = VEPA_DROP_NO_UPLINK;
-	if (reason >= 0) {
-		vepa_count_drop(port->ref.slot, reason);
-		return TC_ACT_SHOT;
-	}
 
-	if (port->ref.mode == VEPA_MODE_BRIDGE) {
-		if (vepa_is_group(f.dst)) {                             /* T4 */
-			if (!vepa_is_link_local(f.dst))
-				vepa_fanout(skb, VEPA_MODE_BIT(VEPA_MODE_BRIDGE),
-					    port->ref.ifindex, f.len);
-		} else {
-			to = vepa_mac_owner(f.dst);
-			if (to && to->mode == VEPA_MODE_BRIDGE &&
-			    to->ifindex != port->ref.ifindex) {         /* T2 */
-				vepa_count_rx(port->ref.slot, f.len);
-				return vepa_tc_deliver(to, f.len);
-			}
-		}
+	if (vepa_bridge_group(port, f.dst)) {                           /* T4 */
+		if (!vepa_is_link_local(f.dst))
+			vepa_fanout(skb, VEPA_MODE_BIT(VEPA_MODE_BRIDGE), port->ref.ifindex, f.len);
+	} else {
+		to = vepa_bridge_peer(port, f.dst);
+		if (to)
+			return vepa_forward(VEPA_TC, port->ref.slot, to, f.len); /* T2 */
 	}
-	vepa_count_rx(port->ref.slot, f.len);                           /* T1, T3 */
-	vepa_count_tx(VEPA_SLOT_UPLINK, f.len);
-	return bpf_redirect(uplink, 0);
+	up = vepa_uplink_ref(cfg);
+	return vepa_forward(VEPA_TC, port->ref.slot, &up, f.len);      /* T1, T3 */
 }
 
 /* ---- xsk ports ------------------------------------------------------------ */
@@ -335,17 +284,13 @@ int vepa_xsk_xdp(struct xdp_md *ctx)
 	__u32 queue = ctx->rx_queue_index;
 	__u32 key;
 
-	if (!x) {
-		vepa_count_drop(VEPA_SLOT_UPLINK, VEPA_DROP_NOT_A_PORT);
-		return XDP_DROP;
-	}
+	if (!x)
+		return vepa_drop(VEPA_XDP, VEPA_SLOT_UPLINK, VEPA_DROP_NOT_A_PORT);
 	VEPA_VARIANT_MARK(queue);
 	key = x->first_slot + queue;
 	/* No socket on this queue (none yet, or it closed): the port is down. */
-	if (queue >= x->queues || !bpf_map_lookup_elem(&VEPA_MAP(xsks), &key)) {
-		vepa_count_drop(x->slot, VEPA_DROP_PORT_DOWN);
-		return XDP_DROP;
-	}
+	if (queue >= x->queues || !bpf_map_lookup_elem(&VEPA_MAP(xsks), &key))
+		return vepa_drop(VEPA_XDP, x->slot, VEPA_DROP_PORT_DOWN);
 	return bpf_redirect_map(&VEPA_MAP(xsks), key, XDP_DROP);
 }
 
