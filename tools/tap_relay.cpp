@@ -115,6 +115,7 @@ int main(int argc, char** argv)
     std::fprintf(stderr, "vepa-tap-relay: %s <-> %s in %s\n", tap.c_str(), guest_if.c_str(), netns.c_str());
 
     std::vector<char> buf(65536);
+    constexpr int kBudget = 64;
     pollfd fds[2] = {{tfd, POLLIN, 0}, {pk, POLLIN, 0}};
     while (!g_stop) {
         if (::poll(fds, 2, 500) < 0) {
@@ -122,8 +123,11 @@ int main(int argc, char** argv)
                 continue;
             die("poll");
         }
+        // Each direction at most kBudget frames a round, as a virtio queue has its
+        // budget: a direction that never runs dry (a 10 kpps stream) must not
+        // starve the other, whose queue would overflow meanwhile.
         // host -> guest
-        for (;;) {
+        for (int i = 0; i < kBudget; i++) {
             const ssize_t n = ::read(tfd, buf.data(), buf.size());
             if (n <= 0)
                 break;
@@ -135,7 +139,7 @@ int main(int argc, char** argv)
             ::sendto(pk, buf.data(), static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to));
         }
         // guest -> host
-        for (;;) {
+        for (int i = 0; i < kBudget; i++) {
             const ssize_t n = ::recv(pk, buf.data(), buf.size(), 0);
             if (n <= 0)
                 break;
