@@ -92,22 +92,106 @@ def mac(i, kind):
     return "02:%02x:00:00:%02x:%02x" % ({"veth": 0x10, "tap": 0x20, "xsk": 0x30}[kind], i // 256, i % 256)
 
 
+# -- lab pieces: one helper each -----------------------------------------------
+# Namespaces, veth pairs, taps and vepad are made here only, the way
+# tools/lablib.sh makes the tests' lab.
+def ip(ns, args, check=True):
+    return sh("ip -n %s %s" % (ns, args), check=check)
+
+
+def ip_batch(ns, lines):
+    subprocess.run(["ip", "-n", ns, "-batch", "-"], input="\n".join(lines) + "\n", text=True, check=True)
+
+
+def netns_add(*names):
+    """New network namespaces, quiet as lablib.sh's: no IPv6 (no router solicitations or DAD), loopback up."""
+    for ns in names:
+        sh("ip netns add " + ns)
+        sh(in_ns(ns, "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"))
+        ip(ns, "link set lo up")
+
+
+def netns_del(*names):
+    for ns in names:
+        sh("ip netns del " + ns, check=False)
+
+
+def add_veths(ns, pairs, peer_ns=None, peer_macs=None):
+    """veth pairs [(name, peer)] made in ns, each peer in peer_ns (default ns) with peer_macs[i] if given;
+    every end up."""
+    peer_ns = peer_ns or ns
+    where = (" netns " + peer_ns) if peer_ns != ns else ""
+    ip_batch(ns, ["link add %s type veth peer name %s%s\nlink set %s up" % (a, b, where, a) for a, b in pairs])
+    ip_batch(peer_ns, [("link set %s address %s\n" % (b, peer_macs[i]) if peer_macs else "") + "link set %s up" % b
+                       for i, (_, b) in enumerate(pairs)])
+
+
+def add_taps(ns, names):
+    """Persistent taps (a sender attaches to them as QEMU does); tapsink makes its own."""
+    for t in names:
+        ip(ns, "tuntap add %s mode tap" % t)
+
+
+def stop_process(p):
+    """SIGTERM, 5 s to exit, then SIGKILL; no longer a child to clean up."""
+    p.terminate()
+    try:
+        p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    if p in children:
+        children.remove(p)
+
+
+class Vepad:
+    """vepad on uplink in netns, started as tools/lablib.sh's lab_start_vepad starts it: a config file naming
+    the uplink, then --config, --state-dir, --socket and --pin-dir, extra flags after those; up once vepactl
+    status answers.  The benchmark's extra flags turn off the reflection probe and LLDP (no frames of
+    vepad's own in the measurement)."""
+
+    EXTRA = ["--probe-interval", "0", "--lldp-interval", "0"]
+
+    def __init__(self, name, netns, uplink, pin_dir):
+        d = os.path.join(TMP, name + "-vepad")
+        # A fresh port table: topologies of the same name (another frame size) come and go.
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(os.path.join(d, "state"))
+        with open(os.path.join(d, "vepad.conf"), "w") as f:
+            f.write("uplink = %s\n" % uplink)
+        self.sock = os.path.join(d, "vepad.sock")
+        self.log = os.path.join(TMP, name + "-vepad.log")
+        with open(self.log, "a") as log:
+            self.proc = subprocess.Popen(["nsenter", "--net=" + ns_path(netns), VEPAD, "--config",
+                                          os.path.join(d, "vepad.conf"), "--state-dir", os.path.join(d, "state"),
+                                          "--socket", self.sock, "--pin-dir", pin_dir] + self.EXTRA,
+                                         stdout=log, stderr=log)
+        children.append(self.proc)
+        for _ in range(100):
+            if self.ctl("status", check=False) == 0:
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        with open(self.log) as log:
+            raise RuntimeError("vepad did not start for %s; its log:\n%s" % (name, log.read()))
+
+    def ctl(self, args, check=True, capture=False):
+        return sh("VEPAD_SOCKET=%s %s %s" % (self.sock, VEPACTL, args), check=check, capture=capture)
+
+    def stop(self):
+        stop_process(self.proc)
+
+
 def cleanup():
-    for p in children:
+    for p in list(children):
         try:
-            p.terminate()
-            p.wait(timeout=5)
+            stop_process(p)
         except Exception:
-            try:
-                p.kill()
-            except Exception:
-                pass
+            pass
     children.clear()
     out = sh("ip netns list", capture=True, check=False) or ""
-    for line in out.splitlines():
-        ns = line.split()[0]
-        if ns.startswith(RUN + "-"):
-            sh("ip netns del " + ns, check=False)
+    netns_del(*[line.split()[0] for line in out.splitlines() if line.split()[0].startswith(RUN + "-")])
     sh("rm -rf %s %s" % (PIN_ROOT, TMP or ""), check=False)
 
 
@@ -131,14 +215,9 @@ class Topology:
     # -- building --------------------------------------------------------
     def build(self):
         os.makedirs(self.pin, exist_ok=True)
-        for ns in (self.gen, self.host, self.vm):
-            sh("ip netns add " + ns)
-            sh(in_ns(ns, "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"))
-            sh("ip -n %s link set lo up" % ns)
-        sh("ip -n %s link add g0 type veth peer name u0 netns %s" % (self.gen, self.host))
-        sh("ip -n %s link set g0 up" % self.gen)
-        sh("ip -n %s link set u0 up" % self.host)
-        sh("ip -n %s addr add 10.99.0.1/24 dev u0" % self.host)
+        netns_add(self.gen, self.host, self.vm)
+        add_veths(self.gen, [("g0", "u0")], peer_ns=self.host)
+        ip(self.host, "addr add 10.99.0.1/24 dev u0")
         # u0 takes the generator's XDP frames only with NAPI: GRO, in every variant alike.
         sh(in_ns(self.host, "ethtool -K u0 gro on"))
         # the generator's end takes frames sent out of the host the same way (outbound cases)
@@ -147,13 +226,13 @@ class Topology:
         if self.outbound:
             bench("sink --netns %s --ifaces g0 --pin %s" % (ns_path(self.gen), self.sink_pin))
 
+    def port_names(self):
+        return ["p%d" % i for i in range(self.n)] if self.kind == "veth" else ["t%d" % i for i in range(self.n)]
+
     def veth_ports(self, guest_gro=False):
-        for i in range(self.n):
-            sh("ip -n %s link add p%d type veth peer name e%d netns %s" % (self.host, i, i, self.vm))
-            sh("ip -n %s link set e%d address %s" % (self.vm, i, self.macs[i]))
-            sh("ip -n %s link set e%d up" % (self.vm, i))
-            sh("ip -n %s link set p%d up" % (self.host, i))
-            if guest_gro:
+        add_veths(self.host, [("p%d" % i, "e%d" % i) for i in range(self.n)], peer_ns=self.vm, peer_macs=self.macs)
+        if guest_gro:
+            for i in range(self.n):
                 sh(in_ns(self.vm, "ethtool -K e%d gro on" % i))
 
     def veth_sinks(self, xdp=False):
@@ -184,47 +263,28 @@ class Topology:
             time.sleep(0.05)
         raise RuntimeError("vepa-xsk did not start for " + self.name)
 
-    def taps(self):
+    def taps(self, names=None):
+        """Taps (t0 ..), up: persistent ones when the ports send, else opened by a reader as QEMU does."""
+        names = names or self.port_names()
         if self.outbound:
-            # persistent taps: the sender (as QEMU) attaches to them for each run
-            for i in range(self.n):
-                sh("ip -n %s tuntap add t%d mode tap" % (self.host, i))
+            add_taps(self.host, names)
         else:
-            self.start_tapsink(["--taps", ",".join("t%d" % i for i in range(self.n))])
-        for i in range(self.n):
-            sh("ip -n %s link set t%d up" % (self.host, i))
+            self.start_tapsink(["--taps", ",".join(names)])
+        for t in names:
+            ip(self.host, "link set %s up" % t)
 
     def start_vepad(self):
-        # A fresh port table: topologies of the same name (another frame size) come and go.
-        state = os.path.join(TMP, self.name + "-state")
-        shutil.rmtree(state, ignore_errors=True)
-        os.makedirs(state)
-        self.sock = os.path.join(TMP, self.name + ".sock")
-        log = open(os.path.join(TMP, self.name + "-vepad.log"), "w")
-        p = subprocess.Popen(["nsenter", "--net=" + ns_path(self.host), VEPAD, "--uplink", "u0", "--config",
-                              "/dev/null", "--state-dir", state, "--socket", self.sock, "--pin-dir",
-                              self.pin + "/vepad", "--probe-interval", "0", "--lldp-interval", "0"],
-                             stdout=log, stderr=log)
-        children.append(p)
-        self.vepad = p
-        for _ in range(100):
-            if os.path.exists(self.sock) and self.vepactl("status", check=False) == 0:
-                return
-            time.sleep(0.05)
-        raise RuntimeError("vepad did not start for " + self.name)
-
-    def vepactl(self, args, check=True):
-        return sh("VEPAD_SOCKET=%s %s %s" % (self.sock, VEPACTL, args), check=check)
+        self.vepad = Vepad(self.name, self.host, "u0", self.pin + "/vepad")
 
     # variants
     def build_vepad(self, guest_gro=False, xdp_sink=False):
         if self.kind == "xsk":
             # An xsk port: vepad's veth pair, its socket handed over with SCM_RIGHTS.
             self.start_vepad()
-            self.vepactl("add-port x0 --type xsk --mac %s" % self.macs[0])
-            self.start_xsk_reader("x0", self.host, ["--attach", "--socket", self.sock])
+            self.vepad.ctl("add-port x0 --type xsk --mac %s" % self.macs[0])
+            self.start_xsk_reader("x0", self.host, ["--attach", "--socket", self.vepad.sock])
             for _ in range(100):
-                if '"up"' in sh("VEPAD_SOCKET=%s %s list --json" % (self.sock, VEPACTL), capture=True):
+                if '"up"' in self.vepad.ctl("list --json", capture=True):
                     return
                 time.sleep(0.05)
             raise RuntimeError("xsk port x0 did not come up for " + self.name)
@@ -234,11 +294,8 @@ class Topology:
         else:
             self.taps()
         self.start_vepad()
-        for i in range(self.n):
-            if self.kind == "veth":
-                self.vepactl("add-port p%d" % i)
-            else:
-                self.vepactl("add-port t%d --mac %s" % (i, self.macs[i]))
+        for i, port in enumerate(self.port_names()):
+            self.vepad.ctl("add-port " + port + ("" if self.kind == "veth" else " --mac " + self.macs[i]))
 
     def build_vepad_guest_gro(self):
         # The guests' veth ends with GRO on (a container tool can set it when it creates
@@ -257,60 +314,58 @@ class Topology:
         self.veth_ports()
         self.veth_sinks()
         self.start_vepad()
-        self.vepactl("add-port p0")
+        self.vepad.ctl("add-port p0")
 
     def build_macvlan(self):
+        if self.kind == "tap":
+            self.build_macvtap()
+            return
+        # A macvlan (mode vepa) on the uplink per guest, moved into the VM namespace as its e<i>.
+        for i in range(self.n):
+            ip(self.host, "link add link u0 name m%d type macvlan mode vepa" % i)
+            ip(self.host, "link set m%d netns %s" % (i, self.vm))
+            ip(self.vm, "link set m%d name e%d address %s" % (i, i, self.macs[i]))
+            ip(self.vm, "link set e%d up" % i)
         if self.kind == "xsk":
-            # What one does without vepad: a macvlan (mode vepa) device for the function, its
-            # AF_XDP socket fed by generic XDP (macvlan has no native XDP).
-            sh("ip -n %s link add link u0 name m0 type macvlan mode vepa" % self.host)
-            sh("ip -n %s link set m0 netns %s" % (self.host, self.vm))
-            sh("ip -n %s link set m0 name e0 address %s" % (self.vm, self.macs[0]))
-            sh("ip -n %s link set e0 up" % self.vm)
+            # What one does without vepad: the function's AF_XDP socket on its macvlan, fed by
+            # generic XDP (macvlan has no native XDP).
             bench("xskredirect --netns %s --ifname e0 --pin %s/xsks --generic" % (ns_path(self.vm), self.pin))
             self.start_xsk_reader("e0", self.vm, ["--map", self.pin + "/xsks", "--index", "0"])
-            return
-        if self.kind == "veth":
-            for i in range(self.n):
-                sh("ip -n %s link add link u0 name m%d type macvlan mode vepa" % (self.host, i))
-                sh("ip -n %s link set m%d netns %s" % (self.host, i, self.vm))
-                sh("ip -n %s link set m%d name e%d address %s" % (self.vm, i, i, self.macs[i]))
-                sh("ip -n %s link set e%d up" % (self.vm, i))
-            self.veth_sinks()
         else:
-            devs = []
-            for i in range(self.n):
-                sh("ip -n %s link add link u0 name t%d type macvtap mode vepa" % (self.host, i))
-                sh("ip -n %s link set t%d address %s up" % (self.host, i, self.macs[i]))
-                ifindex = sh("ip netns exec %s cat /sys/class/net/t%d/ifindex" % (self.host, i), capture=True).strip()
-                major, minor = sh("ip netns exec %s cat /sys/class/net/t%d/tap%s/dev" % (self.host, i, ifindex),
-                                  capture=True).strip().split(":")
-                dev = os.path.join(TMP, "%s-tap%d" % (self.name, i))
-                sh("mknod %s c %s %s" % (dev, major, minor))
-                devs.append(dev)
-            self.devs = devs
-            if not self.outbound:
-                self.start_tapsink(["--devs", ",".join(devs)])
+            self.veth_sinks()
+
+    def build_macvtap(self):
+        devs = []
+        for i in range(self.n):
+            ip(self.host, "link add link u0 name t%d type macvtap mode vepa" % i)
+            ip(self.host, "link set t%d address %s up" % (i, self.macs[i]))
+            ifindex = sh("ip netns exec %s cat /sys/class/net/t%d/ifindex" % (self.host, i), capture=True).strip()
+            major, minor = sh("ip netns exec %s cat /sys/class/net/t%d/tap%s/dev" % (self.host, i, ifindex),
+                              capture=True).strip().split(":")
+            dev = os.path.join(TMP, "%s-tap%d" % (self.name, i))
+            sh("mknod %s c %s %s" % (dev, major, minor))
+            devs.append(dev)
+        self.devs = devs
+        if not self.outbound:
+            self.start_tapsink(["--devs", ",".join(devs)])
 
     def build_bridge(self):
         sh(in_ns(self.host, "sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 "
                             "net.bridge.bridge-nf-call-arptables=0"), check=False)
-        sh("ip -n %s link add br0 type bridge" % self.host)
-        sh("ip -n %s addr del 10.99.0.1/24 dev u0" % self.host)
-        sh("ip -n %s addr add 10.99.0.1/24 dev br0" % self.host)
-        sh("ip -n %s link set u0 master br0" % self.host)
+        ip(self.host, "link add br0 type bridge")
+        ip(self.host, "addr del 10.99.0.1/24 dev u0")
+        ip(self.host, "addr add 10.99.0.1/24 dev br0")
+        ip(self.host, "link set u0 master br0")
         if self.kind == "veth":
             self.veth_ports()
             self.veth_sinks()
-            ports = ["p%d" % i for i in range(self.n)]
         else:
             self.taps()
-            ports = ["t%d" % i for i in range(self.n)]
-        for i, p in enumerate(ports):
-            sh("ip -n %s link set %s master br0" % (self.host, p))
+        for i, p in enumerate(self.port_names()):
+            ip(self.host, "link set %s master br0" % p)
             # a bridge that learned its guests: no flooding of known unicast
             sh("bridge -n %s fdb add %s dev %s master static" % (self.host, self.macs[i], p))
-        sh("ip -n %s link set br0 up" % self.host)
+        ip(self.host, "link set br0 up")
 
     def build_limit(self):
         # The generator, one hop, the same kind of receiver; nothing forwards.
@@ -320,15 +375,13 @@ class Topology:
             return
         if self.outbound:
             if self.kind == "tap":       # a tap's frames straight to the uplink
-                sh("ip -n %s tuntap add t0 mode tap" % self.host)
-                sh("ip -n %s link set t0 up" % self.host)
+                self.taps(["t0"])
                 bench("redirect --netns %s --ifname t0 --to u0" % ns_path(self.host))
             return                       # veth: the sender sits on u0 itself
         if self.kind == "veth":
             bench("sink --netns %s --ifaces u0 --pin %s" % (ns_path(self.host), self.sink_pin))
         else:
-            self.start_tapsink(["--taps", "t0"])
-            sh("ip -n %s link set t0 up" % self.host)
+            self.taps(["t0"])
             bench("redirect --netns %s --ifname u0 --to t0" % ns_path(self.host))
 
     # -- measuring ---------------------------------------------------------
@@ -417,11 +470,9 @@ def send_outbound_af_packet(t, seconds, size):
 
 
 def send_outbound_live(t, seconds, size):
-    if t.variant == "limit":
-        return bench("gen --netns %s --ifname u0 --dst %s --src %s --size %d --seconds %s"
-                     % (ns_path(t.host), EXT_MAC, t.macs[0], size, seconds), cpu=GEN_CPU)
-    return bench("gen --netns %s --ifname e0 --dst %s --src %s --size %d --seconds %s"
-                 % (ns_path(t.vm), EXT_MAC, t.macs[0], size, seconds), cpu=GEN_CPU)
+    ns, ifname = (t.host, "u0") if t.variant == "limit" else (t.vm, "e0")
+    return bench("gen --netns %s --ifname %s --dst %s --src %s --size %d --seconds %s"
+                 % (ns_path(ns), ifname, EXT_MAC, t.macs[0], size, seconds), cpu=GEN_CPU)
 
 
 def send_outbound_tap(t, seconds, size):
@@ -494,17 +545,11 @@ def run_case(case_name, case, rounds, seconds, warmup, results, smoke):
                               flush=True)
             finally:
                 for t in topos.values():
-                    for p in (t.tapsink, t.vepad):
-                        if p:
-                            p.terminate()
-                            try:
-                                p.wait(timeout=5)
-                            except subprocess.TimeoutExpired:
-                                p.kill()
-                            if p in children:
-                                children.remove(p)
-                    for ns in (t.gen, t.host, t.vm):
-                        sh("ip netns del " + ns, check=False)
+                    if t.tapsink:
+                        stop_process(t.tapsink)
+                    if t.vepad:
+                        t.vepad.stop()
+                    netns_del(t.gen, t.host, t.vm)
                     sh("rm -rf " + t.pin, check=False)
 
 
@@ -667,21 +712,14 @@ def control_plane(out):
 
     # 1000 ports with 66 MACs each (66 000 >= 65 536), over the control socket.
     host, vm = RUN + "-cph", RUN + "-cpv"
-    sh("ip netns add %s && ip netns add %s" % (host, vm))
-    sh("ip -n %s link add u0 type veth peer name u1 && ip -n %s link set u0 up && ip -n %s link set u1 up" % (host, host, host))
-    batch = "\n".join("link add q%d type veth peer name r%d netns %s\nlink set q%d up" % (i, i, vm, i)
-                      for i in range(1000))
-    subprocess.run("ip -n %s -batch -" % host, shell=True, input=batch, text=True, check=True)
+    netns_add(host, vm)
+    add_veths(host, [("u0", "u1")])
     # The guest ends up too, so every port is up and in the flood list, as in production.
-    subprocess.run("ip -n %s -batch -" % vm, shell=True, text=True, check=True,
-                   input="\n".join("link set r%d up" % i for i in range(1000)) + "\n")
-    t = Topology("cp", "vepad", "veth", 0)
-    t.host = host
-    t.pin = PIN_ROOT + "/cp"
-    os.makedirs(t.pin, exist_ok=True)
-    t.start_vepad()
+    add_veths(host, [("q%d" % i, "r%d" % i) for i in range(1000)], peer_ns=vm)
+    os.makedirs(PIN_ROOT + "/cp", exist_ok=True)
+    vepad = Vepad("cp", host, "u0", PIN_ROOT + "/cp/vepad")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(t.sock)
+    s.connect(vepad.sock)
     f = s.makefile("rwb")
     t0 = time.monotonic()
     for i in range(1000):
@@ -692,13 +730,13 @@ def control_plane(out):
         if not r.get("ok"):
             raise RuntimeError("add-port q%d: %s" % (i, r))
     took = time.monotonic() - t0
-    with open("/proc/%d/status" % t.vepad.pid) as st:
+    with open("/proc/%d/status" % vepad.proc.pid) as st:
         rss_kb = int(re.search(r"VmRSS:\s+(\d+)", st.read()).group(1))
-    status = json.loads(sh("VEPAD_SOCKET=%s %s status --json" % (t.sock, VEPACTL), capture=True))
+    status = json.loads(vepad.ctl("status --json", capture=True))
     lat = []
     for _ in range(21):
         t1 = time.monotonic()
-        sh("VEPAD_SOCKET=%s %s stats --json" % (t.sock, VEPACTL), capture=True)
+        vepad.ctl("stats --json", capture=True)
         lat.append((time.monotonic() - t1) * 1000)
     raw = []
     for _ in range(21):
@@ -712,10 +750,8 @@ def control_plane(out):
     res["ports_1000_macs_66000"]["per_port_ms"] = took / 1000 * 1000
     res["stats_1000_ports_ms"] = {"vepactl_median": statistics.median(lat), "socket_median": statistics.median(raw)}
     s.close()
-    t.vepad.terminate()
-    t.vepad.wait()
-    children.remove(t.vepad)
-    sh("ip netns del %s; ip netns del %s" % (host, vm), check=False)
+    vepad.stop()
+    netns_del(host, vm)
     return res
 
 

@@ -12,21 +12,21 @@
 //   vepa-bench tapsink --netns P (--taps NAME[,NAME..] | --devs PATH[,PATH..]) --shm FILE
 //   vepa-bench afsend  --netns P --ifname IF --dst MAC --src MAC [--size N] [--seconds S]
 //   vepa-bench tapsend --netns P (--tap NAME | --dev PATH) --dst MAC --src MAC [--size N] [--seconds S]
+//                      [--wait-up S]
 //
-// Every command prints one JSON object on stdout.
+// Every command prints one JSON object on stdout.  `vepa-bench COMMAND --help`
+// explains each option.
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <linux/if_ether.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <net/if.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
-#include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -37,62 +37,42 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "bench.skel.h"
+#include "lib/netns.hpp"
+#include "tools/cli.hpp"
 
 namespace {
+
+const char* kDescription = R"(vepa-bench - the benchmark's traffic generators, senders and guest-like sinks
+
+The tools bench/run.py drives to measure vepad against macvlan and a bridge.
+Each command works inside the network namespace --netns (a path such as
+/run/netns/NAME, or a name under /run/netns) and prints one JSON object on
+stdout. `vepa-bench COMMAND --help` explains a command's options.
+
+Exit status: 0 when the command did its work, 1 when it could not (a missing
+interface, a BPF program the kernel refuses), 2 on a bad command line.)";
+
+// Every command's options, as CLI11 fills them in; each command uses its own few.
+struct Options {
+    std::string netns, ifname, to, pin, shm, src, dst, tap, dev;
+    std::vector<std::string> dsts, ifaces, taps, devs;
+    size_t size = 64;
+    double seconds = 1.5, wait_up = 0;
+    bool bcast_ip = false, xdp = false, generic = false;
+};
 
 [[noreturn]] void die(const std::string& what)
 {
     std::fprintf(stderr, "vepa-bench: %s: %s\n", what.c_str(), std::strerror(errno));
     std::exit(1);
-}
-
-std::map<std::string, std::string> parse_args(int argc, char** argv, int first)
-{
-    std::map<std::string, std::string> a;
-    for (int i = first; i < argc; i++) {
-        std::string k = argv[i];
-        if (k.rfind("--", 0) != 0)
-            die("unexpected argument " + k);
-        if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0)
-            a[k.substr(2)] = argv[++i];
-        else
-            a[k.substr(2)] = "1";
-    }
-    return a;
-}
-
-std::vector<std::string> split(const std::string& s)
-{
-    std::vector<std::string> out;
-    std::stringstream ss(s);
-    std::string x;
-    while (std::getline(ss, x, ','))
-        if (!x.empty())
-            out.push_back(x);
-    return out;
-}
-
-bool parse_mac(const std::string& s, uint8_t* out)
-{
-    return std::sscanf(s.c_str(), "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &out[0], &out[1], &out[2], &out[3], &out[4],
-                       &out[5]) == 6;
-}
-
-void enter_netns(const std::string& path)
-{
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0)
-        die("enter " + path);
-    ::close(fd);
 }
 
 double now()
@@ -110,13 +90,29 @@ double cpu_seconds()
            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 
+unsigned ifindex_or_die(const std::string& ifname)
+{
+    const unsigned ifindex = if_nametoindex(ifname.c_str());
+    if (!ifindex)
+        die("no interface " + ifname);
+    return ifindex;
+}
+
+bench_bpf* load_bench_object()
+{
+    bench_bpf* skel = bench_bpf__open_and_load();
+    if (!skel)
+        die("load bench BPF object");
+    return skel;
+}
+
 // An IPv4/UDP frame of size bytes (header checksums right; the payload is zeros).
-std::vector<uint8_t> udp_frame(const uint8_t* dst, const uint8_t* src, size_t size, bool bcast_ip)
+std::vector<uint8_t> udp_frame(const vepa::Mac& dst, const vepa::Mac& src, size_t size, bool bcast_ip)
 {
     size = std::max<size_t>(size, 60);
     std::vector<uint8_t> f(size, 0);
-    std::memcpy(f.data(), dst, 6);
-    std::memcpy(f.data() + 6, src, 6);
+    std::memcpy(f.data(), dst.bytes().data(), 6);
+    std::memcpy(f.data() + 6, src.bytes().data(), 6);
     f[12] = 0x08;
     f[13] = 0x00;
     auto* ip = reinterpret_cast<iphdr*>(f.data() + 14);
@@ -141,48 +137,39 @@ std::vector<uint8_t> udp_frame(const uint8_t* dst, const uint8_t* src, size_t si
     return f;
 }
 
-int cmd_gen(std::map<std::string, std::string> a)
+// The generator's rewrite: destinations round robin from dsts, the source from src (when given).
+// Returns the source the frames carry.
+vepa::Mac configure_gen(bench_bpf* skel, const std::vector<std::string>& dsts, const std::string& src)
 {
-    enter_netns(a["netns"]);
-    const unsigned ifindex = if_nametoindex(a["ifname"].c_str());
-    if (!ifindex)
-        die("no interface " + a["ifname"]);
-    auto dsts = split(a["dst"]);
-    if (dsts.empty() || dsts.size() > 256)
-        die("--dst needs 1 to 256 MACs");
-    bench_bpf* skel = bench_bpf__open_and_load();
-    if (!skel)
-        die("load bench BPF object");
     for (uint32_t i = 0; i < dsts.size(); i++) {
         uint8_t m[8] = {};
-        if (!parse_mac(dsts[i], m))
-            die("bad MAC " + dsts[i]);
+        std::memcpy(m, vepa::tools::mac_of(dsts[i]).bytes().data(), 6);
         bpf_map_update_elem(bpf_map__fd(skel->maps.targets), &i, m, BPF_ANY);
     }
     struct {
         uint32_t n, set_src;
         uint8_t src[8];
     } cfg{static_cast<uint32_t>(dsts.size()), 0, {}};
-    uint8_t src[6] = {0x02, 0x00, 0x0a, 0x63, 0x00, 0x02};
-    if (a.count("src")) {
-        if (!parse_mac(a["src"], cfg.src))
-            die("bad --src");
+    vepa::Mac source(std::array<uint8_t, 6>{0x02, 0x00, 0x0a, 0x63, 0x00, 0x02});
+    if (!src.empty()) {
+        source = vepa::tools::mac_of(src);
+        std::memcpy(cfg.src, source.bytes().data(), 6);
         cfg.set_src = 1;
-        std::memcpy(src, cfg.src, 6);
     }
     const uint32_t zero = 0;
     bpf_map_update_elem(bpf_map__fd(skel->maps.gen_cfg), &zero, &cfg, BPF_ANY);
-    uint8_t d0[6];
-    parse_mac(dsts[0], d0);
-    const auto frame = udp_frame(d0, src, a.count("size") ? std::stoul(a["size"]) : 64, a.count("bcast-ip"));
-    const double seconds = a.count("seconds") ? std::stod(a["seconds"]) : 1.5;
+    return source;
+}
 
+// Runs bench_gen with live frames (XDP_TX out of ifindex) for seconds; the frames sent.
+uint64_t run_live_frames(bench_bpf* skel, unsigned ifindex, const std::vector<uint8_t>& frame, double seconds)
+{
     xdp_md ctx{};
     ctx.data_end = static_cast<uint32_t>(frame.size());
     ctx.ingress_ifindex = ifindex;
     uint64_t frames = 0;
     uint32_t repeat = 20000;
-    const double c0 = cpu_seconds(), t0 = now();
+    const double t0 = now();
     while (now() - t0 < seconds) {
         LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_size_in = static_cast<uint32_t>(frame.size()),
                     .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = static_cast<int>(repeat),
@@ -196,6 +183,18 @@ int cmd_gen(std::map<std::string, std::string> a)
         if (took > 0)
             repeat = static_cast<uint32_t>(std::clamp(repeat * 0.1 / took, 1000.0, 5e6));
     }
+    return frames;
+}
+
+int cmd_gen(const Options& o)
+{
+    vepa::ScopedNetns in(o.netns);
+    const unsigned ifindex = ifindex_or_die(o.ifname);
+    bench_bpf* skel = load_bench_object();
+    const vepa::Mac src = configure_gen(skel, o.dsts, o.src);
+    const auto frame = udp_frame(vepa::tools::mac_of(o.dsts[0]), src, o.size, o.bcast_ip);
+    const double c0 = cpu_seconds(), t0 = now();
+    const uint64_t frames = run_live_frames(skel, ifindex, frame, o.seconds);
     const double t = now() - t0, c = cpu_seconds() - c0;
     bench_bpf__destroy(skel);
     std::printf("{\"frames\": %lu, \"seconds\": %.4f, \"offered_pps\": %.0f, \"gen_cpu_seconds\": %.4f}\n", frames, t,
@@ -203,18 +202,13 @@ int cmd_gen(std::map<std::string, std::string> a)
     return 0;
 }
 
-int cmd_sink(std::map<std::string, std::string> a)
+int cmd_sink(const Options& o)
 {
-    enter_netns(a["netns"]);
-    bench_bpf* skel = bench_bpf__open_and_load();
-    if (!skel)
-        die("load bench BPF object");
-    const bool xdp = a.count("xdp");
-    for (const auto& ifc : split(a["ifaces"])) {
-        const int idx = static_cast<int>(if_nametoindex(ifc.c_str()));
-        if (!idx)
-            die("no interface " + ifc);
-        if (xdp) {
+    vepa::ScopedNetns in(o.netns);
+    bench_bpf* skel = load_bench_object();
+    for (const auto& ifc : o.ifaces) {
+        const int idx = static_cast<int>(ifindex_or_die(ifc));
+        if (o.xdp) {
             if (bpf_xdp_attach(idx, bpf_program__fd(skel->progs.bench_xdp_sink), XDP_FLAGS_DRV_MODE, nullptr) != 0)
                 die("XDP sink on " + ifc);
         } else {
@@ -226,27 +220,14 @@ int cmd_sink(std::map<std::string, std::string> a)
                 die("TC sink on " + ifc);
         }
     }
-    if (bpf_map__pin(skel->maps.sink_count, a["pin"].c_str()) != 0)
-        die("pin " + a["pin"]);
+    if (bpf_map__pin(skel->maps.sink_count, o.pin.c_str()) != 0)
+        die("pin " + o.pin);
     bench_bpf__destroy(skel);
-    std::printf("{\"attached\": %zu}\n", split(a["ifaces"]).size());
+    std::printf("{\"attached\": %zu}\n", o.ifaces.size());
     return 0;
 }
 
-// The bench object loaded in netns, with ifname's index there.
-std::pair<bench_bpf*, unsigned> load_in(const std::string& netns, const std::string& ifname)
-{
-    enter_netns(netns);
-    bench_bpf* skel = bench_bpf__open_and_load();
-    if (!skel)
-        die("load bench BPF object");
-    const unsigned ifindex = if_nametoindex(ifname.c_str());
-    if (!ifindex)
-        die("interface " + ifname);
-    return {skel, ifindex};
-}
-
-// Attach prog to ifindex (native XDP); it stays when the object is closed.
+// Attach prog to ifindex (native XDP unless flags say otherwise); it stays when the object is closed.
 void attach_and_close(bench_bpf* skel, bpf_program* prog, unsigned ifindex, const std::string& ifname,
                       uint32_t flags = XDP_FLAGS_DRV_MODE)
 {
@@ -255,38 +236,40 @@ void attach_and_close(bench_bpf* skel, bpf_program* prog, unsigned ifindex, cons
     bench_bpf__destroy(skel);
 }
 
-int cmd_redirect(std::map<std::string, std::string> a)
+int cmd_redirect(const Options& o)
 {
-    auto [skel, from] = load_in(a["netns"], a["ifname"]);
-    const unsigned to = if_nametoindex(a["to"].c_str());
-    if (!to)
-        die("interface " + a["to"]);
+    vepa::ScopedNetns in(o.netns);
+    bench_bpf* skel = load_bench_object();
+    const unsigned from = ifindex_or_die(o.ifname);
+    const unsigned to = ifindex_or_die(o.to);
     const uint32_t zero = 0;
     if (bpf_map_update_elem(bpf_map__fd(skel->maps.redirect_to), &zero, &to, BPF_ANY) != 0)
         die("devmap");
-    attach_and_close(skel, skel->progs.bench_redirect, from, a["ifname"]);
-    std::printf("{\"redirect\": \"%s -> %s\"}\n", a["ifname"].c_str(), a["to"].c_str());
+    attach_and_close(skel, skel->progs.bench_redirect, from, o.ifname);
+    std::printf("{\"redirect\": \"%s -> %s\"}\n", o.ifname.c_str(), o.to.c_str());
     return 0;
 }
 
 // XDP on ifname sending every frame to the AF_XDP socket of its queue, the XSKMAP pinned at pin.
-int cmd_xskredirect(std::map<std::string, std::string> a)
+int cmd_xskredirect(const Options& o)
 {
-    auto [skel, ifindex] = load_in(a["netns"], a["ifname"]);
-    if (bpf_map__pin(skel->maps.xsks, a["pin"].c_str()) != 0)
-        die("pin the XSKMAP at " + a["pin"]);
+    vepa::ScopedNetns in(o.netns);
+    bench_bpf* skel = load_bench_object();
+    const unsigned ifindex = ifindex_or_die(o.ifname);
+    if (bpf_map__pin(skel->maps.xsks, o.pin.c_str()) != 0)
+        die("pin the XSKMAP at " + o.pin);
     // --generic: XDP in SKB mode, for devices without native XDP (macvlan).
-    attach_and_close(skel, skel->progs.bench_xsk, ifindex, a["ifname"],
-                     a.count("generic") ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
-    std::printf("{\"xsk_redirect\": \"%s\", \"map\": \"%s\"}\n", a["ifname"].c_str(), a["pin"].c_str());
+    attach_and_close(skel, skel->progs.bench_xsk, ifindex, o.ifname,
+                     o.generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+    std::printf("{\"xsk_redirect\": \"%s\", \"map\": \"%s\"}\n", o.ifname.c_str(), o.pin.c_str());
     return 0;
 }
 
-int cmd_count(std::map<std::string, std::string> a)
+int cmd_count(const Options& o)
 {
-    const int fd = bpf_obj_get(a["pin"].c_str());
+    const int fd = bpf_obj_get(o.pin.c_str());
     if (fd < 0)
-        die("open " + a["pin"]);
+        die("open " + o.pin);
     const int ncpu = libbpf_num_possible_cpus();
     std::vector<uint64_t> v(static_cast<size_t>(ncpu));
     uint64_t total = 0;
@@ -306,56 +289,70 @@ int cmd_count(std::map<std::string, std::string> a)
     return 0;
 }
 
-std::vector<int> open_taps(const std::map<std::string, std::string>& a)
+// A tap as QEMU opens it: by name (a new tap, or a persistent one), plain frames.
+int open_tap(const std::string& name)
+{
+    const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    ifreq ifr{};
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    if (fd < 0 || ::ioctl(fd, TUNSETIFF, &ifr) != 0)
+        die("tap " + name);
+    return fd;
+}
+
+// A macvtap's character device.
+int open_tap_device(const std::string& path)
+{
+    const int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        die("open " + path);
+    // A macvtap starts with IFF_VNET_HDR (every frame prefixed by a virtio-net
+    // header): plain frames, as the taps carry them.
+    ifreq ifr{};
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    if (::ioctl(fd, TUNSETIFF, &ifr) != 0)
+        die("TUNSETIFF on " + path);
+    return fd;
+}
+
+std::vector<int> open_taps(const std::vector<std::string>& taps, const std::vector<std::string>& devs)
 {
     std::vector<int> fds;
-    if (a.count("taps")) {
-        for (const auto& t : split(a.at("taps"))) {
-            const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-            ifreq ifr{};
-            ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-            std::strncpy(ifr.ifr_name, t.c_str(), IFNAMSIZ - 1);
-            if (fd < 0 || ::ioctl(fd, TUNSETIFF, &ifr) != 0)
-                die("tap " + t);
-            fds.push_back(fd);
-        }
-    } else {
-        for (const auto& d : split(a.at("devs"))) {
-            const int fd = ::open(d.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-            if (fd < 0)
-                die("open " + d);
-            // A macvtap starts with IFF_VNET_HDR (every frame prefixed by a virtio-net
-            // header): plain frames, as the taps carry them.
-            ifreq ifr{};
-            ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-            if (::ioctl(fd, TUNSETIFF, &ifr) != 0)
-                die("TUNSETIFF on " + d);
-            fds.push_back(fd);
-        }
-    }
+    for (const auto& t : taps)
+        fds.push_back(open_tap(t));
+    for (const auto& d : devs)
+        fds.push_back(open_tap_device(d));
     return fds;
 }
 
 volatile sig_atomic_t g_stop = 0;
 
-// Read every tap as QEMU does (one frame per read), counting into a shared
-// file the runner maps: [0] total frames, [1] total bytes.
-int cmd_tapsink(std::map<std::string, std::string> a)
+// The shared counters the runner maps: [0] total frames, [1] total bytes.
+volatile uint64_t* map_counters(const std::string& path)
 {
-    enter_netns(a["netns"]);
-    const auto fds = open_taps(a);
-    const int shm = ::open(a["shm"].c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    const int shm = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (shm < 0 || ::ftruncate(shm, 4096) != 0)
-        die("shm " + a["shm"]);
+        die("shm " + path);
     auto* counters = static_cast<volatile uint64_t*>(::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, shm, 0));
     if (counters == MAP_FAILED)
         die("mmap");
+    return counters;
+}
+
+// Read every tap as QEMU does (one frame per read), counting into a shared
+// file the runner maps: [0] total frames, [1] total bytes.
+int cmd_tapsink(const Options& o)
+{
+    vepa::ScopedNetns in(o.netns);
+    const auto fds = open_taps(o.taps, o.devs);
+    volatile uint64_t* counters = map_counters(o.shm);
     const int ep = ::epoll_create1(EPOLL_CLOEXEC);
-    for (size_t i = 0; i < fds.size(); i++) {
+    for (const int fd : fds) {
         epoll_event ev{};
         ev.events = EPOLLIN;
-        ev.data.fd = fds[i];
-        ::epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
+        ev.data.fd = fd;
+        ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
     }
     struct sigaction sig{};
     sig.sa_handler = [](int) { g_stop = 1; };
@@ -368,10 +365,7 @@ int cmd_tapsink(std::map<std::string, std::string> a)
     while (!g_stop) {
         const int n = ::epoll_wait(ep, evs, 64, 200);
         for (int i = 0; i < n; i++) {
-            for (;;) {
-                const ssize_t r = ::read(evs[i].data.fd, buf.data(), buf.size());
-                if (r <= 0)
-                    break;
+            for (ssize_t r; (r = ::read(evs[i].data.fd, buf.data(), buf.size())) > 0;) {
                 counters[0] = counters[0] + 1;
                 counters[1] = counters[1] + static_cast<uint64_t>(r);
             }
@@ -380,24 +374,28 @@ int cmd_tapsink(std::map<std::string, std::string> a)
     return 0;
 }
 
-int cmd_afsend(std::map<std::string, std::string> a)
+void print_send_result(uint64_t sent, double seconds, double cpu, uint64_t errors)
 {
-    enter_netns(a["netns"]);
-    uint8_t dst[6], src[6];
-    if (!parse_mac(a["dst"], dst) || !parse_mac(a["src"], src))
-        die("bad --dst/--src");
-    const auto frame = udp_frame(dst, src, a.count("size") ? std::stoul(a["size"]) : 64, false);
+    std::printf("{\"frames\": %lu, \"seconds\": %.4f, \"offered_pps\": %.0f, \"gen_cpu_seconds\": %.4f, "
+                "\"errors\": %lu}\n", sent, seconds, sent / seconds, cpu, errors);
+}
+
+int cmd_afsend(const Options& o)
+{
+    vepa::ScopedNetns in(o.netns);
+    const vepa::Mac dst = vepa::tools::mac_of(o.dst);
+    const auto frame = udp_frame(dst, vepa::tools::mac_of(o.src), o.size, false);
     const int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-    const unsigned idx = if_nametoindex(a["ifname"].c_str());
+    const unsigned idx = if_nametoindex(o.ifname.c_str());
     if (fd < 0 || !idx)
-        die("socket on " + a["ifname"]);
+        die("socket on " + o.ifname);
     const int one = 1;
     ::setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
     sockaddr_ll sa{};
     sa.sll_family = AF_PACKET;
     sa.sll_ifindex = static_cast<int>(idx);
     sa.sll_halen = 6;
-    std::memcpy(sa.sll_addr, dst, 6);
+    std::memcpy(sa.sll_addr, dst.bytes().data(), 6);
     constexpr int kBatch = 64;
     std::vector<mmsghdr> msgs(kBatch);
     std::vector<iovec> iov(kBatch);
@@ -408,43 +406,31 @@ int cmd_afsend(std::map<std::string, std::string> a)
         msgs[i].msg_hdr.msg_name = &sa;
         msgs[i].msg_hdr.msg_namelen = sizeof(sa);
     }
-    const double seconds = a.count("seconds") ? std::stod(a["seconds"]) : 1.5;
     uint64_t sent = 0, errors = 0;
     const double c0 = cpu_seconds(), t0 = now();
-    while (now() - t0 < seconds) {
+    while (now() - t0 < o.seconds) {
         const int n = ::sendmmsg(fd, msgs.data(), kBatch, 0);
         if (n > 0)
             sent += static_cast<uint64_t>(n);
         else
             errors++;
     }
-    const double t = now() - t0;
-    std::printf("{\"frames\": %lu, \"seconds\": %.4f, \"offered_pps\": %.0f, \"gen_cpu_seconds\": %.4f, "
-                "\"errors\": %lu}\n", sent, t, sent / t, cpu_seconds() - c0, errors);
+    print_send_result(sent, now() - t0, cpu_seconds() - c0, errors);
     return 0;
 }
 
-int cmd_tapsend(std::map<std::string, std::string> a)
+int cmd_tapsend(const Options& o)
 {
-    enter_netns(a["netns"]);
-    std::map<std::string, std::string> which;
-    if (a.count("tap"))
-        which["taps"] = a["tap"];
-    else
-        which["devs"] = a["dev"];
-    const int fd = open_taps(which).at(0);
+    vepa::ScopedNetns in(o.netns);
+    const int fd = o.tap.empty() ? open_tap_device(o.dev) : open_tap(o.tap);
     // Blocking writes, as QEMU's: a full queue pushes back instead of dropping.
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    uint8_t dst[6], src[6];
-    if (!parse_mac(a["dst"], dst) || !parse_mac(a["src"], src))
-        die("bad --dst/--src");
-    const auto frame = udp_frame(dst, src, a.count("size") ? std::stoul(a["size"]) : 64, false);
-    if (a.count("wait-up"))
-        ::usleep(static_cast<useconds_t>(std::stod(a["wait-up"]) * 1e6));
-    const double seconds = a.count("seconds") ? std::stod(a["seconds"]) : 1.5;
+    const auto frame = udp_frame(vepa::tools::mac_of(o.dst), vepa::tools::mac_of(o.src), o.size, false);
+    if (o.wait_up > 0)
+        ::usleep(static_cast<useconds_t>(o.wait_up * 1e6));
     uint64_t sent = 0, errors = 0;
     const double c0 = cpu_seconds(), t0 = now();
-    while (now() - t0 < seconds) {
+    while (now() - t0 < o.seconds) {
         for (int i = 0; i < 64; i++) {
             if (::write(fd, frame.data(), frame.size()) == static_cast<ssize_t>(frame.size()))
                 sent++;
@@ -452,41 +438,182 @@ int cmd_tapsend(std::map<std::string, std::string> a)
                 errors++;
         }
     }
-    const double t = now() - t0;
-    std::printf("{\"frames\": %lu, \"seconds\": %.4f, \"offered_pps\": %.0f, \"gen_cpu_seconds\": %.4f, "
-                "\"errors\": %lu}\n", sent, t, sent / t, cpu_seconds() - c0, errors);
+    print_send_result(sent, now() - t0, cpu_seconds() - c0, errors);
     return 0;
+}
+
+// ---- command lines ----------------------------------------------------------
+
+CLI::Option* add_netns(CLI::App& cmd, Options& o)
+{
+    return cmd.add_option("--netns", o.netns, "network namespace to work in: a path (/run/netns/NAME) or a name")
+        ->required()
+        ->type_name("P");
+}
+
+void add_frame_options(CLI::App& cmd, Options& o, const char* seconds_help)
+{
+    cmd.add_option("--size", o.size, "frame length in bytes without the FCS; shorter than 60 is sent as 60 "
+                                     "(default 64)")
+        ->type_name("N");
+    cmd.add_option("--seconds", o.seconds, seconds_help)->type_name("S")->check(vepa::tools::kNonNegative);
+}
+
+void gen_options(CLI::App& cmd, Options& o)
+{
+    using vepa::tools::kIfname, vepa::tools::kMac;
+    add_netns(cmd, o);
+    cmd.add_option("--ifname", o.ifname, "interface the frames leave by (XDP_TX out of it: its peer receives them)")
+        ->required()->type_name("IF")->check(kIfname);
+    cmd.add_option("--dst", o.dsts, "destination MACs, comma-separated, 1 to 256: frames take them in turn "
+                                    "(round robin per CPU)")
+        ->required()->type_name("MAC[,MAC..]")->delimiter(',')->check(kMac);
+    cmd.add_option("--src", o.src, "source MAC (default 02:00:0a:63:00:02)")->type_name("MAC")->check(kMac);
+    add_frame_options(cmd, o, "how long to generate, in seconds (default 1.5)");
+    cmd.add_flag("--bcast-ip", o.bcast_ip, "IPv4 destination 255.255.255.255 instead of 10.99.0.99");
+}
+
+void sink_options(CLI::App& cmd, Options& o)
+{
+    add_netns(cmd, o);
+    cmd.add_option("--ifaces", o.ifaces, "interfaces to count on, comma-separated (the guests' ends)")
+        ->required()->type_name("IF[,IF..]")->delimiter(',')->check(vepa::tools::kIfname);
+    cmd.add_option("--pin", o.pin, "where to pin the per-ifindex counter map on bpffs (read it with count)")
+        ->required()->type_name("PATH");
+    cmd.add_flag("--xdp", o.xdp, "count and drop in XDP (native) instead of TC ingress: builds no skb, and "
+                                 "gives a veth NAPI, which a container's end lacks");
+}
+
+void count_options(CLI::App& cmd, Options& o)
+{
+    cmd.add_option("--pin", o.pin, "the counter map a sink pinned")->required()->type_name("PATH");
+}
+
+void redirect_options(CLI::App& cmd, Options& o)
+{
+    add_netns(cmd, o);
+    cmd.add_option("--ifname", o.ifname, "interface to attach the XDP program to (native mode)")
+        ->required()->type_name("IF")->check(vepa::tools::kIfname);
+    cmd.add_option("--to", o.to, "interface every frame is redirected to")
+        ->required()->type_name("IF")->check(vepa::tools::kIfname);
+}
+
+void xskredirect_options(CLI::App& cmd, Options& o)
+{
+    add_netns(cmd, o);
+    cmd.add_option("--ifname", o.ifname, "interface to attach the XDP program to")
+        ->required()->type_name("IF")->check(vepa::tools::kIfname);
+    cmd.add_option("--pin", o.pin, "where to pin the XSKMAP on bpffs (vepa-xsk --map inserts its socket there)")
+        ->required()->type_name("PATH");
+    cmd.add_flag("--generic", o.generic, "attach in SKB (generic) mode, for devices without native XDP "
+                                         "(macvlan); default native");
+}
+
+void tapsink_options(CLI::App& cmd, Options& o)
+{
+    add_netns(cmd, o);
+    auto* which = cmd.add_option_group("taps", "what to read: exactly one of");
+    which->add_option("--taps", o.taps, "taps to open by name, comma-separated (persistent or new)")
+        ->type_name("NAME[,NAME..]")->delimiter(',')->check(vepa::tools::kIfname);
+    which->add_option("--devs", o.devs, "macvtap character devices to open, comma-separated")
+        ->type_name("PATH[,PATH..]")->delimiter(',');
+    which->require_option(1);
+    cmd.add_option("--shm", o.shm, "file to count into, created if absent: little-endian u64 frames at offset 0, "
+                                   "bytes at offset 8")
+        ->required()->type_name("FILE");
+}
+
+void send_options(CLI::App& cmd, Options& o)
+{
+    using vepa::tools::kMac;
+    cmd.add_option("--dst", o.dst, "destination MAC")->required()->type_name("MAC")->check(kMac);
+    cmd.add_option("--src", o.src, "source MAC")->required()->type_name("MAC")->check(kMac);
+    add_frame_options(cmd, o, "how long to send, in seconds (default 1.5)");
+}
+
+void afsend_options(CLI::App& cmd, Options& o)
+{
+    add_netns(cmd, o);
+    cmd.add_option("--ifname", o.ifname, "interface to send on (AF_PACKET, qdisc bypassed, 64 frames a sendmmsg)")
+        ->required()->type_name("IF")->check(vepa::tools::kIfname);
+    send_options(cmd, o);
+}
+
+void tapsend_options(CLI::App& cmd, Options& o)
+{
+    add_netns(cmd, o);
+    auto* which = cmd.add_option_group("tap", "where to write: exactly one of");
+    which->add_option("--tap", o.tap, "a tap to open by name")->type_name("NAME")->check(vepa::tools::kIfname);
+    which->add_option("--dev", o.dev, "a macvtap character device")->type_name("PATH");
+    which->require_option(1);
+    send_options(cmd, o);
+    cmd.add_option("--wait-up", o.wait_up, "seconds to wait after opening, before sending (default 0)")
+        ->type_name("S")->check(vepa::tools::kNonNegative);
+}
+
+struct Command {
+    const char* name;
+    const char* summary;   // a line in `vepa-bench --help`
+    const char* prints;    // the JSON object it prints, in `vepa-bench NAME --help`
+    void (*add_options)(CLI::App& cmd, Options& o);
+    int (*run)(const Options& o);
+};
+
+const Command kCommands[] = {
+    {"gen", "live-frames generator: a UDP frame sent by BPF_PROG_TEST_RUN, XDP_TX out of --ifname",
+     "frames, seconds, offered_pps (frames/s), gen_cpu_seconds (its own CPU time)", gen_options, cmd_gen},
+    {"sink", "counters that drop every frame (TC ingress, or XDP) on guests' ends; their map pinned",
+     "attached (interfaces)", sink_options, cmd_sink},
+    {"count", "the frames a sink has counted so far", "total, by_ifindex (ifindex: frames)", count_options,
+     cmd_count},
+    {"redirect", "XDP sending every frame of --ifname to --to (LIMIT for taps)", "redirect (\"IF -> TO\")",
+     redirect_options, cmd_redirect},
+    {"xskredirect", "XDP sending every frame to the AF_XDP socket of its queue (pinned XSKMAP), else to the stack",
+     "xsk_redirect (interface), map (pin)", xskredirect_options, cmd_xskredirect},
+    {"tapsink", "read taps as QEMU does (one frame per read) until SIGTERM, counting into a shared file",
+     "taps (opened), once they are open", tapsink_options, cmd_tapsink},
+    {"afsend", "send a UDP frame as fast as AF_PACKET takes it",
+     "frames, seconds, offered_pps (frames/s), gen_cpu_seconds, errors (refused sends)", afsend_options,
+     cmd_afsend},
+    {"tapsend", "write a UDP frame into a tap as fast as it takes it (blocking writes, as QEMU's)",
+     "frames, seconds, offered_pps (frames/s), gen_cpu_seconds, errors (short writes)", tapsend_options,
+     cmd_tapsend},
+};
+
+// --dst of gen: at most 256 MACs (the generator's target map).
+void check_gen_targets(const Options& o)
+{
+    if (o.dsts.size() > 256) {
+        std::fprintf(stderr, "vepa-bench gen: --dst takes 1 to 256 MACs, not %zu\n", o.dsts.size());
+        std::exit(vepa::tools::kExitUsage);
+    }
 }
 
 } // namespace
 
 int main(int argc, char** argv)
 {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: vepa-bench gen|sink|count|redirect|xskredirect|tapsink|afsend|tapsend (see the source header)\n");
-        return 2;
+    CLI::App app{kDescription, "vepa-bench"};
+    vepa::tools::use_wide_help(app);
+    app.require_subcommand(1, 1);
+    Options o;
+    for (const Command& c : kCommands) {
+        CLI::App* cmd = app.add_subcommand(c.name, c.summary);
+        cmd->footer(std::string("Prints one JSON object: ") + c.prints + ".");
+        c.add_options(*cmd, o);
     }
+    vepa::tools::parse_or_exit(app, argc, argv);
+    check_gen_targets(o);
     libbpf_set_print([](enum libbpf_print_level l, const char* f, va_list ap) {
         return l == LIBBPF_WARN ? std::vfprintf(stderr, f, ap) : 0;
     });
-    const std::string cmd = argv[1];
-    auto a = parse_args(argc, argv, 2);
-    if (cmd == "gen")
-        return cmd_gen(a);
-    if (cmd == "sink")
-        return cmd_sink(a);
-    if (cmd == "count")
-        return cmd_count(a);
-    if (cmd == "xskredirect")
-        return cmd_xskredirect(a);
-    if (cmd == "redirect")
-        return cmd_redirect(a);
-    if (cmd == "tapsink")
-        return cmd_tapsink(a);
-    if (cmd == "afsend")
-        return cmd_afsend(a);
-    if (cmd == "tapsend")
-        return cmd_tapsend(a);
-    std::fprintf(stderr, "vepa-bench: unknown command %s\n", cmd.c_str());
-    return 2;
+    try {
+        for (const Command& c : kCommands)
+            if (app.got_subcommand(c.name))
+                return c.run(o);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "vepa-bench: %s\n", e.what());
+        return 1;
+    }
+    return vepa::tools::kExitUsage;
 }

@@ -1,6 +1,5 @@
 #include "tests/support/netns.hpp"
 
-#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <unistd.h>
@@ -34,42 +33,15 @@ void enter_private_netns()
     quiet_namespace();
 }
 
-static UniqueFd current_netns()
-{
-    UniqueFd fd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-    if (!fd)
-        throw std::runtime_error("open own netns");
-    return fd;
-}
-
 Netns::Netns()
 {
-    UniqueFd home = current_netns();
-    if (unshare(CLONE_NEWNET) != 0)
-        throw std::runtime_error("unshare(CLONE_NEWNET) failed");
-    fd_ = current_netns();
-    if (setns(home.get(), CLONE_NEWNET) != 0)
-        throw std::runtime_error("setns back failed");
+    ScopedNetns in(kNewNetns);
+    fd_ = open_current_netns();
     path_ = "/proc/" + std::to_string(getpid()) + "/fd/" + std::to_string(fd_.get());
-    run([] { quiet_namespace(); });
-}
-
-Netns::Enter::Enter(const Netns& ns) : home(current_netns())
-{
-    if (setns(ns.fd(), CLONE_NEWNET) != 0)
-        throw std::runtime_error("setns failed");
-}
-
-Netns::Enter::~Enter() { setns(home.get(), CLONE_NEWNET); }
-
-NetnsScope::NetnsScope() : home_(current_netns())
-{
-    if (unshare(CLONE_NEWNET) != 0)
-        throw std::runtime_error("unshare(CLONE_NEWNET) failed");
     quiet_namespace();
 }
 
-NetnsScope::~NetnsScope() { setns(home_.get(), CLONE_NEWNET); }
+NetnsScope::NetnsScope() { quiet_namespace(); }
 
 void Netns::sh(const std::string& cmd) const { vepa::test::sh("nsenter --net=" + path_ + " sh -c '" + cmd + "'"); }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "lib/fd.hpp"
+#include "lib/netns.hpp"
 
 namespace vepa::test {
 
@@ -25,18 +26,13 @@ public:
     template <typename F>
     auto run(F&& fn) const
     {
-        Enter e(*this);
+        ScopedNetns in(fd());
         return fn();
     }
     // Run a shell command inside it.
     void sh(const std::string& cmd) const;
 
 private:
-    struct Enter {
-        explicit Enter(const Netns& ns);
-        ~Enter();
-        UniqueFd home;
-    };
     UniqueFd fd_;
     std::string path_;
 };
@@ -46,12 +42,9 @@ private:
 class NetnsScope {
 public:
     NetnsScope();
-    ~NetnsScope();
-    NetnsScope(const NetnsScope&) = delete;
-    NetnsScope& operator=(const NetnsScope&) = delete;
 
 private:
-    UniqueFd home_;
+    ScopedNetns in_{kNewNetns};
 };
 
 // Run a shell command; throws with its output when it fails.
