@@ -121,7 +121,7 @@ std::vector<uint8_t> udp_frame(const vepa::Mac& dst, const vepa::Mac& src, size_
     ip->tot_len = htons(static_cast<uint16_t>(size - 14));
     ip->ttl = 64;
     ip->protocol = IPPROTO_UDP;
-    ip->saddr = htonl(0x0a630002);                          // 10.99.0.2
+    ip->saddr = htonl(0x0a630002); // 10.99.0.2
     ip->daddr = bcast_ip ? htonl(0xffffffff) : htonl(0x0a630063);
     uint32_t sum = 0;
     auto* w = reinterpret_cast<uint16_t*>(ip);
@@ -132,7 +132,7 @@ std::vector<uint8_t> udp_frame(const vepa::Mac& dst, const vepa::Mac& src, size_
     ip->check = static_cast<uint16_t>(~sum);
     auto* udp = reinterpret_cast<udphdr*>(f.data() + 34);
     udp->source = htons(9);
-    udp->dest = htons(9);   // discard
+    udp->dest = htons(9); // discard
     udp->len = htons(static_cast<uint16_t>(size - 34));
     return f;
 }
@@ -171,9 +171,9 @@ uint64_t run_live_frames(bench_bpf* skel, unsigned ifindex, const std::vector<ui
     uint32_t repeat = 20000;
     const double t0 = now();
     while (now() - t0 < seconds) {
-        LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_size_in = static_cast<uint32_t>(frame.size()),
-                    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = static_cast<int>(repeat),
-                    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+        LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
+                    .data_size_in = static_cast<uint32_t>(frame.size()), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+                    .repeat = static_cast<int>(repeat), .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
         const double s = now();
         if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.bench_gen), &opts) != 0)
             die("live-frames test run");
@@ -214,8 +214,8 @@ int cmd_sink(const Options& o)
         } else {
             LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = idx, .attach_point = BPF_TC_INGRESS);
             bpf_tc_hook_create(&hook);
-            LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(skel->progs.bench_sink), .flags = BPF_TC_F_REPLACE,
-                        .handle = 1, .priority = 1);
+            LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(skel->progs.bench_sink),
+                        .flags = BPF_TC_F_REPLACE, .handle = 1, .priority = 1);
             if (bpf_tc_attach(&hook, &opts) != 0)
                 die("TC sink on " + ifc);
         }
@@ -354,7 +354,7 @@ int cmd_tapsink(const Options& o)
         ev.data.fd = fd;
         ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
     }
-    struct sigaction sig{};
+    struct sigaction sig {};
     sig.sa_handler = [](int) { g_stop = 1; };
     ::sigaction(SIGTERM, &sig, nullptr);
     ::sigaction(SIGINT, &sig, nullptr);
@@ -377,7 +377,8 @@ int cmd_tapsink(const Options& o)
 void print_send_result(uint64_t sent, double seconds, double cpu, uint64_t errors)
 {
     std::printf("{\"frames\": %lu, \"seconds\": %.4f, \"offered_pps\": %.0f, \"gen_cpu_seconds\": %.4f, "
-                "\"errors\": %lu}\n", sent, seconds, sent / seconds, cpu, errors);
+                "\"errors\": %lu}\n",
+                sent, seconds, sent / seconds, cpu, errors);
 }
 
 int cmd_afsend(const Options& o)
@@ -453,8 +454,9 @@ CLI::Option* add_netns(CLI::App& cmd, Options& o)
 
 void add_frame_options(CLI::App& cmd, Options& o, const char* seconds_help)
 {
-    cmd.add_option("--size", o.size, "frame length in bytes without the FCS; shorter than 60 is sent as 60 "
-                                     "(default 64)")
+    cmd.add_option("--size", o.size,
+                   "frame length in bytes without the FCS; shorter than 60 is sent as 60 "
+                   "(default 64)")
         ->type_name("N");
     cmd.add_option("--seconds", o.seconds, seconds_help)->type_name("S")->check(vepa::tools::kNonNegative);
 }
@@ -464,10 +466,16 @@ void gen_options(CLI::App& cmd, Options& o)
     using vepa::tools::kIfname, vepa::tools::kMac;
     add_netns(cmd, o);
     cmd.add_option("--ifname", o.ifname, "interface the frames leave by (XDP_TX out of it: its peer receives them)")
-        ->required()->type_name("IF")->check(kIfname);
-    cmd.add_option("--dst", o.dsts, "destination MACs, comma-separated, 1 to 256: frames take them in turn "
-                                    "(round robin per CPU)")
-        ->required()->type_name("MAC[,MAC..]")->delimiter(',')->check(kMac);
+        ->required()
+        ->type_name("IF")
+        ->check(kIfname);
+    cmd.add_option("--dst", o.dsts,
+                   "destination MACs, comma-separated, 1 to 256: frames take them in turn "
+                   "(round robin per CPU)")
+        ->required()
+        ->type_name("MAC[,MAC..]")
+        ->delimiter(',')
+        ->check(kMac);
     cmd.add_option("--src", o.src, "source MAC (default 02:00:0a:63:00:02)")->type_name("MAC")->check(kMac);
     add_frame_options(cmd, o, "how long to generate, in seconds (default 1.5)");
     cmd.add_flag("--bcast-ip", o.bcast_ip, "IPv4 destination 255.255.255.255 instead of 10.99.0.99");
@@ -477,11 +485,16 @@ void sink_options(CLI::App& cmd, Options& o)
 {
     add_netns(cmd, o);
     cmd.add_option("--ifaces", o.ifaces, "interfaces to count on, comma-separated (the guests' ends)")
-        ->required()->type_name("IF[,IF..]")->delimiter(',')->check(vepa::tools::kIfname);
+        ->required()
+        ->type_name("IF[,IF..]")
+        ->delimiter(',')
+        ->check(vepa::tools::kIfname);
     cmd.add_option("--pin", o.pin, "where to pin the per-ifindex counter map on bpffs (read it with count)")
-        ->required()->type_name("PATH");
-    cmd.add_flag("--xdp", o.xdp, "count and drop in XDP (native) instead of TC ingress: builds no skb, and "
-                                 "gives a veth NAPI, which a container's end lacks");
+        ->required()
+        ->type_name("PATH");
+    cmd.add_flag("--xdp", o.xdp,
+                 "count and drop in XDP (native) instead of TC ingress: builds no skb, and "
+                 "gives a veth NAPI, which a container's end lacks");
 }
 
 void count_options(CLI::App& cmd, Options& o)
@@ -493,20 +506,28 @@ void redirect_options(CLI::App& cmd, Options& o)
 {
     add_netns(cmd, o);
     cmd.add_option("--ifname", o.ifname, "interface to attach the XDP program to (native mode)")
-        ->required()->type_name("IF")->check(vepa::tools::kIfname);
+        ->required()
+        ->type_name("IF")
+        ->check(vepa::tools::kIfname);
     cmd.add_option("--to", o.to, "interface every frame is redirected to")
-        ->required()->type_name("IF")->check(vepa::tools::kIfname);
+        ->required()
+        ->type_name("IF")
+        ->check(vepa::tools::kIfname);
 }
 
 void xskredirect_options(CLI::App& cmd, Options& o)
 {
     add_netns(cmd, o);
     cmd.add_option("--ifname", o.ifname, "interface to attach the XDP program to")
-        ->required()->type_name("IF")->check(vepa::tools::kIfname);
+        ->required()
+        ->type_name("IF")
+        ->check(vepa::tools::kIfname);
     cmd.add_option("--pin", o.pin, "where to pin the XSKMAP on bpffs (vepa-xsk --map inserts its socket there)")
-        ->required()->type_name("PATH");
-    cmd.add_flag("--generic", o.generic, "attach in SKB (generic) mode, for devices without native XDP "
-                                         "(macvlan); default native");
+        ->required()
+        ->type_name("PATH");
+    cmd.add_flag("--generic", o.generic,
+                 "attach in SKB (generic) mode, for devices without native XDP "
+                 "(macvlan); default native");
 }
 
 void tapsink_options(CLI::App& cmd, Options& o)
@@ -514,13 +535,18 @@ void tapsink_options(CLI::App& cmd, Options& o)
     add_netns(cmd, o);
     auto* which = cmd.add_option_group("taps", "what to read: exactly one of");
     which->add_option("--taps", o.taps, "taps to open by name, comma-separated (persistent or new)")
-        ->type_name("NAME[,NAME..]")->delimiter(',')->check(vepa::tools::kIfname);
+        ->type_name("NAME[,NAME..]")
+        ->delimiter(',')
+        ->check(vepa::tools::kIfname);
     which->add_option("--devs", o.devs, "macvtap character devices to open, comma-separated")
-        ->type_name("PATH[,PATH..]")->delimiter(',');
+        ->type_name("PATH[,PATH..]")
+        ->delimiter(',');
     which->require_option(1);
-    cmd.add_option("--shm", o.shm, "file to count into, created if absent: little-endian u64 frames at offset 0, "
-                                   "bytes at offset 8")
-        ->required()->type_name("FILE");
+    cmd.add_option("--shm", o.shm,
+                   "file to count into, created if absent: little-endian u64 frames at offset 0, "
+                   "bytes at offset 8")
+        ->required()
+        ->type_name("FILE");
 }
 
 void send_options(CLI::App& cmd, Options& o)
@@ -535,7 +561,9 @@ void afsend_options(CLI::App& cmd, Options& o)
 {
     add_netns(cmd, o);
     cmd.add_option("--ifname", o.ifname, "interface to send on (AF_PACKET, qdisc bypassed, 64 frames a sendmmsg)")
-        ->required()->type_name("IF")->check(vepa::tools::kIfname);
+        ->required()
+        ->type_name("IF")
+        ->check(vepa::tools::kIfname);
     send_options(cmd, o);
 }
 
@@ -548,13 +576,14 @@ void tapsend_options(CLI::App& cmd, Options& o)
     which->require_option(1);
     send_options(cmd, o);
     cmd.add_option("--wait-up", o.wait_up, "seconds to wait after opening, before sending (default 0)")
-        ->type_name("S")->check(vepa::tools::kNonNegative);
+        ->type_name("S")
+        ->check(vepa::tools::kNonNegative);
 }
 
 struct Command {
     const char* name;
-    const char* summary;   // a line in `vepa-bench --help`
-    const char* prints;    // the JSON object it prints, in `vepa-bench NAME --help`
+    const char* summary; // a line in `vepa-bench --help`
+    const char* prints;  // the JSON object it prints, in `vepa-bench NAME --help`
     void (*add_options)(CLI::App& cmd, Options& o);
     int (*run)(const Options& o);
 };
@@ -564,8 +593,7 @@ const Command kCommands[] = {
      "frames, seconds, offered_pps (frames/s), gen_cpu_seconds (its own CPU time)", gen_options, cmd_gen},
     {"sink", "counters that drop every frame (TC ingress, or XDP) on guests' ends; their map pinned",
      "attached (interfaces)", sink_options, cmd_sink},
-    {"count", "the frames a sink has counted so far", "total, by_ifindex (ifindex: frames)", count_options,
-     cmd_count},
+    {"count", "the frames a sink has counted so far", "total, by_ifindex (ifindex: frames)", count_options, cmd_count},
     {"redirect", "XDP sending every frame of --ifname to --to (LIMIT for taps)", "redirect (\"IF -> TO\")",
      redirect_options, cmd_redirect},
     {"xskredirect", "XDP sending every frame to the AF_XDP socket of its queue (pinned XSKMAP), else to the stack",
@@ -573,11 +601,9 @@ const Command kCommands[] = {
     {"tapsink", "read taps as QEMU does (one frame per read) until SIGTERM, counting into a shared file",
      "taps (opened), once they are open", tapsink_options, cmd_tapsink},
     {"afsend", "send a UDP frame as fast as AF_PACKET takes it",
-     "frames, seconds, offered_pps (frames/s), gen_cpu_seconds, errors (refused sends)", afsend_options,
-     cmd_afsend},
+     "frames, seconds, offered_pps (frames/s), gen_cpu_seconds, errors (refused sends)", afsend_options, cmd_afsend},
     {"tapsend", "write a UDP frame into a tap as fast as it takes it (blocking writes, as QEMU's)",
-     "frames, seconds, offered_pps (frames/s), gen_cpu_seconds, errors (short writes)", tapsend_options,
-     cmd_tapsend},
+     "frames, seconds, offered_pps (frames/s), gen_cpu_seconds, errors (short writes)", tapsend_options, cmd_tapsend},
 };
 
 // --dst of gen: at most 256 MACs (the generator's target map).

@@ -26,8 +26,8 @@ namespace {
 
 constexpr int kExitRefused = 1;
 constexpr int kExitUsage = 2;
-constexpr int kExitNotReflecting = 3;  // vepactl probe: the switch does not reflect
-constexpr int kExitUnknown = 4;        // vepactl probe: no answer (uplink absent or down)
+constexpr int kExitNotReflecting = 3; // vepactl probe: the switch does not reflect
+constexpr int kExitUnknown = 4;       // vepactl probe: no answer (uplink absent or down)
 
 using proto::call;
 using proto::ClientError;
@@ -36,20 +36,20 @@ using proto::ClientError;
 struct GlobalOptions {
     std::string socket = proto::socket_path();
     bool as_json = false;
-    int timeout = 60;  // seconds
+    int timeout = 60; // seconds
 };
 
 // Every command's options as CLI11 fills them in; each command uses its own few.
 struct Options {
-    std::string name;                       // IFNAME: add-port, set-port, del-port
-    std::vector<std::string> macs;          // --mac: add-port, set-port
-    std::string mode;                       // --mode: add-port, set-port
-    bool no_src_check = false;              // add-port --no-src-check
-    std::string type;                       // add-port --type
-    unsigned queues = 0;                    // add-port --queues
-    std::string src_check;                  // set-port --src-check on|off
-    std::optional<std::string> stats_name;  // stats [IFNAME]
-    bool detach = false;                    // shutdown --detach
+    std::string name;                      // IFNAME: add-port, set-port, del-port
+    std::vector<std::string> macs;         // --mac: add-port, set-port
+    std::string mode;                      // --mode: add-port, set-port
+    bool no_src_check = false;             // add-port --no-src-check
+    std::string type;                      // add-port --type
+    unsigned queues = 0;                   // add-port --queues
+    std::string src_check;                 // set-port --src-check on|off
+    std::optional<std::string> stats_name; // stats [IFNAME]
+    bool detach = false;                   // shutdown --detach
 };
 
 // A command line that makes no request (vepactl: COMMAND: what, exit 2), found after CLI11's checks.
@@ -224,8 +224,8 @@ void print_probe(const json& pr)
         std::cout << "; checked " << s(pr["checked"]) << " (" << fixed(pr["age_s"].get<double>(), 1) << " s ago)";
     if (pr.contains("rtt_ms"))
         std::cout << ", back within " << fixed(pr["rtt_ms"].get<double>(), 1) << " ms";
-    std::cout << "\n         " << (pr["interval_s"] == 0 ? std::string("no periodic probes")
-                                                          : "every " + s(pr["interval_s"]) + " s")
+    std::cout << "\n         "
+              << (pr["interval_s"] == 0 ? std::string("no periodic probes") : "every " + s(pr["interval_s"]) + " s")
               << "; probe MACs " << s(pr["src"]) << " -> " << s(pr["dst"]) << "\n";
 }
 
@@ -289,7 +289,7 @@ void print_status(const Options&, const json& r)
     const json& p = r["programs"];
     std::cout << "programs:    uplink_xdp " << s(p["uplink_xdp"]) << ", uplink_tc " << s(p["uplink_tc"])
               << ", port_xdp " << s(p["port_xdp"]) << ", port_tc " << s(p["port_tc"]);
-    if (p.contains("xsk_xdp"))  // the xsk ports' program; a vepad that does not report it leaves it out
+    if (p.contains("xsk_xdp")) // the xsk ports' program; a vepad that does not report it leaves it out
         std::cout << ", xsk_xdp " << s(p["xsk_xdp"]);
     std::cout << "\n";
     std::cout << "ports:       " << s(r["ports"]["configured"]) << " configured, " << s(r["ports"]["present"])
@@ -386,16 +386,17 @@ void set_port_options(CLI::App& cmd, Options& o)
         ->type_name("MAC")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd.add_option("--mode", o.mode, "vepa, private or bridge")->type_name("MODE");
-    cmd.add_option("--src-check", o.src_check, "anti-spoofing on or off")->type_name("on|off")->check(
-        CLI::IsMember({"on", "off"}));
+    cmd.add_option("--src-check", o.src_check, "anti-spoofing on or off")
+        ->type_name("on|off")
+        ->check(CLI::IsMember({"on", "off"}));
 }
 
 void del_port_options(CLI::App& cmd, Options& o) { cmd.add_option("IFNAME", o.name, "port name")->required(); }
 
 void stats_options(CLI::App& cmd, Options& o)
 {
-    cmd.add_option_function<std::string>("IFNAME", [&o](const std::string& v) { o.stats_name = v; },
-                                         "one port only");
+    cmd.add_option_function<std::string>(
+        "IFNAME", [&o](const std::string& v) { o.stats_name = v; }, "one port only");
 }
 
 void shutdown_options(CLI::App& cmd, Options& o)
@@ -457,10 +458,10 @@ void stats_args(const Options& o, json& args)
 void shutdown_args(const Options& o, json& args) { args["detach"] = o.detach; }
 
 struct Command {
-    const char* name;                                     // the subcommand and the protocol's command
-    const char* help;                                     // one line, for --help
-    void (*add_options)(CLI::App& cmd, Options& opts);    // the command's CLI11 options, into opts
-    void (*build_args)(const Options& opts, json& args);  // the request's args; may throw UsageError
+    const char* name;                                    // the subcommand and the protocol's command
+    const char* help;                                    // one line, for --help
+    void (*add_options)(CLI::App& cmd, Options& opts);   // the command's CLI11 options, into opts
+    void (*build_args)(const Options& opts, json& args); // the request's args; may throw UsageError
     PrintResult print_result;
 };
 
@@ -518,11 +519,10 @@ Output: aligned tables; --json prints the reply's result object as documented
 in README (stable).  Exit status: 0 done, 1 refused or failed (the reason on
 stderr), 2 usage error; for probe also 3 not reflecting, 4 unknown.  The socket is $VEPAD_SOCKET or /run/vepad/vepad.sock.)";
 
-
 void add_global_options(CLI::App& app, GlobalOptions& g)
 {
     app.require_subcommand(1, 1);
-    app.fallthrough();  // --json, --socket, --timeout may follow the command too
+    app.fallthrough(); // --json, --socket, --timeout may follow the command too
     app.get_formatter()->column_width(30);
     app.add_option("--socket", g.socket, "vepad's control socket")->type_name("PATH");
     app.add_flag("--json", g.as_json, "print the result as JSON");

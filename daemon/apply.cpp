@@ -19,13 +19,11 @@ std::string list(const std::vector<std::string>& v)
 ApplyError::ApplyError(const std::string& step, const std::string& why, const std::vector<std::string>& done)
     : std::runtime_error(step + " failed: " + why + " (done before it: " + list(done) + "; not done: " + step +
                          " and what follows it)")
-{
-}
+{}
 
 Applier::Applier(vepa::Dataplane& dp, vepa::NetlinkRequester& nl, KernelObserver& observer, std::string uplink)
     : dp_(dp), nl_(nl), observer_(observer), uplink_(std::move(uplink))
-{
-}
+{}
 
 // ---- step 0: devices -------------------------------------------------------
 
@@ -87,7 +85,7 @@ std::map<std::string, std::string> Applier::apply_devices(const DeviceChanges& d
         try {
             observer_.recorded_xdp(idx, vepa::xdp_attach(idx, dp_.prog_fd(Program::XskXdp), vepa::XdpMode::Native));
             if (const Device* d = snap.find(idx))
-                observer_.forget(d->link.link);   // its peer has NAPI now: it takes XDP frames
+                observer_.forget(d->link.link); // its peer has NAPI now: it takes XDP frames
         } catch (const std::exception& e) {
             spdlog::warn("xsk socket device ifindex {}: attach: {}", idx, e.what());
         }
@@ -154,8 +152,9 @@ void Applier::hook_ports(const Plan& plan, const Snapshot& snap, ApplyResult& r)
         try {
             const auto x = hook(want, *snap.find(idx), snap.programs);
             if (want.tc)
-                r.attached[idx] = !x ? Attach::Tc
-                                     : x->mode == vepa::XdpMode::Generic ? Attach::XdpGeneric : Attach::XdpNative;
+                r.attached[idx] = !x                                  ? Attach::Tc
+                                  : x->mode == vepa::XdpMode::Generic ? Attach::XdpGeneric
+                                                                      : Attach::XdpNative;
         } catch (const std::exception& e) {
             // The device may have vanished under us; its RTM_DELLINK follows.
             spdlog::warn("ifindex {}: attach failed: {}", idx, e.what());
@@ -179,7 +178,7 @@ ApplyResult Applier::apply(const Plan& plan, const Snapshot& snap)
     try {
         r.maps = vepa::sync_maps(dp_, plan.maps, snap.maps);
     } catch (const std::exception& e) {
-        observer_.forget_maps();   // partly written: the next observation reads what they hold
+        observer_.forget_maps(); // partly written: the next observation reads what they hold
         throw ApplyError("map update", e.what(), done);
     }
     observer_.recorded_maps(plan.maps);

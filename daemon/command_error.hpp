@@ -9,8 +9,7 @@ namespace vepad {
 
 class CommandError : public std::runtime_error {
 public:
-    CommandError(std::string code, const std::string& message)
-        : std::runtime_error(message), code_(std::move(code)) {}
+    CommandError(std::string code, const std::string& message) : std::runtime_error(message), code_(std::move(code)) {}
     const std::string& code() const { return code_; }
 
 private:

@@ -19,28 +19,28 @@ struct Config {
     std::string config_file = VEPAD_CONFIG_FILE;
     std::string state_dir = "/var/lib/vepad";
     std::string socket = "/run/vepad/vepad.sock";
-    std::string pin_dir;                            // default /sys/fs/bpf/vepad/UPLINK
+    std::string pin_dir; // default /sys/fs/bpf/vepad/UPLINK
     vepa_mode default_mode = VEPA_MODE_VEPA;
-    vepa::XdpMode xdp_mode = vepa::XdpMode::Auto;   // for the uplink; ports are native
+    vepa::XdpMode xdp_mode = vepa::XdpMode::Auto; // for the uplink; ports are native
     std::string log_level = "info";
-    std::string socket_group = "vepad";             // who besides root may use the socket
+    std::string socket_group = "vepad"; // who besides root may use the socket
     bool detach_on_exit = false;
-    int netlink_rcvbuf = 8 << 20;                   // rtnetlink event buffer; overruns trigger a full re-read
-    int probe_interval = 30;   // seconds between reflection probes; 0: only on start, uplink up, request
-    int lldp_interval = 30;    // seconds between LLDPDUs (EVB station); 0: no LLDP agent
+    int netlink_rcvbuf = 8 << 20; // rtnetlink event buffer; overruns trigger a full re-read
+    int probe_interval = 30;      // seconds between reflection probes; 0: only on start, uplink up, request
+    int lldp_interval = 30;       // seconds between LLDPDUs (EVB station); 0: no LLDP agent
 
     std::string effective_pin_dir() const { return pin_dir.empty() ? "/sys/fs/bpf/vepad/" + uplink : pin_dir; }
     std::string state_file() const { return state_dir + "/ports-" + uplink + ".json"; }
 };
 
 struct Setting {
-    const char* key;          // in the config file
-    const char* value_name;   // on the command line; nullptr: a switch (yes/no in the file)
+    const char* key;        // in the config file
+    const char* value_name; // on the command line; nullptr: a switch (yes/no in the file)
     const char* help;
     // Throws vepa::Error("must be ...") on a bad value.
     void (*set)(Config& cfg, const std::string& value);
 
-    std::string option() const;   // "--state-dir"
+    std::string option() const; // "--state-dir"
 };
 
 std::span<const Setting> settings();

@@ -63,8 +63,8 @@ json ControlServer::handle_line(const std::string& line, const Dispatch& dispatc
         if (auto* x = std::get_if<AttachXsk>(&req.cmd)) {
             if (nfds != 1)
                 throw CommandError(proto::kErrBadSocket, "attach-xsk takes exactly one file descriptor with the "
-                                                         "request line (SCM_RIGHTS), " + std::to_string(nfds) +
-                                                         " came");
+                                                         "request line (SCM_RIGHTS), " +
+                                                             std::to_string(nfds) + " came");
             x->fd = std::make_shared<vepa::UniqueFd>(std::move(fds->front()));
         } else if (nfds) {
             throw CommandError(proto::kErrBadRequest, "file descriptors came with a request that takes none");
@@ -81,8 +81,7 @@ json ControlServer::handle_line(const std::string& line, const Dispatch& dispatc
 class ControlServer::Session : public std::enable_shared_from_this<Session> {
 public:
     Session(local::socket sock, ControlServer& srv)
-        : sock_(std::move(sock)), timer_(sock_.get_executor()), srv_(srv),
-          clients_(srv.clients_)
+        : sock_(std::move(sock)), timer_(sock_.get_executor()), srv_(srv), clients_(srv.clients_)
     {
         ++*clients_;
     }
@@ -118,25 +117,25 @@ private:
                 return;
             }
             if (line.find_first_not_of(" \t") == std::string::npos) {
-                read();   // blank line: nothing to answer (descriptors with it are closed)
+                read(); // blank line: nothing to answer (descriptors with it are closed)
                 return;
             }
             respond(handle_line(line, srv_.dispatch_, &fds), false);
             return;
         }
-        if (in_.size() > proto::kMaxLine) {   // the line outgrew kMaxLine
+        if (in_.size() > proto::kMaxLine) { // the line outgrew kMaxLine
             respond(error_response(nullptr, proto::kErrTooLarge,
                                    "request line over " + std::to_string(proto::kMaxLine) + " bytes"),
                     true);
             return;
         }
         if (eof_)
-            return;   // closed: a last line without its newline is dropped
+            return; // closed: a last line without its newline is dropped
         auto self = shared_from_this();
         timer_.expires_after(srv_.opts_.idle_timeout);
         timer_.async_wait([self](const boost::system::error_code& ec) {
             if (!ec)
-                self->shutdown();   // no complete request in time
+                self->shutdown(); // no complete request in time
         });
         sock_.async_wait(local::socket::wait_read, [self](const boost::system::error_code& ec) {
             self->timer_.cancel();

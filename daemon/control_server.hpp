@@ -32,9 +32,9 @@ public:
 
     struct Options {
         std::string path;
-        std::optional<gid_t> group;                      // allowed besides root; nullopt: root only
+        std::optional<gid_t> group; // allowed besides root; nullopt: root only
         size_t max_clients = 128;
-        std::chrono::seconds idle_timeout{60};           // for a request to arrive complete
+        std::chrono::seconds idle_timeout{60}; // for a request to arrive complete
     };
 
     ControlServer(boost::asio::io_context& io, Options opts, Dispatch dispatch);

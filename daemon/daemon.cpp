@@ -50,12 +50,10 @@ std::string hostname()
     return host;
 }
 
-template <class... F>
-struct Overloaded : F... {
+template <class... F> struct Overloaded : F... {
     using F::operator()...;
 };
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
+template <class... F> Overloaded(F...) -> Overloaded<F...>;
 
 } // namespace
 
@@ -168,8 +166,8 @@ void Daemon::on_link(const vepa::LinkInfo& link, bool removed, std::optional<int
             loop_->request(false, When::Soon);
         return;
     }
-    bool relevant = link.name == cfg_.uplink || ports_->table().find(link.name) ||
-                    link.ifindex == reconciler_->uplink().ifindex;
+    bool relevant =
+        link.name == cfg_.uplink || ports_->table().find(link.name) || link.ifindex == reconciler_->uplink().ifindex;
     for (const auto& [n, ps] : reconciler_->ports())
         relevant |= ps.ifindex == link.ifindex;
     reconciler_->link_changed(link, removed);
@@ -197,10 +195,7 @@ json Daemon::dispatch(const Request& req)
                       req.cmd);
 }
 
-json Daemon::list_ports() const
-{
-    return list_json(ports_->table(), *reconciler_, dp_->pin_dir());
-}
+json Daemon::list_ports() const { return list_json(ports_->table(), *reconciler_, dp_->pin_dir()); }
 
 json Daemon::port_stats(const Stats& c) const
 {
@@ -219,9 +214,8 @@ json Daemon::port_stats(const Stats& c) const
 
 json Daemon::status() const
 {
-    const StatusFacts f{VEPAD_VERSION,           dp_->pin_dir(),
-                        ports_->state_file().path(), cfg_.socket,
-                        ports_->table().size(),  relay_->to_json()};
+    const StatusFacts f{VEPAD_VERSION, dp_->pin_dir(),         ports_->state_file().path(),
+                        cfg_.socket,   ports_->table().size(), relay_->to_json()};
     return status_json(*reconciler_, *dp_, f);
 }
 

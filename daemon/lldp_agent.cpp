@@ -19,7 +19,7 @@ namespace lldp = vepa::lldp;
 
 namespace {
 
-constexpr int kFastCount = 4;  // txFastInit: LLDPDUs sent 1 s apart when something is new
+constexpr int kFastCount = 4; // txFastInit: LLDPDUs sent 1 s apart when something is new
 
 const char* group_name(const vepa::Mac& dst)
 {
@@ -32,10 +32,7 @@ const char* group_name(const vepa::Mac& dst)
     return "other";
 }
 
-const char* rrstat_name(uint8_t s)
-{
-    return s == 1 ? "enabled" : s == 0 ? "not-enabled" : "unknown";
-}
+const char* rrstat_name(uint8_t s) { return s == 1 ? "enabled" : s == 0 ? "not-enabled" : "unknown"; }
 
 json evb_json(const lldp::Evb& e)
 {
@@ -65,17 +62,13 @@ json evb_json(const lldp::Evb& e)
 }
 
 // An EVB TLV that speaks for a bridge (not a station echoing ours back).
-bool from_bridge(const lldp::Evb& e)
-{
-    return e.form == lldp::Evb::Form::Draft02 || e.mode == 1;
-}
+bool from_bridge(const lldp::Evb& e) { return e.form == lldp::Evb::Form::Draft02 || e.mode == 1; }
 
 } // namespace
 
 LldpAgent::LldpAgent(boost::asio::io_context& io, Options o, std::function<void()> on_evb)
     : io_(io), opt_(std::move(o)), on_evb_(std::move(on_evb)), rx_(io), tx_timer_(io)
-{
-}
+{}
 
 void LldpAgent::uplink_changed(int ifindex, const std::string& name, const vepa::Mac& mac, bool up)
 {
@@ -97,7 +90,8 @@ void LldpAgent::uplink_changed(int ifindex, const std::string& name, const vepa:
             try {
                 auto fd = vepa::open_packet_socket(ifindex, lldp::kEthertype);
                 // Real NICs filter multicast: take the three LLDP groups in.
-                for (const auto* g : {&lldp::kNearestBridge, &lldp::kNearestCustomerBridge, &lldp::kNearestNonTpmrBridge}) {
+                for (const auto* g :
+                     {&lldp::kNearestBridge, &lldp::kNearestCustomerBridge, &lldp::kNearestNonTpmrBridge}) {
                     packet_mreq mr{};
                     mr.mr_ifindex = ifindex;
                     mr.mr_type = PACKET_MR_MULTICAST;
@@ -143,7 +137,7 @@ void LldpAgent::on_readable()
                 spdlog::debug("LLDP: invalid LLDPDU on {}: {}", ifname_, why);
                 continue;
             }
-            if (nb->src == mac_) {  // our own, reflected by a hairpinning switch
+            if (nb->src == mac_) { // our own, reflected by a hairpinning switch
                 own_++;
                 continue;
             }
@@ -176,7 +170,8 @@ void LldpAgent::on_readable()
 void LldpAgent::expire()
 {
     const auto now = std::chrono::steady_clock::now();
-    std::erase_if(neighbours_, [&](const auto& kv) { return now - kv.second.seen > std::chrono::seconds(kv.second.nb.ttl); });
+    std::erase_if(neighbours_,
+                  [&](const auto& kv) { return now - kv.second.seen > std::chrono::seconds(kv.second.nb.ttl); });
 }
 
 std::optional<lldp::Evb> LldpAgent::bridge_evb() const
@@ -202,7 +197,7 @@ void LldpAgent::evb_maybe_changed(const std::optional<lldp::Evb>& before)
     }
     if (before != after) {
         if (after)
-            spdlog::info("LLDP: the bridge's EVB TLV ({}): reflective relay {}capable, {}", 
+            spdlog::info("LLDP: the bridge's EVB TLV ({}): reflective relay {}capable, {}",
                          after->form == lldp::Evb::Form::Ratified ? "802.1Qbg" : "draft 0.2",
                          after->rr_capable() ? "" : "not ", after->rr_enabled() ? "enabled for us" : "not enabled");
         else if (before)
@@ -222,7 +217,8 @@ void LldpAgent::transmit()
     st.ttl = static_cast<uint16_t>(std::min<long>(65535, opt_.interval.count() * 4 + 1));
     st.rrstat = rrstat_;
     // Neighbour discovery for any LLDP agent, and EVB where 802.1Qbg exchanges it.
-    for (const auto& [dst, evb] : {std::pair{&lldp::kNearestBridge, false}, std::pair{&lldp::kNearestCustomerBridge, true}}) {
+    for (const auto& [dst, evb] :
+         {std::pair{&lldp::kNearestBridge, false}, std::pair{&lldp::kNearestCustomerBridge, true}}) {
         try {
             vepa::send_frame(rx_.native_handle(), ifindex_, lldp::build(st, *dst, evb));
             sent_++;

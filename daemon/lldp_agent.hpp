@@ -30,7 +30,7 @@ namespace vepad {
 class LldpAgent {
 public:
     struct Options {
-        std::chrono::seconds interval{30};  // msgTxInterval; 0: the agent is off
+        std::chrono::seconds interval{30}; // msgTxInterval; 0: the agent is off
         std::string system_name;
     };
     // on_evb: the bridge's EVB TLV appeared, changed or went away.
@@ -50,7 +50,7 @@ private:
         std::chrono::steady_clock::time_point seen;
         uint64_t received = 0;
     };
-    using Key = std::tuple<vepa::Mac, std::string, std::string>;  // dst group, chassis ID, port ID
+    using Key = std::tuple<vepa::Mac, std::string, std::string>; // dst group, chassis ID, port ID
 
     void arm_receive();
     void on_readable();
@@ -68,8 +68,8 @@ private:
     std::string ifname_;
     vepa::Mac mac_;
     bool up_ = false;
-    int fast_left_ = 0;       // LLDPDUs still to send at the fast rate (1 s)
-    uint8_t rrstat_ = 3;      // what we advertise
+    int fast_left_ = 0;  // LLDPDUs still to send at the fast rate (1 s)
+    uint8_t rrstat_ = 3; // what we advertise
     uint64_t sent_ = 0, send_errors_ = 0, received_ = 0, invalid_ = 0, own_ = 0;
     std::string last_error_;
     std::map<Key, Entry> neighbours_;

@@ -44,16 +44,22 @@ int main(int argc, char** argv)
     std::string config_file = VEPAD_CONFIG_FILE;
     bool config_given = false;
     app.add_option_function<std::string>(
-           "--config", [&](const std::string& v) { config_file = v; config_given = true; },
+           "--config",
+           [&](const std::string& v) {
+               config_file = v;
+               config_given = true;
+           },
            std::string("config file (default ") + VEPAD_CONFIG_FILE + "; an absent default file is fine)")
         ->type_name("FILE");
     for (const vepad::Setting& s : vepad::settings()) {
         const std::string key = s.key;
         if (!s.value_name) {
-            app.add_flag_callback(s.option(), [&o, key] { o[key] = "yes"; }, s.help);
+            app.add_flag_callback(
+                s.option(), [&o, key] { o[key] = "yes"; }, s.help);
             continue;
         }
-        app.add_option_function<std::string>(s.option(), [&o, key](const std::string& v) { o[key] = v; }, s.help)
+        app.add_option_function<std::string>(
+               s.option(), [&o, key](const std::string& v) { o[key] = v; }, s.help)
             ->type_name(s.value_name);
     }
     app.set_version_flag("--version", std::string("vepad ") + VEPAD_VERSION);
@@ -66,7 +72,7 @@ int main(int argc, char** argv)
 
     auto logger = spdlog::stderr_color_mt("vepad");
     if (std::getenv("JOURNAL_STREAM"))
-        logger->set_pattern("%l: %v");   // the journal adds time and unit
+        logger->set_pattern("%l: %v"); // the journal adds time and unit
     else
         logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
     spdlog::set_default_logger(logger);

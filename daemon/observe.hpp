@@ -24,19 +24,19 @@ namespace vepad {
 struct Device {
     vepa::LinkInfo link;
     bool managed = false;
-    std::optional<uint64_t> xdp_features;     // nullopt: the kernel cannot say
-    std::optional<vepa::Mac> peer_mac;        // a veth's other end, read for ports that learn their guest's MAC
-    uint32_t tc_prog = 0;                     // our TC filter's program id; 0: none
-    std::optional<vepa::XdpAttachment> xdp;   // our XDP program
+    std::optional<uint64_t> xdp_features;   // nullopt: the kernel cannot say
+    std::optional<vepa::Mac> peer_mac;      // a veth's other end, read for ports that learn their guest's MAC
+    uint32_t tc_prog = 0;                   // our TC filter's program id; 0: none
+    std::optional<vepa::XdpAttachment> xdp; // our XDP program
 };
 
 using ProgramIds = std::map<vepa::Program, uint32_t>;
 
 struct Snapshot {
-    std::map<int, Device> devices;                              // by ifindex
-    vepa::MapContents maps;                                     // what the pinned maps hold
-    std::map<std::string, std::vector<uint32_t>> xsk_sockets;   // xsk port -> queues holding a socket bound to them
-    ProgramIds programs;                                        // ids of the loaded programs
+    std::map<int, Device> devices;                            // by ifindex
+    vepa::MapContents maps;                                   // what the pinned maps hold
+    std::map<std::string, std::vector<uint32_t>> xsk_sockets; // xsk port -> queues holding a socket bound to them
+    ProgramIds programs;                                      // ids of the loaded programs
 
     const Device* find(const std::string& name) const;
     const Device* find(int ifindex) const;
@@ -76,7 +76,7 @@ private:
     vepa::Dataplane& dp_;
     vepa::NetlinkRequester& nl_;
     ProgramIds programs_;
-    std::map<int, vepa::LinkInfo> links_;   // every link in our namespace
+    std::map<int, vepa::LinkInfo> links_; // every link in our namespace
     bool links_loaded_ = false;
     std::map<int, std::optional<uint64_t>> features_;
     std::map<int, std::optional<vepa::Mac>> peers_;

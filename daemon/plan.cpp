@@ -17,7 +17,7 @@ namespace {
 struct Draft {
     Plan plan;
     vepa::DataplaneState state;
-    std::set<Mac> claimed;   // MACs owned: configured ones, then learned ones in slot order
+    std::set<Mac> claimed; // MACs owned: configured ones, then learned ones in slot order
 };
 
 UplinkStatus plan_uplink(const Device* up, const PlanSettings& s, vepa::DataplaneState& st)
@@ -32,7 +32,7 @@ UplinkStatus plan_uplink(const Device* up, const PlanSettings& s, vepa::Dataplan
     u.takes_xdp = vepa::takes_xdp_frames(up->link, up->xdp_features);
     st.uplink_ifindex = static_cast<uint32_t>(u.ifindex);
     st.uplink_takes_xdp = u.takes_xdp;
-    st.max_frame_len = up->link.mtu + 14 + 8;   // MTU plus Ethernet header and two VLAN tags
+    st.max_frame_len = up->link.mtu + 14 + 8; // MTU plus Ethernet header and two VLAN tags
     return u;
 }
 
@@ -72,15 +72,15 @@ void plan_xsk_pair(const PortConfig& p, const Snapshot& snap, const PlanSettings
         ps.reason = "a device named " + p.name + " exists and is not this xsk port's veth pair: rename or delete it";
         return;
     }
-    for (const Device* half : {dev, peer})   // half a pair, or a pair without our alias: made anew
+    for (const Device* half : {dev, peer}) // half a pair, or a pair without our alias: made anew
         if (half)
             d.plan.devices.remove.push_back({half->link.ifindex, "xsk port " + p.name + "'s pair is made anew"});
-    d.plan.devices.create.push_back({p.name, p.queues, p.macs.empty() ? std::nullopt : std::optional(p.macs.front()),
-                                     p.xsk_first});
+    d.plan.devices.create.push_back(
+        {p.name, p.queues, p.macs.empty() ? std::nullopt : std::optional(p.macs.front()), p.xsk_first});
 }
 
 // The guest's MAC for a port that learns it, or why there is none.
-void learn_mac(const PortConfig& pc, const Device& dev, vepa::PortKind kind, PortStatus& ps, std::set<Mac>& claimed)
+void learn_mac(const Device& dev, vepa::PortKind kind, PortStatus& ps, std::set<Mac>& claimed)
 {
     ps.learned = true;
     ps.macs.clear();
@@ -127,7 +127,7 @@ void plan_state(const PortConfig& pc, const Device& dev, PortStatus& ps)
 void plan_present_port(const PortConfig& pc, const Device& dev, vepa::PortKind kind, PortStatus& ps, Draft& d)
 {
     if (pc.macs.empty())
-        learn_mac(pc, dev, kind, ps, d.claimed);
+        learn_mac(dev, kind, ps, d.claimed);
     plan_state(pc, dev, ps);
     const vepa::PortPaths paths = vepa::choose_paths(dev.link, dev.xdp_features, d.plan.uplink.takes_xdp);
     ps.delivery = ps.state == PortState::Up ? paths.delivery : VEPA_DELIVER_DOWN;
@@ -196,7 +196,7 @@ std::vector<int> plan_unhook(const Snapshot& snap, const Plan& p)
         out.insert(static_cast<int>(old_up));
     std::vector<int> present;
     for (int idx : out)
-        if (snap.find(idx))   // a device that is gone carries nothing any more
+        if (snap.find(idx)) // a device that is gone carries nothing any more
             present.push_back(idx);
     return present;
 }
@@ -226,7 +226,7 @@ Plan plan(const PortTable& table, const Snapshot& snap, const PlanSettings& s)
             plan_xsk_pair(*p, snap, s, d);
     }
     for (const PortConfig* p : order)
-        if (!d.plan.ports.count(p->name))   // not an xsk port blocked by a foreign device
+        if (!d.plan.ports.count(p->name)) // not an xsk port blocked by a foreign device
             plan_port(*p, snap, s, d);
     d.plan.maps = vepa::build_contents(d.state);
     if (d.plan.uplink.ifindex)

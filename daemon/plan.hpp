@@ -31,7 +31,7 @@ namespace vepad {
 struct PlanSettings {
     std::string uplink;
     vepa::XdpMode uplink_xdp_mode = vepa::XdpMode::Auto;
-    vepa::Mac probe_dst;   // the reflection probe's destination; zero: no probe
+    vepa::Mac probe_dst; // the reflection probe's destination; zero: no probe
 };
 
 // The programs one device must carry (nullopt: none of ours there).
@@ -47,7 +47,7 @@ struct XskPair {
     std::string port;
     uint16_t queues = 1;
     std::optional<vepa::Mac> mac;
-    uint32_t first_slot = 0;   // its XSKMAP slots, emptied once the pair exists
+    uint32_t first_slot = 0; // its XSKMAP slots, emptied once the pair exists
 };
 
 // Device changes that alter what the rest of the plan sees: apply them, observe
@@ -59,18 +59,18 @@ struct DeviceRemoval {
 };
 
 struct DeviceChanges {
-    std::vector<DeviceRemoval> remove;   // pairs of ports no longer configured, halves of broken pairs
+    std::vector<DeviceRemoval> remove; // pairs of ports no longer configured, halves of broken pairs
     std::vector<XskPair> create;
-    std::vector<int> xsk_program;     // xsk socket devices without vepa_xsk_xdp (their peer then takes XDP frames)
+    std::vector<int> xsk_program; // xsk socket devices without vepa_xsk_xdp (their peer then takes XDP frames)
     bool empty() const { return remove.empty() && create.empty() && xsk_program.empty(); }
 };
 
 struct Plan {
-    UplinkStatus uplink;                      // hooks' outcome (xdp, tc) is filled in by apply
-    std::map<std::string, PortStatus> ports;  // every configured port
+    UplinkStatus uplink;                     // hooks' outcome (xdp, tc) is filled in by apply
+    std::map<std::string, PortStatus> ports; // every configured port
     vepa::MapContents maps;
-    std::map<int, Hooks> hooks;               // devices that carry our programs
-    std::vector<int> unhook;                  // devices whose programs of ours must go
+    std::map<int, Hooks> hooks; // devices that carry our programs
+    std::vector<int> unhook;    // devices whose programs of ours must go
     DeviceChanges devices;
 };
 

@@ -35,8 +35,7 @@ PortService::PortService(const Config& cfg, StateFile state, PortTable table, ve
                          vepa::NetlinkRequester& nl, const Reconciler& reconciler, std::function<void()> reconcile_now)
     : cfg_(cfg), state_(std::move(state)), table_(std::move(table)), dp_(dp), nl_(nl), reconciler_(reconciler),
       reconcile_now_(std::move(reconcile_now))
-{
-}
+{}
 
 void PortService::commit(PortTable t)
 {
@@ -78,7 +77,7 @@ void PortService::check_kernel_port(const PortConfig& p) const
 {
     const auto link = nl_.link(p.name);
     if (!link)
-        return;   // may be added before its device exists
+        return; // may be added before its device exists
     const auto kind = vepa::port_kind(*link);
     if (kind == vepa::PortKind::Unsupported)
         throw CommandError(proto::kErrUnsupported,
@@ -123,10 +122,10 @@ json PortService::add_port(const AddPort& c)
         p.queues = c.queues.value_or(1);
     }
     PortTable t = table_;
-    const PortConfig added = t.add(p);   // refuses a taken name, bad xsk names, queues, MACs before any netlink work
+    const PortConfig added = t.add(p); // refuses a taken name, bad xsk names, queues, MACs before any netlink work
     check_request(added);
     commit(std::move(t));
-    if (added.type == PortType::Xsk)   // a deleted port's sockets (QEMU's, say) are not this one's
+    if (added.type == PortType::Xsk) // a deleted port's sockets (QEMU's, say) are not this one's
         dp_.clear_xsk_slots(added.xsk_first, added.queues);
     // A new port's counters start at zero (its slot may have served a deleted port).
     dp_.stats().update(added.slot, std::vector<vepa_counters>(dp_.stats().cpus()));
@@ -154,7 +153,7 @@ json PortService::set_port(const SetPort& c)
 json PortService::del_port(const DelPort& c)
 {
     PortTable t = table_;
-    t.remove(c.name);   // refuses an unknown port
+    t.remove(c.name); // refuses an unknown port
     const PortConfig gone = *table_.find(c.name);
     commit(std::move(t));
     if (gone.type == PortType::Xsk)

@@ -14,10 +14,10 @@
 namespace vepad {
 
 enum class PortState {
-    Absent,        // no device of that name
-    Up,            // present, admin up with carrier (xsk: and every queue has its socket)
-    Down,          // present, not up: in the maps, frames to it are dropped as port_down
-    Unsupported,   // present but cannot be a port (reason says why)
+    Absent,      // no device of that name
+    Up,          // present, admin up with carrier (xsk: and every queue has its socket)
+    Down,        // present, not up: in the maps, frames to it are dropped as port_down
+    Unsupported, // present but cannot be a port (reason says why)
 };
 
 // Which of vepad's programs a port's frames meet first.
@@ -33,10 +33,10 @@ struct PortStatus {
     std::string name;
     int ifindex = 0;
     PortState state = PortState::Absent;
-    std::string reason;                   // why unsupported or down, or a MAC left out
-    std::string kind;                     // veth, tap, xsk, or the device's own kind
-    std::vector<vepa::Mac> macs;          // installed in the MAC table
-    bool learned = false;                 // macs are the guest's, learned
+    std::string reason;          // why unsupported or down, or a MAC left out
+    std::string kind;            // veth, tap, xsk, or the device's own kind
+    std::vector<vepa::Mac> macs; // installed in the MAC table
+    bool learned = false;        // macs are the guest's, learned
     std::optional<vepa_delivery> delivery;
     Attach attach = Attach::None;
     // xsk ports: the socket device, and the queues whose XSKMAP slot holds a socket bound to that queue.
@@ -52,9 +52,9 @@ struct UplinkStatus {
     int ifindex = 0;
     LinkState state = LinkState::Absent;
     std::optional<vepa::Mac> mac;
-    bool takes_xdp = false;                   // accepts XDP_REDIRECT frames
-    std::optional<vepa::XdpAttachment> xdp;   // our XDP program there
-    std::optional<uint32_t> tc;               // our TC program's id there
+    bool takes_xdp = false;                 // accepts XDP_REDIRECT frames
+    std::optional<vepa::XdpAttachment> xdp; // our XDP program there
+    std::optional<uint32_t> tc;             // our TC program's id there
 };
 
 } // namespace vepad

@@ -165,8 +165,8 @@ json port_config_json(const PortConfig& p)
     json macs = json::array();
     for (const auto& m : p.macs)
         macs.push_back(m.str());
-    json j = {{"name", p.name}, {"macs", macs}, {"mode", mode_name(p.mode)}, {"src_check", p.src_check},
-              {"slot", p.slot}};
+    json j = {
+        {"name", p.name}, {"macs", macs}, {"mode", mode_name(p.mode)}, {"src_check", p.src_check}, {"slot", p.slot}};
     if (p.type == PortType::Xsk) {
         j["type"] = "xsk";
         j["queues"] = p.queues;

@@ -24,12 +24,12 @@ enum class PortType { Kernel, Xsk };
 struct PortConfig {
     std::string name;
     PortType type = PortType::Kernel;
-    uint16_t queues = 1;           // xsk: sockets (queues) of the port
-    uint32_t xsk_first = 0;        // xsk: its first XSKMAP slot, stable while configured
-    std::vector<vepa::Mac> macs;   // empty: the guest's MAC, learned (veth ports)
+    uint16_t queues = 1;         // xsk: sockets (queues) of the port
+    uint32_t xsk_first = 0;      // xsk: its first XSKMAP slot, stable while configured
+    std::vector<vepa::Mac> macs; // empty: the guest's MAC, learned (veth ports)
     vepa_mode mode = VEPA_MODE_VEPA;
     bool src_check = true;
-    uint16_t slot = 0;             // counters slot, stable while configured
+    uint16_t slot = 0; // counters slot, stable while configured
 
     bool operator==(const PortConfig&) const = default;
 };

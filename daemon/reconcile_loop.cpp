@@ -10,8 +10,7 @@ namespace vepad {
 
 ReconcileLoop::ReconcileLoop(boost::asio::io_context& io, std::function<void(bool)> run, std::function<void()> after)
     : io_(io), run_(std::move(run)), after_(std::move(after)), retry_(io)
-{
-}
+{}
 
 void ReconcileLoop::request(bool full, When when)
 {
@@ -33,7 +32,7 @@ void ReconcileLoop::request(bool full, When when)
 void ReconcileLoop::run_pending()
 {
     if (!std::exchange(pending_, false))
-        return;   // a command's run took this request along
+        return; // a command's run took this request along
     const bool full = std::exchange(full_pending_, false);
     try {
         run_(full);
@@ -42,7 +41,7 @@ void ReconcileLoop::run_pending()
         backoff_ = std::chrono::seconds(0);
         retry_.cancel();
     } catch (const std::exception& e) {
-        full_pending_ = true;   // not pending_: the retry timer or the next request runs it
+        full_pending_ = true; // not pending_: the retry timer or the next request runs it
         backoff_ = std::min(std::chrono::seconds(30), std::max(std::chrono::seconds(1), backoff_ * 2));
         spdlog::error("reconcile failed: {}; retrying in full in {} s or at the next event", e.what(),
                       backoff_.count());

@@ -33,7 +33,7 @@ private:
     std::function<void()> after_;
     boost::asio::steady_timer retry_;
     std::chrono::seconds backoff_{0};
-    bool pending_ = false;        // a request not yet run
+    bool pending_ = false; // a request not yet run
     bool full_pending_ = false;
     bool posted_ = false;
 };

@@ -19,8 +19,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr auto kPoll = 10ms;       // how often the counter is read while waiting
-constexpr auto kResend = 200ms;    // a lost probe is sent again this often
+constexpr auto kPoll = 10ms;    // how often the counter is read while waiting
+constexpr auto kResend = 200ms; // a lost probe is sent again this often
 
 uint64_t fnv1a(const std::string& s)
 {
@@ -62,8 +62,8 @@ ProbeMacs probe_macs(const std::string& machine_id, const std::string& uplink)
 {
     const uint64_t h = fnv1a(machine_id + "/" + uplink);
     // 0a: locally administered, unicast; 76:65 = "ve"; 20 bits of hash; the last bit tells A from B.
-    std::array<uint8_t, 6> a{0x0a, 0x76, 0x65, static_cast<uint8_t>(h >> 16), static_cast<uint8_t>(h >> 8),
-                             static_cast<uint8_t>(h & 0xfe)};
+    std::array<uint8_t, 6> a{
+        0x0a, 0x76, 0x65, static_cast<uint8_t>(h >> 16), static_cast<uint8_t>(h >> 8), static_cast<uint8_t>(h & 0xfe)};
     std::array<uint8_t, 6> b = a;
     b[5] |= 1;
     return {vepa::Mac(a), vepa::Mac(b)};
@@ -94,8 +94,7 @@ const char* to_string(Reflection r)
 
 ReflectionProbe::ReflectionProbe(boost::asio::io_context& io, Options o, std::function<uint64_t()> read_returned,
                                  std::function<void(const ProbeResult&)> on_result)
-    : opt_(o), read_returned_(std::move(read_returned)), on_result_(std::move(on_result)), step_(io),
-      periodic_(io)
+    : opt_(o), read_returned_(std::move(read_returned)), on_result_(std::move(on_result)), step_(io), periodic_(io)
 {
     result_.reason = "not probed yet";
 }
@@ -135,8 +134,9 @@ void ReflectionProbe::start()
         // One send-only socket for this probe's frames. The switch learns B on the
         // uplink from a frame to the nearest-bridge group, which no bridge forwards.
         sock_ = vepa::open_packet_socket(ifindex_, 0);
-        vepa::send_frame(sock_.get(), ifindex_,
-                         frame(vepa::lldp::kNearestBridge, opt_.macs.dst, "vepad reflection probe: learn", result_.seq + 1));
+        vepa::send_frame(
+            sock_.get(), ifindex_,
+            frame(vepa::lldp::kNearestBridge, opt_.macs.dst, "vepad reflection probe: learn", result_.seq + 1));
     } catch (const std::exception& e) {
         running_ = false;
         finish(Reflection::Unknown, std::string("cannot send: ") + e.what());
@@ -156,7 +156,8 @@ void ReflectionProbe::start()
 void ReflectionProbe::send_probe()
 {
     try {
-        vepa::send_frame(sock_.get(), ifindex_, frame(opt_.macs.dst, opt_.macs.src, "vepad reflection probe", result_.seq + 1));
+        vepa::send_frame(sock_.get(), ifindex_,
+                         frame(opt_.macs.dst, opt_.macs.src, "vepad reflection probe", result_.seq + 1));
     } catch (const std::exception& e) {
         spdlog::debug("reflection probe: {}", e.what());
     }
@@ -175,9 +176,8 @@ void ReflectionProbe::check(int polls)
             return;
         }
         if (waited >= opt_.timeout) {
-            finish(Reflection::NotReflecting,
-                   "no probe came back within " + std::to_string(opt_.timeout.count()) + " ms (" +
-                       std::to_string(opt_.timeout / kResend) + " sent)");
+            finish(Reflection::NotReflecting, "no probe came back within " + std::to_string(opt_.timeout.count()) +
+                                                  " ms (" + std::to_string(opt_.timeout / kResend) + " sent)");
             return;
         }
         if (polls % (kResend / kPoll) == 0)

@@ -25,7 +25,7 @@
 namespace vepad {
 
 struct ProbeMacs {
-    vepa::Mac src, dst;  // A and B: locally administered unicast, 0a:76:65:xx:xx:x0 and ...x1
+    vepa::Mac src, dst; // A and B: locally administered unicast, 0a:76:65:xx:xx:x0 and ...x1
 };
 
 // Stable per host and uplink (from the machine ID and the uplink's name), so
@@ -41,17 +41,17 @@ const char* to_string(Reflection r);
 
 struct ProbeResult {
     Reflection state = Reflection::Unknown;
-    std::string reason;  // why unknown, or how it was decided
+    std::string reason; // why unknown, or how it was decided
     std::optional<std::chrono::system_clock::time_point> checked;
-    double rtt_ms = 0;   // when reflecting: from the first probe sent to its return seen
-    uint64_t seq = 0;    // probes completed
+    double rtt_ms = 0; // when reflecting: from the first probe sent to its return seen
+    uint64_t seq = 0;  // probes completed
 };
 
 class ReflectionProbe {
 public:
     struct Options {
         ProbeMacs macs;
-        std::chrono::seconds interval{30};  // 0: no periodic probes
+        std::chrono::seconds interval{30}; // 0: no periodic probes
         std::chrono::milliseconds timeout{600};
     };
     // read_returned() is the uplink's probe_packets counter, summed over CPUs.
@@ -82,7 +82,7 @@ private:
     int ifindex_ = 0;
     bool up_ = false;
     bool running_ = false;
-    vepa::UniqueFd sock_;   // the running probe's send socket
+    vepa::UniqueFd sock_; // the running probe's send socket
     uint64_t baseline_ = 0;
     std::chrono::steady_clock::time_point sent_at_;
     ProbeResult result_;

@@ -16,8 +16,7 @@ size_t ports_needing_relay(const PortTable& table)
 
 RelayWatch::RelayWatch(const ReflectionProbe& probe, const LldpAgent& lldp, std::string uplink)
     : probe_(probe), lldp_(lldp), uplink_(std::move(uplink))
-{
-}
+{}
 
 void RelayWatch::check(const PortTable& table)
 {

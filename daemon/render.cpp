@@ -33,8 +33,12 @@ json uplink_json(const UplinkStatus& up)
         xdp = {{"prog_id", up.xdp->prog_id}, {"mode", vepa::to_string(up.xdp->mode)}, {"multiprog", !up.xdp->legacy}};
     if (up.tc)
         tc = {{"prog_id", *up.tc}};
-    return {{"name", up.name}, {"ifindex", up.ifindex}, {"state", to_string(up.state)},
-            {"takes_xdp", up.takes_xdp}, {"xdp", xdp}, {"tc", tc}};
+    return {{"name", up.name},
+            {"ifindex", up.ifindex},
+            {"state", to_string(up.state)},
+            {"takes_xdp", up.takes_xdp},
+            {"xdp", xdp},
+            {"tc", tc}};
 }
 } // namespace
 
@@ -77,8 +81,9 @@ json counters_json(const vepa_counters& c)
     json drops = json::object();
     for (size_t i = 0; i < proto::kDropReasons.size(); i++)
         drops[std::string(proto::kDropReasons[i])] = c.drops[i];
-    return {{"rx_packets", c.rx_packets},     {"rx_bytes", c.rx_bytes},     {"tx_packets", c.tx_packets},
-            {"tx_bytes", c.tx_bytes},         {"host_packets", c.host_packets}, {"host_bytes", c.host_bytes},
+    return {{"rx_packets", c.rx_packets},       {"rx_bytes", c.rx_bytes},
+            {"tx_packets", c.tx_packets},       {"tx_bytes", c.tx_bytes},
+            {"host_packets", c.host_packets},   {"host_bytes", c.host_bytes},
             {"probe_packets", c.probe_packets}, {"drops", drops}};
 }
 

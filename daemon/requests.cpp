@@ -54,7 +54,8 @@ public:
         for (const auto& m : a_[k]) {
             auto mac = m.is_string() ? vepa::Mac::parse(m.get<std::string>()) : std::nullopt;
             if (!mac)
-                throw CommandError(proto::kErrInvalid, "invalid MAC address " + m.dump(-1, ' ', false, json::error_handler_t::replace) +
+                throw CommandError(proto::kErrInvalid, "invalid MAC address " +
+                                                           m.dump(-1, ' ', false, json::error_handler_t::replace) +
                                                            " (expected six hex bytes, e.g. 52:54:00:12:34:56)");
             out.push_back(*mac);
         }
@@ -81,8 +82,7 @@ private:
     const json& a_;
 };
 
-template <typename T = PortArgs>
-T port_args(const Args& args)
+template <typename T = PortArgs> T port_args(const Args& args)
 {
     T p;
     p.name = args.name();
@@ -117,7 +117,10 @@ Command parse_add_port(const json& args)
     return p;
 }
 
-Command parse_set_port(const json& args) { return port_args<SetPort>(Args(args, {"name", "macs", "mode", "src_check"})); }
+Command parse_set_port(const json& args)
+{
+    return port_args<SetPort>(Args(args, {"name", "macs", "mode", "src_check"}));
+}
 
 Command parse_del_port(const json& args) { return DelPort{Args(args, {"name"}).name()}; }
 
@@ -149,10 +152,9 @@ Command parse_shutdown(const json& args)
 }
 
 // A command without arguments: any argument is refused.
-template <typename C>
-Command no_args(const json& args)
+template <typename C> Command no_args(const json& args)
 {
-    (void)Args(args, {});   // refuses any argument
+    (void)Args(args, {}); // refuses any argument
     return C{};
 }
 
@@ -162,11 +164,9 @@ struct CommandParser {
 };
 
 const CommandParser kCommands[] = {
-    {proto::kAddPort, parse_add_port},       {proto::kSetPort, parse_set_port},
-    {proto::kDelPort, parse_del_port},       {proto::kList, no_args<List>},
-    {proto::kStats, parse_stats},            {proto::kStatus, no_args<Status>},
-    {proto::kProbe, no_args<ProbeRelay>},    {proto::kAttachXsk, parse_attach_xsk},
-    {proto::kShutdown, parse_shutdown},
+    {proto::kAddPort, parse_add_port},    {proto::kSetPort, parse_set_port},     {proto::kDelPort, parse_del_port},
+    {proto::kList, no_args<List>},        {proto::kStats, parse_stats},          {proto::kStatus, no_args<Status>},
+    {proto::kProbe, no_args<ProbeRelay>}, {proto::kAttachXsk, parse_attach_xsk}, {proto::kShutdown, parse_shutdown},
 };
 
 // The request's JSON object; throws bad-request.

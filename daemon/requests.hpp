@@ -18,14 +18,14 @@
 
 namespace vepad {
 
-struct PortArgs {                         // add-port and set-port
+struct PortArgs { // add-port and set-port
     std::string name;
     std::optional<std::vector<vepa::Mac>> macs;
     std::optional<vepa_mode> mode;
     std::optional<bool> src_check;
 };
 struct AddPort : PortArgs {
-    bool xsk = false;                     // type "xsk"
+    bool xsk = false; // type "xsk"
     std::optional<uint16_t> queues;
 };
 struct SetPort : PortArgs {};
@@ -37,11 +37,11 @@ struct Stats {
     std::optional<std::string> name;
 };
 struct Status {};
-struct ProbeRelay {};                     // "probe": check the switch's reflective relay now
-struct AttachXsk {                       // an AF_XDP socket for an xsk port's queue
+struct ProbeRelay {}; // "probe": check the switch's reflective relay now
+struct AttachXsk {    // an AF_XDP socket for an xsk port's queue
     std::string port;
     uint32_t queue = 0;
-    std::shared_ptr<vepa::UniqueFd> fd;   // passed with the request (SCM_RIGHTS); set by the server
+    std::shared_ptr<vepa::UniqueFd> fd; // passed with the request (SCM_RIGHTS); set by the server
 };
 struct Shutdown {
     std::optional<bool> detach;
@@ -50,7 +50,7 @@ struct Shutdown {
 using Command = std::variant<AddPort, SetPort, DelPort, List, Stats, Status, ProbeRelay, AttachXsk, Shutdown>;
 
 struct Request {
-    nlohmann::json id;   // echoed back (null when absent)
+    nlohmann::json id; // echoed back (null when absent)
     Command cmd;
 };
 

@@ -33,11 +33,9 @@ int open_monitor(int bufsize)
 }
 } // namespace
 
-RtnlMonitor::RtnlMonitor(boost::asio::io_context& io, int rcvbuf, LinkHandler on_link,
-                         std::function<void()> on_overrun)
+RtnlMonitor::RtnlMonitor(boost::asio::io_context& io, int rcvbuf, LinkHandler on_link, std::function<void()> on_overrun)
     : sd_(io, open_monitor(rcvbuf)), on_link_(std::move(on_link)), on_overrun_(std::move(on_overrun))
-{
-}
+{}
 
 void RtnlMonitor::start() { arm(); }
 

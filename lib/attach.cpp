@@ -109,13 +109,13 @@ XdpAttachment xdp_attach(int ifindex, int prog_fd, XdpMode wanted)
     if (xdp_multiprog__is_legacy(mp.get())) {
         if (ours.empty()) {
             xdp_program* p = xdp_multiprog__main_prog(mp.get());
-            throw Error(where + " has XDP program '" + std::string(p ? xdp_program__name(p) : "?") +
-                        "' (id " + std::to_string(p ? xdp_program__id(p) : 0) +
+            throw Error(where + " has XDP program '" + std::string(p ? xdp_program__name(p) : "?") + "' (id " +
+                        std::to_string(p ? xdp_program__id(p) : 0) +
                         ") attached without a libxdp dispatcher; vepad will not replace it");
         }
         if (wanted != XdpMode::Auto && wanted != current)
-            throw Error(where + " has vepad's XDP program in " + to_string(current) +
-                        " mode; detach it to change to " + to_string(wanted));
+            throw Error(where + " has vepad's XDP program in " + to_string(current) + " mode; detach it to change to " +
+                        to_string(wanted));
         // Atomic swap of the program in place.
         LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(ours.front()));
         check_bpf(bpf_xdp_attach(ifindex, prog_fd, XDP_FLAGS_REPLACE | kernel_flags(current), &opts),

@@ -14,8 +14,8 @@ namespace vepa {
 
 struct XdpAttachment {
     uint32_t prog_id = 0;
-    XdpMode mode = XdpMode::Native;   // Native or Generic
-    bool legacy = true;                // alone on the device (no libxdp dispatcher)
+    XdpMode mode = XdpMode::Native; // Native or Generic
+    bool legacy = true;             // alone on the device (no libxdp dispatcher)
 };
 
 // The TC filter vepad owns on each device.

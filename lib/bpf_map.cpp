@@ -25,9 +25,9 @@ UniqueFd open_pinned_map(const std::string& path, uint32_t key_size, uint32_t va
         throw SysError(errno, "open of pinned map " + path);
     const bpf_map_info info = map_info(fd.get());
     if (info.key_size != key_size || info.value_size != value_size)
-        throw Error("pinned map " + path + " has key/value sizes " + std::to_string(info.key_size) +
-                    "/" + std::to_string(info.value_size) + ", expected " + std::to_string(key_size) +
-                    "/" + std::to_string(value_size));
+        throw Error("pinned map " + path + " has key/value sizes " + std::to_string(info.key_size) + "/" +
+                    std::to_string(info.value_size) + ", expected " + std::to_string(key_size) + "/" +
+                    std::to_string(value_size));
     return fd;
 }
 

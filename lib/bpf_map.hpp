@@ -27,8 +27,7 @@ UniqueFd open_pinned_map(const std::string& path, uint32_t key_size, uint32_t va
 
 int possible_cpus();
 
-template <typename K, typename V>
-class BpfMap {
+template <typename K, typename V> class BpfMap {
 public:
     explicit BpfMap(UniqueFd fd, std::string name = "map") : fd_(std::move(fd)), name_(std::move(name)) {}
     static BpfMap open_pinned(const std::string& path)
@@ -100,13 +99,13 @@ private:
 };
 
 // A per-CPU map: one value per possible CPU.
-template <typename K, typename V>
-class PerCpuMap {
+template <typename K, typename V> class PerCpuMap {
     static_assert(sizeof(V) % 8 == 0, "per-CPU values are copied in 8-byte strides");
 
 public:
     explicit PerCpuMap(UniqueFd fd, std::string name = "map")
-        : fd_(std::move(fd)), name_(std::move(name)), ncpus_(possible_cpus()) {}
+        : fd_(std::move(fd)), name_(std::move(name)), ncpus_(possible_cpus())
+    {}
     PerCpuMap(PerCpuMap&&) noexcept = default;
     PerCpuMap& operator=(PerCpuMap&&) noexcept = default;
     PerCpuMap(const PerCpuMap&) = delete;
@@ -141,8 +140,7 @@ private:
     int ncpus_;
 };
 
-template <typename K, typename V>
-std::vector<V> PerCpuMap<K, V>::lookup_range(uint32_t first, uint32_t count) const
+template <typename K, typename V> std::vector<V> PerCpuMap<K, V>::lookup_range(uint32_t first, uint32_t count) const
 {
     static_assert(sizeof(K) == sizeof(uint32_t), "lookup_range is for arrays");
     std::vector<V> out(static_cast<size_t>(count) * ncpus_);

@@ -117,4 +117,4 @@ nlohmann::json call(const std::string& path, const nlohmann::json& request, int 
     }
 }
 
-}  // namespace vepa::proto
+} // namespace vepa::proto

@@ -15,8 +15,7 @@ namespace vepa {
 inline constexpr size_t kCounterFields = sizeof(vepa_counters) / sizeof(uint64_t);
 static_assert(sizeof(vepa_counters) % sizeof(uint64_t) == 0, "vepa_counters holds only __u64 counts");
 
-template <typename Op>
-vepa_counters combine(const vepa_counters& a, const vepa_counters& b, Op op)
+template <typename Op> vepa_counters combine(const vepa_counters& a, const vepa_counters& b, Op op)
 {
     std::array<uint64_t, kCounterFields> x, y;
     std::memcpy(x.data(), &a, sizeof(a));
@@ -38,10 +37,7 @@ inline vepa_counters operator-(const vepa_counters& a, const vepa_counters& b)
     return combine(a, b, [](uint64_t p, uint64_t q) { return p - q; });
 }
 
-inline bool operator==(const vepa_counters& a, const vepa_counters& b)
-{
-    return std::memcmp(&a, &b, sizeof(a)) == 0;
-}
+inline bool operator==(const vepa_counters& a, const vepa_counters& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
 
 // Slot `slot` of a per-CPU array read (PerCpuMap::lookup_range: ncpu values per slot), summed over CPUs.
 inline vepa_counters sum_cpus(const std::vector<vepa_counters>& raw, size_t slot, int ncpu)

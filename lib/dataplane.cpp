@@ -16,9 +16,8 @@ namespace vepa {
 namespace fs = std::filesystem;
 
 namespace {
-const char* const kMapNames[] = {VEPA_MAP_MACS, VEPA_MAP_PORTS, VEPA_MAP_STATS,
-                                 VEPA_MAP_DEVS, VEPA_MAP_FLOOD, VEPA_MAP_CONFIG,
-                                 VEPA_MAP_XSKS, VEPA_MAP_XSKPORTS};
+const char* const kMapNames[] = {VEPA_MAP_MACS,  VEPA_MAP_PORTS,  VEPA_MAP_STATS, VEPA_MAP_DEVS,
+                                 VEPA_MAP_FLOOD, VEPA_MAP_CONFIG, VEPA_MAP_XSKS,  VEPA_MAP_XSKPORTS};
 
 int map_fd(vepa_bpf* skel, const char* name)
 {
@@ -44,8 +43,8 @@ bool reuse_pinned(bpf_map* m, const std::string& path)
     if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
         info.value_size != bpf_map__value_size(m) || info.max_entries != bpf_map__max_entries(m))
         throw LayoutMismatch("pinned map " + path + " (type " + std::to_string(info.type) + ", key " +
-                             std::to_string(info.key_size) + " B, value " + std::to_string(info.value_size) +
-                             " B, " + std::to_string(info.max_entries) +
+                             std::to_string(info.key_size) + " B, value " + std::to_string(info.value_size) + " B, " +
+                             std::to_string(info.max_entries) +
                              " entries) is not this vepad's map of that name although it carries the same layout "
                              "version: stop the dataplane that created it (vepactl shutdown --detach) or remove " +
                              path + ", then restart vepad");
@@ -75,7 +74,7 @@ void Dataplane::unpin(const std::string& dir)
     std::error_code ec;
     for (const char* name : kMapNames)
         fs::remove(fs::path(dir) / name, ec);
-    fs::remove(dir, ec);   // only if empty
+    fs::remove(dir, ec); // only if empty
 }
 
 Dataplane::Dataplane(const DataplaneOptions& opts) : pin_dir_(opts.pin_dir)
@@ -89,7 +88,9 @@ Dataplane::Dataplane(const DataplaneOptions& opts) : pin_dir_(opts.pin_dir)
             throw LayoutMismatch("pin directory " + pin_dir_ + " holds maps of another layout version (" + list +
                                  "); this vepad uses layout " + std::to_string(VEPA_LAYOUT_VERSION) +
                                  ". Stop the dataplane with the vepad that created them (vepactl shutdown "
-                                 "--detach), or remove them (rm " + pin_dir_ + "/*_v*) and restart vepad: "
+                                 "--detach), or remove them (rm " +
+                                 pin_dir_ +
+                                 "/*_v*) and restart vepad: "
                                  "ports are re-added from the state file, counters start again from zero");
         }
     }
@@ -117,8 +118,8 @@ Dataplane::Dataplane(const DataplaneOptions& opts) : pin_dir_(opts.pin_dir)
         devs_ = std::make_unique<DevMap>(dup_fd(map_fd(skel_, VEPA_MAP_DEVS), "devs"), VEPA_MAP_DEVS);
         config_ = std::make_unique<ConfigMap>(dup_fd(map_fd(skel_, VEPA_MAP_CONFIG), "config"), VEPA_MAP_CONFIG);
         xsks_ = std::make_unique<XskMap>(dup_fd(map_fd(skel_, VEPA_MAP_XSKS), "xsks"), VEPA_MAP_XSKS);
-        xskports_ = std::make_unique<XskPortMap>(dup_fd(map_fd(skel_, VEPA_MAP_XSKPORTS), "xskports"),
-                                                 VEPA_MAP_XSKPORTS);
+        xskports_ =
+            std::make_unique<XskPortMap>(dup_fd(map_fd(skel_, VEPA_MAP_XSKPORTS), "xskports"), VEPA_MAP_XSKPORTS);
         flood_ = std::make_unique<FloodList>(dup_fd(map_fd(skel_, VEPA_MAP_FLOOD), "flood"));
     } catch (...) {
         vepa_bpf__destroy(skel_);

@@ -21,7 +21,7 @@ using PortMap = BpfMap<uint32_t, vepa_port>;
 using StatsMap = PerCpuMap<uint32_t, vepa_counters>;
 using DevMap = BpfMap<uint32_t, uint32_t>;
 using ConfigMap = BpfMap<uint32_t, vepa_config>;
-using XskMap = BpfMap<uint32_t, uint32_t>;         // update (socket fd) and delete only
+using XskMap = BpfMap<uint32_t, uint32_t>; // update (socket fd) and delete only
 using XskPortMap = BpfMap<uint32_t, vepa_xsk_port>;
 
 // The programs vepad attaches, and how status names them.
@@ -51,7 +51,7 @@ public:
     Dataplane& operator=(const Dataplane&) = delete;
 
     int prog_fd(Program p) const;
-    uint32_t prog_id(Program p) const;   // the kernel's id of the loaded program
+    uint32_t prog_id(Program p) const; // the kernel's id of the loaded program
     int uplink_xdp_fd() const;
     int uplink_tc_fd() const;
     int port_xdp_fd() const;

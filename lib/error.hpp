@@ -17,8 +17,8 @@ public:
 // A failed system call; code() holds the errno.
 class SysError : public std::system_error {
 public:
-    SysError(int err, const std::string& what)
-        : std::system_error(err < 0 ? -err : err, std::generic_category(), what) {}
+    SysError(int err, const std::string& what) : std::system_error(err < 0 ? -err : err, std::generic_category(), what)
+    {}
 };
 
 // Throws SysError when a libbpf-style call (negative errno, or -1 with errno) failed.

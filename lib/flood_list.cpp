@@ -11,8 +11,7 @@ namespace vepa {
 namespace {
 UniqueFd make_inner(const char* name)
 {
-    const int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), sizeof(vepa_flood_list), 1,
-                                  nullptr);
+    const int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), sizeof(vepa_flood_list), 1, nullptr);
     if (fd < 0)
         throw SysError(errno, "create flood list map");
     return UniqueFd(fd);

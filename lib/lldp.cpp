@@ -106,15 +106,9 @@ void put_tlv(std::vector<uint8_t>& f, uint8_t type, const std::vector<uint8_t>& 
 
 } // namespace
 
-bool Evb::rr_capable() const
-{
-    return form == Form::Ratified ? rrcap : (smode & kDraftModeReflectiveRelay) != 0;
-}
+bool Evb::rr_capable() const { return form == Form::Ratified ? rrcap : (smode & kDraftModeReflectiveRelay) != 0; }
 
-bool Evb::rr_enabled() const
-{
-    return form == Form::Ratified ? rrctr : (cmode & kDraftModeReflectiveRelay) != 0;
-}
+bool Evb::rr_enabled() const { return form == Form::Ratified ? rrctr : (cmode & kDraftModeReflectiveRelay) != 0; }
 
 namespace {
 
@@ -137,7 +131,7 @@ const char* take_tlv(Neighbour& nb, int index, uint8_t type, const uint8_t* v, s
     switch (type) {
     case kEnd:
         return nullptr;
-    case kChassisId:   // index: only where expected, so a second one is refused too
+    case kChassisId: // index: only where expected, so a second one is refused too
         return index != 0 || !read_id(v, len, nb.chassis_subtype, nb.chassis_id, kChassisMac) ? "bad chassis ID TLV"
                                                                                               : nullptr;
     case kPortId:
@@ -198,8 +192,8 @@ std::optional<Neighbour> parse(const std::vector<uint8_t>& frame, std::string* w
             return fail(bad);
         off += len;
         // An LLDPDU without End TLV ends with the frame (802.1AB-2016 allows it).
-        ended = type == kEnd || std::all_of(frame.begin() + static_cast<long>(off), frame.end(),
-                                            [](uint8_t b) { return b == 0; });
+        ended = type == kEnd ||
+                std::all_of(frame.begin() + static_cast<long>(off), frame.end(), [](uint8_t b) { return b == 0; });
     }
     if (index < 3)
         return fail("the first TLVs are not chassis ID, port ID and TTL");
@@ -217,7 +211,7 @@ std::vector<uint8_t> build(const Station& s, const Mac& dst, bool with_evb)
     std::vector<uint8_t> v{kChassisMac};
     v.insert(v.end(), s.mac.bytes().begin(), s.mac.bytes().end());
     put_tlv(f, kChassisId, v);
-    v = {5};  // interface name
+    v = {5}; // interface name
     v.insert(v.end(), s.port.begin(), s.port.end());
     put_tlv(f, kPortId, v);
     put_tlv(f, kTtl, {static_cast<uint8_t>(s.ttl >> 8), static_cast<uint8_t>(s.ttl)});

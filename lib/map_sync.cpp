@@ -43,8 +43,7 @@ size_t remove_stale(Map& map, const std::map<K, V>& want, const std::map<K, V>& 
     return n;
 }
 
-template <typename K, typename V, typename Map>
-std::map<K, V> read_all(const Map& map)
+template <typename K, typename V, typename Map> std::map<K, V> read_all(const Map& map)
 {
     std::map<K, V> out;
     for (auto& [k, v] : map.entries())
@@ -86,7 +85,7 @@ MapContents build_contents(const DataplaneState& st)
             c.config.flags |= VEPA_CFG_F_HAVE_PRIVATE;
         if (p.delivery == VEPA_DELIVER_XDP)
             c.devs.emplace(p.ifindex, p.ifindex);
-        if (p.delivery != VEPA_DELIVER_DOWN)   // no copies for a port that cannot take them
+        if (p.delivery != VEPA_DELIVER_DOWN) // no copies for a port that cannot take them
             c.flood.push_back(ref);
     }
     if (st.uplink_ifindex && st.uplink_takes_xdp)

@@ -18,26 +18,26 @@ namespace vepa {
 // One port whose interface is present, as the dataplane must know it.
 struct PresentPort {
     uint32_t ifindex = 0;
-    uint16_t slot = 0;                        // 1..VEPA_MAX_PORTS-1, stable per configured port
+    uint16_t slot = 0; // 1..VEPA_MAX_PORTS-1, stable per configured port
     vepa_mode mode = VEPA_MODE_VEPA;
     vepa_delivery delivery = VEPA_DELIVER_TC;
-    uint32_t flags = 0;                       // VEPA_PORT_F_*
-    std::vector<Mac> macs;                    // at most VEPA_MAX_PORT_MACS
+    uint32_t flags = 0;    // VEPA_PORT_F_*
+    std::vector<Mac> macs; // at most VEPA_MAX_PORT_MACS
 };
 
 // The socket device of an xsk port (the vepa-side end is a PresentPort).
 struct XskDevice {
-    uint32_t ifindex = 0;                     // the device the AF_XDP sockets bind to
-    uint32_t first_slot = 0;                  // XSKMAP slots first_slot .. first_slot + queues - 1
+    uint32_t ifindex = 0;    // the device the AF_XDP sockets bind to
+    uint32_t first_slot = 0; // XSKMAP slots first_slot .. first_slot + queues - 1
     uint16_t queues = 1;
-    uint16_t slot = 0;                        // the port's counters slot
+    uint16_t slot = 0; // the port's counters slot
 };
 
 struct DataplaneState {
-    uint32_t uplink_ifindex = 0;              // 0: uplink absent
+    uint32_t uplink_ifindex = 0; // 0: uplink absent
     uint32_t max_frame_len = 1518;
-    bool uplink_takes_xdp = false;            // put the uplink in the devmap
-    Mac probe_dst;                            // reflection probe destination; zero: probing off
+    bool uplink_takes_xdp = false; // put the uplink in the devmap
+    Mac probe_dst;                 // reflection probe destination; zero: probing off
     std::vector<PresentPort> ports;
     std::vector<XskDevice> xsk_devices;
 };
@@ -56,7 +56,7 @@ struct MapContents {
 MapContents build_contents(const DataplaneState& st);
 
 struct SyncStats {
-    size_t written = 0;   // entries added or changed
+    size_t written = 0; // entries added or changed
     size_t removed = 0;
     bool flood_published = false;
 };

@@ -22,8 +22,7 @@ constexpr uint16_t kNetdevAttrIfindex = 1;
 constexpr uint16_t kNetdevAttrXdpFeatures = 3;
 
 // libmnl's iteration macros do not compile as C++ (void * conversions).
-template <typename F>
-void for_each_attr(const nlmsghdr* nlh, size_t offset, F f)
+template <typename F> void for_each_attr(const nlmsghdr* nlh, size_t offset, F f)
 {
     const char* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
     for (auto* a = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
@@ -31,8 +30,7 @@ void for_each_attr(const nlmsghdr* nlh, size_t offset, F f)
         f(a);
 }
 
-template <typename F>
-void for_each_nested(const nlattr* nest, F f)
+template <typename F> void for_each_nested(const nlattr* nest, F f)
 {
     const char* end = static_cast<const char*>(mnl_attr_get_payload(nest)) + mnl_attr_get_payload_len(nest);
     for (auto* a = static_cast<const nlattr*>(mnl_attr_get_payload(nest));
@@ -92,10 +90,7 @@ void parse_xdp(const nlattr* xa, LinkInfo& out)
 }
 } // namespace
 
-bool LinkInfo::is_up() const
-{
-    return (flags & IFF_UP) && (flags & IFF_RUNNING);
-}
+bool LinkInfo::is_up() const { return (flags & IFF_UP) && (flags & IFF_RUNNING); }
 
 std::optional<LinkInfo> parse_link(const nlmsghdr* nlh)
 {
@@ -170,7 +165,7 @@ int NetlinkRequester::transact(int fd, nlmsghdr* req, const std::function<void(c
                 continue;
             if (nlh->nlmsg_type == NLMSG_ERROR) {
                 const auto* e = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
-                return e->error;   // 0 for an ACK
+                return e->error; // 0 for an ACK
             }
             if (nlh->nlmsg_type == NLMSG_DONE)
                 return 0;

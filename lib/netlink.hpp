@@ -30,17 +30,17 @@ enum XdpFeature : uint64_t {
 struct LinkInfo {
     int ifindex = 0;
     std::string name;
-    std::string kind;              // IFLA_INFO_KIND: "veth", "tun", "bridge", ... ("" for a plain NIC)
-    unsigned flags = 0;            // IFF_*
-    uint8_t operstate = 0;         // IF_OPER_*
+    std::string kind;      // IFLA_INFO_KIND: "veth", "tun", "bridge", ... ("" for a plain NIC)
+    unsigned flags = 0;    // IFF_*
+    uint8_t operstate = 0; // IF_OPER_*
     uint32_t mtu = 0;
     std::optional<Mac> mac;
-    int link = 0;                  // IFLA_LINK: a veth's peer ifindex (in its own netns)
+    int link = 0;                    // IFLA_LINK: a veth's peer ifindex (in its own netns)
     std::optional<int> link_netnsid; // set when the peer lives in another netns
-    uint32_t xdp_prog_id = 0;      // IFLA_XDP_PROG_ID
-    uint8_t xdp_attached = 0;      // XDP_ATTACHED_*
-    std::string alias;             // IFLA_IFALIAS
-    bool is_up() const;            // admin up and carrier
+    uint32_t xdp_prog_id = 0;        // IFLA_XDP_PROG_ID
+    uint8_t xdp_attached = 0;        // XDP_ATTACHED_*
+    std::string alias;               // IFLA_IFALIAS
+    bool is_up() const;              // admin up and carrier
 };
 
 // Parse one RTM_NEWLINK/RTM_DELLINK message.
@@ -49,7 +49,7 @@ std::optional<LinkInfo> parse_link(const nlmsghdr* nlh);
 // A veth pair to create (both ends in this namespace).
 struct VethPair {
     std::string name, peer;
-    uint16_t queues = 1;           // TX and RX queues of each end
+    uint16_t queues = 1; // TX and RX queues of each end
     std::optional<Mac> mac, peer_mac;
 };
 
@@ -89,7 +89,7 @@ private:
     UniqueFd route_;
     UniqueFd genl_;
     uint32_t seq_ = 1;
-    int netdev_family_ = -1;       // -1 unknown, 0 absent
+    int netdev_family_ = -1; // -1 unknown, 0 absent
 };
 
 } // namespace vepa

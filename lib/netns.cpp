@@ -23,8 +23,7 @@ UniqueFd open_current_netns()
 
 UniqueFd open_netns(const std::string& name_or_path)
 {
-    const std::string path =
-        name_or_path.find('/') == std::string::npos ? "/run/netns/" + name_or_path : name_or_path;
+    const std::string path = name_or_path.find('/') == std::string::npos ? "/run/netns/" + name_or_path : name_or_path;
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd)
         throw SysError(errno, "open network namespace " + path);

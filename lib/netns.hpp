@@ -28,7 +28,7 @@ inline constexpr NewNetns kNewNetns{};
 class ScopedNetns {
 public:
     explicit ScopedNetns(const std::string& name_or_path);
-    explicit ScopedNetns(int netns_fd);   // the fd stays the caller's
+    explicit ScopedNetns(int netns_fd); // the fd stays the caller's
     explicit ScopedNetns(NewNetns);
     ~ScopedNetns();
     ScopedNetns(const ScopedNetns&) = delete;

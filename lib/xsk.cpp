@@ -44,8 +44,8 @@ struct Socket::Impl {
     xsk_ring_cons comp{};
     xsk_ring_cons rx{};
     xsk_ring_prod tx{};
-    std::vector<uint64_t> free_tx;   // frames free for transmission
-    uint32_t tx_outstanding = 0;     // submitted, not yet completed
+    std::vector<uint64_t> free_tx; // frames free for transmission
+    uint32_t tx_outstanding = 0;   // submitted, not yet completed
     Stats counted;
 
     ~Impl()
@@ -73,8 +73,7 @@ Socket::Socket(const std::string& ifname, uint32_t queue, const Options& o) : d_
     d_->ifname = ifname;
     d_->queue = queue;
     d_->opt = o;
-    if (o.frames < 2 || (o.ring_size & (o.ring_size - 1)) || o.frame_size < 2048 ||
-        (o.frame_size & (o.frame_size - 1)))
+    if (o.frames < 2 || (o.ring_size & (o.ring_size - 1)) || o.frame_size < 2048 || (o.frame_size & (o.frame_size - 1)))
         fail(EINVAL, "AF_XDP options: frames >= 2, ring_size and frame_size powers of two, frame_size >= 2048");
     d_->area_size = static_cast<size_t>(o.frames) * o.frame_size;
     d_->area = ::mmap(nullptr, d_->area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -92,7 +91,7 @@ Socket::Socket(const std::string& ifname, uint32_t queue, const Options& o) : d_
     xsk_socket_config scfg{};
     scfg.rx_size = o.ring_size;
     scfg.tx_size = o.ring_size;
-    scfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;   // the interface's XDP program is not ours
+    scfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD; // the interface's XDP program is not ours
     scfg.bind_flags = static_cast<uint16_t>((o.zero_copy ? XDP_ZEROCOPY : XDP_COPY) | XDP_USE_NEED_WAKEUP);
     if (int err = xsk_socket__create(&d_->sock, ifname.c_str(), queue, d_->umem, &d_->rx, &d_->tx, &scfg))
         fail(err, "bind an AF_XDP socket to " + ifname + " queue " + std::to_string(queue) +
@@ -219,8 +218,8 @@ Stats Socket::stats() const
 
 uint32_t attach_to_vepad(const Socket& s, const std::string& control_socket)
 {
-    const nlohmann::json req = {{"id", 1}, {"cmd", proto::kAttachXsk},
-                                {"args", {{"name", s.ifname()}, {"queue", s.queue()}}}};
+    const nlohmann::json req = {
+        {"id", 1}, {"cmd", proto::kAttachXsk}, {"args", {{"name", s.ifname()}, {"queue", s.queue()}}}};
     nlohmann::json r;
     try {
         r = proto::call(proto::socket_path(control_socket), req, 10000, s.fd());

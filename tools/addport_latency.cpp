@@ -73,18 +73,27 @@ Options parse_options(int argc, char** argv)
     vepa::tools::use_wide_help(app);
     Options o;
     app.add_option("--guest-netns", o.guest_netns, "namespace of the port's guest end (the sender)")
-        ->required()->type_name("PATH");
+        ->required()
+        ->type_name("PATH");
     app.add_option("--guest-if", o.guest_if, "the sender's interface in --guest-netns")
-        ->required()->type_name("IF")->check(kIfname);
+        ->required()
+        ->type_name("IF")
+        ->check(kIfname);
     app.add_option("--remote-netns", o.remote_netns, "namespace of a host beyond the switch (the receiver)")
-        ->required()->type_name("PATH");
+        ->required()
+        ->type_name("PATH");
     app.add_option("--remote-if", o.remote_if, "the receiver's interface in --remote-netns")
-        ->required()->type_name("IF")->check(kIfname);
+        ->required()
+        ->type_name("IF")
+        ->check(kIfname);
     app.add_option("--dst", o.dst, "destination MAC of the frames (the remote host's)")
-        ->required()->type_name("MAC")->check(kMac);
+        ->required()
+        ->type_name("MAC")
+        ->check(kMac);
     app.add_option("--src", o.src, "source MAC of the frames (the guest's)")->required()->type_name("MAC")->check(kMac);
     app.add_option("--port", o.port, "the port to delete and add again (vepactl's NAME)")
-        ->required()->type_name("NAME");
+        ->required()
+        ->type_name("NAME");
     app.add_option("--runs", o.runs, "number of runs (default 21)")->type_name("N")->check(vepa::tools::kPositive);
     app.add_option("VEPACTL", o.vepactl, "after --: the vepactl command line, before its command")
         ->required()
@@ -147,7 +156,7 @@ std::vector<std::string> vepactl_command(const Options& o, const char* command)
 // One run: the port deleted, then added; milliseconds to its first frame, nullopt on failure.
 std::optional<double> time_one_add(const Options& o, int rx)
 {
-    run_command(vepactl_command(o, "del-port"));   // may fail on the first run if it was not there
+    run_command(vepactl_command(o, "del-port")); // may fail on the first run if it was not there
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     char buf[2048];
     while (::recv(rx, buf, sizeof(buf), MSG_DONTWAIT) > 0) {}

@@ -39,8 +39,7 @@ inline const CLI::Validator kMac(
 // An interface name the kernel can take: 1 to IFNAMSIZ-1 characters.
 inline const CLI::Validator kIfname(
     [](std::string& s) {
-        return !s.empty() && s.size() < IFNAMSIZ ? std::string()
-                                                 : "not an interface name (1 to 15 characters): " + s;
+        return !s.empty() && s.size() < IFNAMSIZ ? std::string() : "not an interface name (1 to 15 characters): " + s;
     },
     "", "IFNAME");
 

@@ -62,7 +62,9 @@ int main(int argc, char** argv)
         ->required()
         ->type_name("")
         ->check(CLI::Validator(check_hex_frame, "", "HEX"));
-    app.add_option("COUNT", count, "how many times to send it (default 1)")->type_name("")->check(vepa::tools::kNonNegative);
+    app.add_option("COUNT", count, "how many times to send it (default 1)")
+        ->type_name("")
+        ->check(vepa::tools::kNonNegative);
     vepa::tools::parse_or_exit(app, argc, argv);
 
     const std::vector<unsigned char> frame = frame_of(hex);

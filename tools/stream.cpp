@@ -30,9 +30,9 @@
 namespace {
 
 constexpr uint16_t kEtherType = 0x88b7;
-constexpr uint32_t kMagic = 0x76657061;   // "vepa"
-constexpr uint64_t kQuietNs = 300'000'000;   // the receiver's wait after the last frame
-constexpr int kExitFailure = 2;              // a socket that cannot be opened (as a bad command line)
+constexpr uint32_t kMagic = 0x76657061;    // "vepa"
+constexpr uint64_t kQuietNs = 300'000'000; // the receiver's wait after the last frame
+constexpr int kExitFailure = 2;            // a socket that cannot be opened (as a bad command line)
 
 const char* kDescription = R"(vepa-stream - a numbered stream of frames between two namespaces, counted
 
@@ -76,10 +76,14 @@ void add_endpoint_options(CLI::App& app, Options& o)
     using vepa::tools::kIfname, vepa::tools::kMac;
     app.add_option("--from-netns", o.from_netns, "the sender's network namespace")->required()->type_name("PATH");
     app.add_option("--from-if", o.from_if, "the sender's interface in --from-netns")
-        ->required()->type_name("IF")->check(kIfname);
+        ->required()
+        ->type_name("IF")
+        ->check(kIfname);
     app.add_option("--to-netns", o.to_netns, "the receiver's network namespace")->required()->type_name("PATH");
     app.add_option("--to-if", o.to_if, "the receiver's interface in --to-netns")
-        ->required()->type_name("IF")->check(kIfname);
+        ->required()
+        ->type_name("IF")
+        ->check(kIfname);
     app.add_option("--src", o.src, "source MAC of the frames")->required()->type_name("MAC")->check(kMac);
     app.add_option("--dst", o.dst, "destination MAC of the frames")->required()->type_name("MAC")->check(kMac);
 }
@@ -91,11 +95,12 @@ Options parse_options(int argc, char** argv)
     Options o;
     add_endpoint_options(app, o);
     app.add_option("--rate", o.rate, "frames per second, evenly spaced (default 10000)")
-        ->type_name("PPS")->check(vepa::tools::kPositive);
+        ->type_name("PPS")
+        ->check(vepa::tools::kPositive);
     app.add_option("--seconds", o.seconds, "how long to send, in seconds; fractions allowed (default 5)")
-        ->type_name("S")->check(vepa::tools::kPositive);
-    app.add_option("--id", o.id, "the stream's number, to tell concurrent streams apart (default 1)")
-        ->type_name("N");
+        ->type_name("S")
+        ->check(vepa::tools::kPositive);
+    app.add_option("--id", o.id, "the stream's number, to tell concurrent streams apart (default 1)")->type_name("N");
     app.add_flag("--json", o.json, "print the counts as one JSON object instead of a line of text");
     vepa::tools::parse_or_exit(app, argc, argv);
     return o;
@@ -140,7 +145,7 @@ struct Tally {
     uint32_t id;
     std::vector<uint8_t> seen;
     uint64_t received = 0, dup = 0, reordered = 0, foreign = 0, last = 0;
-    std::vector<uint32_t> foreign_ids;   // the first 16
+    std::vector<uint32_t> foreign_ids; // the first 16
 
     void count(const unsigned char* frame, size_t len)
     {

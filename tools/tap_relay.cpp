@@ -168,7 +168,7 @@ int main(int argc, char** argv)
         int gidx = 0;
         const int pk = open_guest_socket(o.netns, o.guest_if, gidx);
         const int tfd = open_tap(o.tap);
-        struct sigaction sig{};
+        struct sigaction sig {};
         sig.sa_handler = [](int) { g_stop = 1; };
         ::sigaction(SIGTERM, &sig, nullptr);
         ::sigaction(SIGINT, &sig, nullptr);

@@ -77,10 +77,13 @@ void add_socket_options(CLI::App& app, Options& o)
     app.add_option("--index", o.index, "index in --map (default 0)")->type_name("N")->needs(map_opt);
     auto* attach_opt = app.add_flag("--attach", o.attach, "hand the socket to vepad for xsk port IFNAME");
     attach_opt->excludes(map_opt);
-    app.add_option("--socket", o.control, "vepad's control socket (with --attach)")->type_name("PATH")->needs(attach_opt);
+    app.add_option("--socket", o.control, "vepad's control socket (with --attach)")
+        ->type_name("PATH")
+        ->needs(attach_opt);
     app.add_flag("--zero-copy", o.zero_copy, "bind in zero-copy mode (XDP_ZEROCOPY; veth and tap have none)");
-    app.add_option("--shm", o.shm_path, "keep the count of frames received in this file (a little-endian u64 "
-                                        "at offset 0, updated after every batch), for a benchmark to read")
+    app.add_option("--shm", o.shm_path,
+                   "keep the count of frames received in this file (a little-endian u64 "
+                   "at offset 0, updated after every batch), for a benchmark to read")
         ->type_name("FILE");
 }
 
@@ -91,14 +94,16 @@ Options parse_options(int argc, char** argv)
     Options o;
     add_socket_options(app, o);
     app.add_option("--rate", o.rate, "send: frames per second (default: as fast as it can)")->type_name("PPS");
-    app.add_option("--seconds", o.seconds, "count, echo: stop after this many seconds (default: at a signal); "
-                                           "send: go on receiving this long after sending (default 0)")
+    app.add_option("--seconds", o.seconds,
+                   "count, echo: stop after this many seconds (default: at a signal); "
+                   "send: go on receiving this long after sending (default 0)")
         ->type_name("S");
     app.add_option("--dst", o.dst, "send: destination MAC")->type_name("MAC");
     app.add_option("--mac,--src", o.mac, "the port's own MAC (send: the source)")->type_name("MAC");
     app.add_option("--count", o.count, "send: frames to send (default 1000)")->type_name("N");
     app.add_option("--size", o.size, "send: frame length in bytes, 60-2048 (default 64)")
-        ->type_name("BYTES")->check(CLI::Range(60, 2048));
+        ->type_name("BYTES")
+        ->check(CLI::Range(60, 2048));
     app.add_flag("--json", o.json, "summary as JSON");
     vepa::tools::parse_or_exit(app, argc, argv);
     return o;
@@ -140,7 +145,7 @@ volatile uint64_t* map_shm_counter(const std::string& path)
 
 // The frames received, by kind, as the summary reports them.
 struct Counts {
-    std::optional<std::array<uint8_t, 6>> own;   // --mac
+    std::optional<std::array<uint8_t, 6>> own; // --mac
     uint64_t received = 0, own_source = 0, foreign_unicast = 0, broadcast = 0, echoed = 0;
 
     void classify(std::span<const uint8_t> frame)
@@ -204,8 +209,7 @@ void send_frames(vepa::xsk::Socket& s, const Options& o, Counts& c, const Stopwa
 
 // count, echo: receive (echo: and send back) until --seconds or a signal; a line a second on stderr,
 // the count of frames received kept in shm (when not null).
-void receive_frames(vepa::xsk::Socket& s, const Options& o, Counts& c, const Stopwatch& clock,
-                    volatile uint64_t* shm)
+void receive_frames(vepa::xsk::Socket& s, const Options& o, Counts& c, const Stopwatch& clock, volatile uint64_t* shm)
 {
     double next_report = 1;
     uint64_t last = 0;
@@ -245,8 +249,8 @@ void print_summary(const vepa::xsk::Socket& s, const Options& o, const Counts& c
                     "\"foreign_unicast\": %llu}\n",
                     o.ifname.c_str(), o.queue, o.mode.c_str(), t, (ull)st.rx_packets, (ull)st.rx_bytes,
                     (ull)st.tx_packets, (ull)st.tx_bytes, (ull)c.echoed, (ull)st.rx_dropped, (ull)st.rx_ring_full,
-                    (ull)st.rx_fill_ring_empty, (ull)st.rx_invalid_descs, (ull)st.tx_invalid_descs,
-                    (ull)c.broadcast, (ull)c.own_source, (ull)c.foreign_unicast);
+                    (ull)st.rx_fill_ring_empty, (ull)st.rx_invalid_descs, (ull)st.tx_invalid_descs, (ull)c.broadcast,
+                    (ull)c.own_source, (ull)c.foreign_unicast);
     else
         std::printf("%s queue %u, %s, %.1f s: received %llu frames (%.0f/s), sent %llu, kernel drops %llu\n",
                     o.ifname.c_str(), o.queue, o.mode.c_str(), t, (ull)st.rx_packets, t > 0 ? st.rx_packets / t : 0.0,

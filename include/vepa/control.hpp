@@ -41,7 +41,8 @@
 //                   "sockets": [queue of every slot that holds a socket...]}}
 // Counters object:
 //   {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "host_packets", "host_bytes",
-//    "probe_packets" (uplink: reflection probes that came back), "drops": {"<reason>": n, ...}}   (every reason of kDropReasons, zeros included)
+//    "probe_packets" (uplink: reflection probes that came back), "drops": {"<reason>": n, ...}}   (every reason of
+//    kDropReasons, zeros included)
 // Status object:
 //   {"version", "layout_version", "uplink": {"name", "ifindex", "state", "takes_xdp",
 //    "xdp": {"prog_id", "mode", "multiprog"} | null, "tc": {"prog_id"} | null},
@@ -82,27 +83,27 @@ inline constexpr const char* kAttachXsk = "attach-xsk";
 inline constexpr const char* kShutdown = "shutdown";
 
 // Error codes.
-inline constexpr const char* kErrBadRequest = "bad-request";         // not JSON, not an object, wrong types
-inline constexpr const char* kErrTooLarge = "too-large";             // line over kMaxLine
+inline constexpr const char* kErrBadRequest = "bad-request"; // not JSON, not an object, wrong types
+inline constexpr const char* kErrTooLarge = "too-large";     // line over kMaxLine
 inline constexpr const char* kErrUnknownCommand = "unknown-command";
-inline constexpr const char* kErrInvalid = "invalid-argument";       // bad MAC, bad mode, bad name
-inline constexpr const char* kErrNotFound = "not-found";             // no such port
-inline constexpr const char* kErrExists = "exists";                  // port already configured
-inline constexpr const char* kErrMacInUse = "mac-in-use";            // MAC owned by another port
+inline constexpr const char* kErrInvalid = "invalid-argument";          // bad MAC, bad mode, bad name
+inline constexpr const char* kErrNotFound = "not-found";                // no such port
+inline constexpr const char* kErrExists = "exists";                     // port already configured
+inline constexpr const char* kErrMacInUse = "mac-in-use";               // MAC owned by another port
 inline constexpr const char* kErrUnsupported = "unsupported-interface"; // not a veth or tap
 inline constexpr const char* kErrIsUplink = "is-uplink";
-inline constexpr const char* kErrLimit = "limit";                    // too many ports or MACs
-inline constexpr const char* kErrState = "state";                    // state file could not be written
-inline constexpr const char* kErrForbidden = "forbidden";            // peer not root nor in group vepad
-inline constexpr const char* kErrBadSocket = "bad-socket";            // attach-xsk: fd missing, not AF_XDP, wrong queue
+inline constexpr const char* kErrLimit = "limit";          // too many ports or MACs
+inline constexpr const char* kErrState = "state";          // state file could not be written
+inline constexpr const char* kErrForbidden = "forbidden";  // peer not root nor in group vepad
+inline constexpr const char* kErrBadSocket = "bad-socket"; // attach-xsk: fd missing, not AF_XDP, wrong queue
 inline constexpr const char* kErrInternal = "internal";
 
 // Drop reasons by enum vepa_drop_reason value (vepa/abi.h), as they appear in JSON.
 inline constexpr std::array<std::string_view, 12> kDropReasons = {
-    "truncated", "no_payload", "vlan_depth", "oversize", "bad_src", "pause",
-    "spoofed", "private", "not_a_port", "no_uplink", "clone_failed", "port_down",
+    "truncated", "no_payload", "vlan_depth", "oversize",  "bad_src",      "pause",
+    "spoofed",   "private",    "not_a_port", "no_uplink", "clone_failed", "port_down",
 };
 
 inline constexpr std::array<std::string_view, 3> kModes = {"vepa", "private", "bridge"};
 
-}  // namespace vepa::proto
+} // namespace vepa::proto

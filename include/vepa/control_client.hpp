@@ -24,4 +24,4 @@ std::string socket_path(const std::string& given = "");
 // request (SCM_RIGHTS, with the line's first byte), as attach-xsk needs.
 nlohmann::json call(const std::string& path, const nlohmann::json& request, int timeout_ms, int fd = -1);
 
-}  // namespace vepa::proto
+} // namespace vepa::proto

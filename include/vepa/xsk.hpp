@@ -16,16 +16,16 @@
 namespace vepa::xsk {
 
 struct Options {
-    uint32_t frames = 4096;       // UMEM frames, shared between receive and transmit
-    uint32_t frame_size = 2048;   // bytes per frame: the longest frame it can receive or send
-    uint32_t ring_size = 2048;    // descriptors per ring (fill, completion, RX, TX): a power of two
-    bool zero_copy = false;       // XDP_ZEROCOPY (needs driver support; veth and tap have none)
+    uint32_t frames = 4096;     // UMEM frames, shared between receive and transmit
+    uint32_t frame_size = 2048; // bytes per frame: the longest frame it can receive or send
+    uint32_t ring_size = 2048;  // descriptors per ring (fill, completion, RX, TX): a power of two
+    bool zero_copy = false;     // XDP_ZEROCOPY (needs driver support; veth and tap have none)
 };
 
 // Counters of the socket, from the kernel (XDP_STATISTICS) and its own.
 struct Stats {
     uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
-    uint64_t rx_dropped = 0;          // kernel: no room in the RX ring or the fill ring ran dry
+    uint64_t rx_dropped = 0; // kernel: no room in the RX ring or the fill ring ran dry
     uint64_t rx_invalid_descs = 0, tx_invalid_descs = 0, rx_ring_full = 0, rx_fill_ring_empty = 0;
 };
 

@@ -14,8 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const std::string line(reinterpret_cast<const char*>(data), size);
     try {
         (void)vepad::parse_request(line);
-    } catch (const vepad::CommandError&) {
-    }
+    } catch (const vepad::CommandError&) {}
     // The whole request path as the server runs it, with a dispatcher that echoes.
     const nlohmann::json reply = vepad::ControlServer::handle_line(line, [](const vepad::Request& r) {
         return nlohmann::json{{"cmd_index", r.cmd.index()}, {"id", r.id}};

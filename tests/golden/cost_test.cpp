@@ -73,7 +73,8 @@ TEST_CASE("per-packet cost of each program", "[cost]")
         // Best of three runs: the least disturbed by the other core's work.
         uint32_t best = UINT32_MAX;
         for (int i = 0; i < 3; i++) {
-            const RunResult r = c.xdp ? tb.xdp(c.prog_fd, c.ifindex, c.frame, n) : tb.tc(c.prog_fd, c.ifindex, c.frame, 0, n);
+            const RunResult r =
+                c.xdp ? tb.xdp(c.prog_fd, c.ifindex, c.frame, n) : tb.tc(c.prog_fd, c.ifindex, c.frame, 0, n);
             CHECK(r.verdict == c.verdict);
             best = std::min(best, r.duration_ns);
             tb.drain_taps();

@@ -28,7 +28,7 @@ using namespace vepa::test;
 namespace {
 
 struct Sent {
-    uint16_t from;        // slot of the sender (0: the switch)
+    uint16_t from; // slot of the sender (0: the switch)
     Outcome want;
     int seen_uplink = 0;
     std::map<uint16_t, int> seen;
@@ -44,8 +44,8 @@ TEST_CASE("hostile frames through the attached programs never break isolation", 
         {"v1", false, VEPA_MODE_VEPA, {mac("02:00:00:00:01:01"), mac("02:00:00:00:01:02")}},
         {"v2", false, VEPA_MODE_BRIDGE, {mac("02:00:00:00:02:01")}},
         {"v3", false, VEPA_MODE_PRIVATE, {mac("02:00:00:00:03:01")}},
-        {"g1", false, VEPA_MODE_VEPA, {mac("02:00:00:00:04:01")}, std::nullopt, true, true},   // XDP delivery
-        {"n1", false, VEPA_MODE_VEPA, {mac("02:00:00:00:05:01")}, std::nullopt, false},        // no src check
+        {"g1", false, VEPA_MODE_VEPA, {mac("02:00:00:00:04:01")}, std::nullopt, true, true}, // XDP delivery
+        {"n1", false, VEPA_MODE_VEPA, {mac("02:00:00:00:05:01")}, std::nullopt, false},      // no src check
         {"t1", true, VEPA_MODE_VEPA, {mac("02:00:00:00:06:01")}},
         {"t2", true, VEPA_MODE_BRIDGE, {mac("02:00:00:00:07:01")}},
         {"t3", true, VEPA_MODE_PRIVATE, {mac("02:00:00:00:08:01")}},
@@ -79,7 +79,7 @@ TEST_CASE("hostile frames through the attached programs never break isolation", 
         if (examples.size() < 10)
             examples.push_back(what);
     };
-    auto receive = [&](const Bytes& f, int at_slot) {   // at_slot -1: the switch
+    auto receive = [&](const Bytes& f, int at_slot) { // at_slot -1: the switch
         auto it = sent.find(key_of(f));
         if (it == sent.end()) {
             unknown++;
@@ -118,14 +118,14 @@ TEST_CASE("hostile frames through the attached programs never break isolation", 
     const auto t0 = std::chrono::steady_clock::now();
     constexpr size_t kBatch = 200;
     for (size_t i = 0; i < total; i++) {
-        const int who = gen.uniform(0, static_cast<int>(tb.ports.size()));   // 0: the switch
+        const int who = gen.uniform(0, static_cast<int>(tb.ports.size())); // 0: the switch
         TestPort* sender = who == 0 ? nullptr : &tb.ports[static_cast<size_t>(who - 1)];
         Bytes f = gen.frame(sender ? sender->macs : std::vector<Mac>{}, 1514);
         if (f.size() < 14)
             f.resize(14);
         const std::string k = key_of(f);
         if (sent.count(k))
-            continue;   // the same bytes twice could not be told apart at the sinks
+            continue; // the same bytes twice could not be told apart at the sinks
         const uint16_t from = sender ? sender->slot : VEPA_SLOT_UPLINK;
         sent.emplace(k, Sent{from, expect(model, from, f)});
         try {
@@ -136,7 +136,7 @@ TEST_CASE("hostile frames through the attached programs never break isolation", 
             else
                 guest.at(sender->name)->send(f);
         } catch (const std::exception&) {
-            send_failed++;   // e.g. a guest's kernel refusing a frame it cannot send
+            send_failed++; // e.g. a guest's kernel refusing a frame it cannot send
         }
         if (i % kBatch == kBatch - 1)
             drain();
@@ -157,5 +157,5 @@ TEST_CASE("hostile frames through the attached programs never break isolation", 
     for (const auto& e : examples)
         UNSCOPED_INFO(e);
     CHECK(violations == 0);
-    CHECK(delivered > total / 10);   // the run really exercised delivery
+    CHECK(delivered > total / 10); // the run really exercised delivery
 }

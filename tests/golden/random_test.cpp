@@ -79,7 +79,7 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
     auto counters = tb.counters();
     const auto t0 = std::chrono::steady_clock::now();
     for (size_t i = 0; i < 2 * per_direction; i++) {
-        const bool from_port = i >= per_direction;   // first half from the uplink
+        const bool from_port = i >= per_direction; // first half from the uplink
         const TestPort* sender = from_port ? &tb.ports[gen.uniform(0, static_cast<int>(tb.ports.size()) - 1)] : nullptr;
         const uint16_t from_slot = sender ? sender->slot : VEPA_SLOT_UPLINK;
         const int ifindex = sender ? sender->ifindex : tb.uplink;
@@ -98,7 +98,7 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
         const bool tc_ok = tc_test_run_accepts(f);
         for (bool with_xdp : {true, false}) {
             if (with_xdp && gso)
-                continue;   // GSO super-frames exist only as skbs
+                continue; // GSO super-frames exist only as skbs
             if (!with_xdp && !tc_ok) {
                 st.tc_unbuildable++;
                 continue;
@@ -111,7 +111,7 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
                 if (x.verdict == XDP_PASS && !tc_ok) {
                     st.tc_unbuildable++;
                     counters = tb.counters();
-                    continue;   // the harness cannot run TC on it; nothing to compare
+                    continue; // the harness cannot run TC on it; nothing to compare
                 }
                 if (x.verdict == XDP_PASS) {
                     tb.tc(sender ? tb.dp->port_tc_fd() : tb.dp->uplink_tc_fd(), ifindex, f, gso);
@@ -140,18 +140,18 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
             const std::set<uint16_t> got_ports = receivers(got);
             bool ok = true;
             if (want.drop && !got_ports.empty())
-                ok = false;   // malformed / refused frames never forwarded
+                ok = false; // malformed / refused frames never forwarded
             if (sender) {
                 for (uint16_t s : got_ports) {
                     const ModelPort* r = model.by_slot(s);
                     if (sender->mode != VEPA_MODE_BRIDGE || r->mode != VEPA_MODE_BRIDGE || s == sender->slot)
-                        ok = false;   // local delivery only bridge to bridge
+                        ok = false; // local delivery only bridge to bridge
                 }
             } else if (!mac_dst(f).is_group()) {
                 for (uint16_t s : got_ports) {
                     const ModelPort* owner = model.owner(mac_dst(f));
                     if (!owner || owner->slot != s)
-                        ok = false;   // unicast only to the owner of the destination
+                        ok = false; // unicast only to the owner of the destination
                 }
             }
             if (!ok) {
@@ -163,11 +163,10 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::cout << "randomized frames: " << st.frames << " frames, " << st.runs_xdp << " XDP runs, " << st.runs_tc
-              << " TC runs in " << secs << " s; model: " << st.dropped << " dropped, " << st.to_host
-              << " to host, " << st.to_uplink << " to uplink, " << st.copies << " port copies; "
-              << st.mismatches << " mismatches, " << st.invariant_violations << " invariant violations; "
-              << st.tc_unbuildable << " TC runs skipped (no skb for short IP frames in BPF_PROG_TEST_RUN)"
-              << std::endl;
+              << " TC runs in " << secs << " s; model: " << st.dropped << " dropped, " << st.to_host << " to host, "
+              << st.to_uplink << " to uplink, " << st.copies << " port copies; " << st.mismatches << " mismatches, "
+              << st.invariant_violations << " invariant violations; " << st.tc_unbuildable
+              << " TC runs skipped (no skb for short IP frames in BPF_PROG_TEST_RUN)" << std::endl;
     for (const auto& f : first_failures)
         UNSCOPED_INFO(f);
     CHECK(st.mismatches == 0);

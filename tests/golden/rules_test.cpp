@@ -21,7 +21,7 @@ const Mac kB1 = mac("02:00:00:00:03:01");
 const Mac kB2 = mac("02:00:00:00:04:01");
 const Mac kP1 = mac("02:00:00:00:05:01");
 const Mac kT1 = mac("02:00:00:00:06:01");
-const Mac kN1 = mac("02:00:00:00:07:01");   // port without anti-spoofing
+const Mac kN1 = mac("02:00:00:00:07:01"); // port without anti-spoofing
 // A port with more MACs than its record holds: anti-spoofing by MAC table lookup.
 std::vector<Mac> many_macs()
 {
@@ -30,7 +30,7 @@ std::vector<Mac> many_macs()
         m.push_back(mac(("02:00:00:00:0a:0" + std::to_string(i)).c_str()));
     return m;
 }
-const Mac kExt = mac("02:00:00:00:99:99");  // a host beyond the switch
+const Mac kExt = mac("02:00:00:00:99:99"); // a host beyond the switch
 const Mac kUnknown = mac("02:00:00:00:88:88");
 const Mac kMcast = mac("01:00:5e:00:00:fb");
 const Mac kLldp = mac("01:80:c2:00:00:0e");
@@ -53,15 +53,18 @@ std::vector<PortSpec> topology()
 
 struct Expected {
     std::optional<vepa_drop_reason> drop;
-    std::string charged = "uplink";   // port a drop counts on
-    std::vector<std::string> ports;   // ports that get a copy
+    std::string charged = "uplink"; // port a drop counts on
+    std::vector<std::string> ports; // ports that get a copy
     bool uplink = false;
     bool host = false;
     bool probe = false;
 };
 
 Expected dropped(vepa_drop_reason r, std::string on = "uplink") { return {r, std::move(on)}; }
-Expected to_ports(std::vector<std::string> p, bool host = false) { return {std::nullopt, "", std::move(p), false, host}; }
+Expected to_ports(std::vector<std::string> p, bool host = false)
+{
+    return {std::nullopt, "", std::move(p), false, host};
+}
 Expected to_uplink(std::vector<std::string> copies = {}) { return {std::nullopt, "", std::move(copies), true, false}; }
 Expected to_host() { return {std::nullopt, "", {}, false, true}; }
 Expected probe_counted() { return {std::nullopt, "", {}, false, false, true}; }
@@ -69,10 +72,10 @@ Expected probe_counted() { return {std::nullopt, "", {}, false, false, true}; }
 struct Golden {
     const char* id;
     const char* what;
-    std::string from;   // "uplink" or a port name
+    std::string from; // "uplink" or a port name
     Bytes frame;
-    int xdp;            // verdict of the XDP program
-    int tc;             // verdict of the TC program
+    int xdp; // verdict of the XDP program
+    int tc;  // verdict of the TC program
     Expected want;
     uint32_t gso_size = 0;
 };
@@ -114,8 +117,8 @@ void check(Testbed& tb, const Golden& g, bool with_xdp)
         CHECK(x.verdict == g.xdp);
         CHECK(x.out == g.frame);
         if (x.verdict == XDP_PASS) {
-            const RunResult t = tb.tc(from_uplink ? tb.dp->uplink_tc_fd() : tb.dp->port_tc_fd(), ifindex,
-                                      g.frame, g.gso_size);
+            const RunResult t =
+                tb.tc(from_uplink ? tb.dp->uplink_tc_fd() : tb.dp->port_tc_fd(), ifindex, g.frame, g.gso_size);
             tc_verdict = t.verdict;
             CHECK(t.out == g.frame);
         }
@@ -149,50 +152,50 @@ void check(Testbed& tb, const Golden& g, bool with_xdp)
 std::vector<Golden> fixtures(Testbed& tb)
 {
     const Mac host = *NetlinkRequester().link("up0")->mac;
-    auto f = [](const Mac& d, const Mac& s, uint16_t et = kEthIpv4, size_t len = 46,
-                std::vector<uint16_t> tags = {}) { return eth_frame(d, s, et, len, tags, 0x600df00d); };
+    auto f = [](const Mac& d, const Mac& s, uint16_t et = kEthIpv4, size_t len = 46, std::vector<uint16_t> tags = {}) {
+        return eth_frame(d, s, et, len, tags, 0x600df00d);
+    };
     return {
         // Sending (frames a port transmits)
         {"T1", "vepa port unicast to another local port goes to the uplink", "v1", f(kV2, kV1), XDP_REDIRECT,
          TC_ACT_REDIRECT, to_uplink()},
-        {"T1", "vepa port group frame goes to the uplink only", "v1", f(kBroadcast, kV1), XDP_REDIRECT,
-         TC_ACT_REDIRECT, to_uplink()},
+        {"T1", "vepa port group frame goes to the uplink only", "v1", f(kBroadcast, kV1), XDP_REDIRECT, TC_ACT_REDIRECT,
+         to_uplink()},
         {"T1", "private port unicast to a bridge port goes to the uplink", "p1", f(kB1, kP1), XDP_REDIRECT,
          TC_ACT_REDIRECT, to_uplink()},
         {"T1", "private port broadcast goes to the uplink only", "p1", f(kBroadcast, kP1), XDP_REDIRECT,
          TC_ACT_REDIRECT, to_uplink()},
-        {"T2", "bridge port unicast to a bridge tap is delivered locally by XDP", "b1", f(kB2, kB1),
-         XDP_REDIRECT, TC_ACT_REDIRECT, to_ports({"b2"})},
+        {"T2", "bridge port unicast to a bridge tap is delivered locally by XDP", "b1", f(kB2, kB1), XDP_REDIRECT,
+         TC_ACT_REDIRECT, to_ports({"b2"})},
         {"T2", "bridge tap unicast to a bridge veth is delivered locally by TC", "b2", f(kB1, kB2), XDP_PASS,
          TC_ACT_REDIRECT, to_ports({"b1"})},
         {"T3", "bridge port unicast to a vepa port goes to the uplink", "b1", f(kV1, kB1), XDP_REDIRECT,
          TC_ACT_REDIRECT, to_uplink()},
         {"T3", "bridge port unicast to an unknown MAC goes to the uplink", "b1", f(kUnknown, kB1), XDP_REDIRECT,
          TC_ACT_REDIRECT, to_uplink()},
-        {"T3", "bridge port unicast to itself goes to the uplink", "b1", f(kB1, kB1), XDP_REDIRECT,
-         TC_ACT_REDIRECT, to_uplink()},
-        {"T4", "bridge port broadcast: copy to the other bridge port and to the uplink", "b1",
-         f(kBroadcast, kB1), XDP_PASS, TC_ACT_REDIRECT, to_uplink({"b2"})},
-        {"T4", "bridge port multicast: copy to the other bridge port and to the uplink", "b2", f(kMcast, kB2),
-         XDP_PASS, TC_ACT_REDIRECT, to_uplink({"b1"})},
+        {"T3", "bridge port unicast to itself goes to the uplink", "b1", f(kB1, kB1), XDP_REDIRECT, TC_ACT_REDIRECT,
+         to_uplink()},
+        {"T4", "bridge port broadcast: copy to the other bridge port and to the uplink", "b1", f(kBroadcast, kB1),
+         XDP_PASS, TC_ACT_REDIRECT, to_uplink({"b2"})},
+        {"T4", "bridge port multicast: copy to the other bridge port and to the uplink", "b2", f(kMcast, kB2), XDP_PASS,
+         TC_ACT_REDIRECT, to_uplink({"b1"})},
         {"T4", "bridge port link-local frame is not copied locally", "b1", f(kLldp, kB1, 0x88cc), XDP_PASS,
          TC_ACT_REDIRECT, to_uplink()},
         {"T5", "source MAC of another port is dropped as spoofed", "v1", f(kExt, kV2), XDP_DROP, TC_ACT_SHOT,
          dropped(VEPA_DROP_SPOOFED, "v1")},
-        {"T5", "source MAC of the switch side is dropped as spoofed", "t1", f(kExt, kExt), XDP_DROP,
-         TC_ACT_SHOT, dropped(VEPA_DROP_SPOOFED, "t1")},
-        {"T5", "a port's second MAC is its own", "v1", f(kExt, kV1b), XDP_REDIRECT, TC_ACT_REDIRECT,
-         to_uplink()},
-        {"T5", "a port without anti-spoofing may send any unicast source", "n1", f(kExt, kUnknown),
-         XDP_REDIRECT, TC_ACT_REDIRECT, to_uplink()},
+        {"T5", "source MAC of the switch side is dropped as spoofed", "t1", f(kExt, kExt), XDP_DROP, TC_ACT_SHOT,
+         dropped(VEPA_DROP_SPOOFED, "t1")},
+        {"T5", "a port's second MAC is its own", "v1", f(kExt, kV1b), XDP_REDIRECT, TC_ACT_REDIRECT, to_uplink()},
+        {"T5", "a port without anti-spoofing may send any unicast source", "n1", f(kExt, kUnknown), XDP_REDIRECT,
+         TC_ACT_REDIRECT, to_uplink()},
         {"T5", "a port with six MACs may send from its sixth (MAC table lookup)", "m1", f(kExt, many_macs()[5]),
          XDP_REDIRECT, TC_ACT_REDIRECT, to_uplink()},
         {"T5", "a port with six MACs may not send from another port's", "m1", f(kExt, kV1), XDP_DROP, TC_ACT_SHOT,
          dropped(VEPA_DROP_SPOOFED, "m1")},
-        {"T5", "a port with six MACs may not send from an unknown MAC", "m1", f(kExt, kUnknown), XDP_DROP,
-         TC_ACT_SHOT, dropped(VEPA_DROP_SPOOFED, "m1")},
-        {"T6", "PAUSE from a port is never forwarded", "v1", f(kPauseDst, kV1, kEthPause), XDP_DROP,
-         TC_ACT_SHOT, dropped(VEPA_DROP_PAUSE, "v1")},
+        {"T5", "a port with six MACs may not send from an unknown MAC", "m1", f(kExt, kUnknown), XDP_DROP, TC_ACT_SHOT,
+         dropped(VEPA_DROP_SPOOFED, "m1")},
+        {"T6", "PAUSE from a port is never forwarded", "v1", f(kPauseDst, kV1, kEthPause), XDP_DROP, TC_ACT_SHOT,
+         dropped(VEPA_DROP_PAUSE, "v1")},
         {"T6", "PAUSE from a bridge port is not copied locally", "b1", f(kPauseDst, kB1, kEthPause), XDP_DROP,
          TC_ACT_SHOT, dropped(VEPA_DROP_PAUSE, "b1")},
         {"T6", "PAUSE from the uplink is never forwarded", "uplink", f(kPauseDst, kExt, kEthPause), XDP_DROP,
@@ -207,59 +210,58 @@ std::vector<Golden> fixtures(Testbed& tb)
         {"PROBE", "a port sending to the probe MAC sends to the uplink (T1)", "v1",
          f(tb.probe_dst, kV1, VEPA_PROBE_ETHERTYPE), XDP_REDIRECT, TC_ACT_REDIRECT, to_uplink()},
         // Receiving from the uplink
-        {"R1", "unicast to a tap port is redirected by XDP", "uplink", f(kT1, kExt), XDP_REDIRECT,
-         TC_ACT_REDIRECT, to_ports({"t1"})},
-        {"R1", "unicast to a container port is redirected by TC", "uplink", f(kV1, kExt), XDP_PASS,
-         TC_ACT_REDIRECT, to_ports({"v1"})},
-        {"R1", "unicast to a port's second MAC", "uplink", f(kV1b, kExt), XDP_PASS, TC_ACT_REDIRECT,
+        {"R1", "unicast to a tap port is redirected by XDP", "uplink", f(kT1, kExt), XDP_REDIRECT, TC_ACT_REDIRECT,
+         to_ports({"t1"})},
+        {"R1", "unicast to a container port is redirected by TC", "uplink", f(kV1, kExt), XDP_PASS, TC_ACT_REDIRECT,
          to_ports({"v1"})},
+        {"R1", "unicast to a port's second MAC", "uplink", f(kV1b, kExt), XDP_PASS, TC_ACT_REDIRECT, to_ports({"v1"})},
         {"R1", "reflected unicast between two vepa ports is delivered", "uplink", f(kT1, kV1), XDP_REDIRECT,
          TC_ACT_REDIRECT, to_ports({"t1"})},
-        {"R2", "unicast to an unknown MAC goes to the host only", "uplink", f(kUnknown, kExt), XDP_PASS,
-         TC_ACT_OK, to_host()},
+        {"R2", "unicast to an unknown MAC goes to the host only", "uplink", f(kUnknown, kExt), XDP_PASS, TC_ACT_OK,
+         to_host()},
         {"R2", "unicast to the host's MAC goes to the host only", "uplink", f(host, kExt), XDP_PASS, TC_ACT_OK,
          to_host()},
-        {"R3", "external broadcast goes to every port and the host", "uplink", f(kBroadcast, kExt), XDP_PASS,
-         TC_ACT_OK, to_ports({"v1", "v2", "b1", "b2", "p1", "t1", "n1", "m1"}, true)},
-        {"R3", "external multicast goes to every port and the host", "uplink", f(kMcast, kExt), XDP_PASS,
-         TC_ACT_OK, to_ports({"v1", "v2", "b1", "b2", "p1", "t1", "n1", "m1"}, true)},
+        {"R3", "external broadcast goes to every port and the host", "uplink", f(kBroadcast, kExt), XDP_PASS, TC_ACT_OK,
+         to_ports({"v1", "v2", "b1", "b2", "p1", "t1", "n1", "m1"}, true)},
+        {"R3", "external multicast goes to every port and the host", "uplink", f(kMcast, kExt), XDP_PASS, TC_ACT_OK,
+         to_ports({"v1", "v2", "b1", "b2", "p1", "t1", "n1", "m1"}, true)},
         {"R3", "link-local group frames (LLDP) go to the host only", "uplink", f(kLldp, kExt, 0x88cc), XDP_PASS,
          TC_ACT_OK, to_host()},
-        {"R4", "reflected broadcast of a vepa port: vepa and bridge ports but the sender, and the host",
-         "uplink", f(kBroadcast, kV1), XDP_PASS, TC_ACT_OK, to_ports({"v2", "b1", "b2", "t1", "n1", "m1"}, true)},
+        {"R4", "reflected broadcast of a vepa port: vepa and bridge ports but the sender, and the host", "uplink",
+         f(kBroadcast, kV1), XDP_PASS, TC_ACT_OK, to_ports({"v2", "b1", "b2", "t1", "n1", "m1"}, true)},
         {"R4", "reflected broadcast sent from a vepa port's second MAC excludes that port", "uplink",
          f(kBroadcast, kV1b), XDP_PASS, TC_ACT_OK, to_ports({"v2", "b1", "b2", "t1", "n1", "m1"}, true)},
-        {"R5", "reflected broadcast of a bridge port: vepa ports only, and the host", "uplink",
-         f(kBroadcast, kB1), XDP_PASS, TC_ACT_OK, to_ports({"v1", "v2", "t1", "n1", "m1"}, true)},
-        {"R6", "reflected broadcast of a private port: no port, the host only", "uplink", f(kBroadcast, kP1),
-         XDP_PASS, TC_ACT_OK, to_host()},
-        {"R7", "reflected unicast from a vepa port to a private port is dropped", "uplink", f(kP1, kV1),
-         XDP_PASS, TC_ACT_SHOT, dropped(VEPA_DROP_PRIVATE, "p1")},
+        {"R5", "reflected broadcast of a bridge port: vepa ports only, and the host", "uplink", f(kBroadcast, kB1),
+         XDP_PASS, TC_ACT_OK, to_ports({"v1", "v2", "t1", "n1", "m1"}, true)},
+        {"R6", "reflected broadcast of a private port: no port, the host only", "uplink", f(kBroadcast, kP1), XDP_PASS,
+         TC_ACT_OK, to_host()},
+        {"R7", "reflected unicast from a vepa port to a private port is dropped", "uplink", f(kP1, kV1), XDP_PASS,
+         TC_ACT_SHOT, dropped(VEPA_DROP_PRIVATE, "p1")},
         {"R7", "reflected unicast from a private port to a vepa tap is dropped", "uplink", f(kT1, kP1), XDP_DROP,
          TC_ACT_SHOT, dropped(VEPA_DROP_PRIVATE, "t1")},
-        {"R7", "reflected unicast from a private port to a bridge port is dropped", "uplink", f(kB1, kP1),
-         XDP_PASS, TC_ACT_SHOT, dropped(VEPA_DROP_PRIVATE, "b1")},
-        {"R7", "external unicast to a private port is delivered", "uplink", f(kP1, kExt), XDP_PASS,
-         TC_ACT_REDIRECT, to_ports({"p1"})},
+        {"R7", "reflected unicast from a private port to a bridge port is dropped", "uplink", f(kB1, kP1), XDP_PASS,
+         TC_ACT_SHOT, dropped(VEPA_DROP_PRIVATE, "b1")},
+        {"R7", "external unicast to a private port is delivered", "uplink", f(kP1, kExt), XDP_PASS, TC_ACT_REDIRECT,
+         to_ports({"p1"})},
         {"R7", "reflected unicast from a private port to itself is delivered", "uplink", f(kP1, kP1), XDP_PASS,
          TC_ACT_REDIRECT, to_ports({"p1"})},
         // Malformed frames
-        {"M1", "VLAN tag and no payload, from the uplink", "uplink", f(kT1, kExt, kEthIpv4, 0, {kEthVlan}),
-         XDP_DROP, TC_ACT_SHOT, dropped(VEPA_DROP_NO_PAYLOAD)},
+        {"M1", "VLAN tag and no payload, from the uplink", "uplink", f(kT1, kExt, kEthIpv4, 0, {kEthVlan}), XDP_DROP,
+         TC_ACT_SHOT, dropped(VEPA_DROP_NO_PAYLOAD)},
         {"M1", "VLAN tag and no payload, from a port", "t1", f(kExt, kT1, kEthIpv4, 0, {kEthVlan}), XDP_DROP,
          TC_ACT_SHOT, dropped(VEPA_DROP_NO_PAYLOAD, "t1")},
         {"M1", "Ethernet header and no payload", "uplink", f(kT1, kExt, kEthIpv4, 0), XDP_DROP, TC_ACT_SHOT,
          dropped(VEPA_DROP_NO_PAYLOAD)},
-        {"M2", "VLAN tag cut short", "uplink", cut(f(kT1, kExt, kEthIpv4, 0, {kEthVlan}), 16),
-         XDP_DROP, TC_ACT_SHOT, dropped(VEPA_DROP_TRUNCATED)},
+        {"M2", "VLAN tag cut short", "uplink", cut(f(kT1, kExt, kEthIpv4, 0, {kEthVlan}), 16), XDP_DROP, TC_ACT_SHOT,
+         dropped(VEPA_DROP_TRUNCATED)},
         {"M3", "three stacked VLAN tags", "uplink", f(kT1, kExt, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan}),
          XDP_DROP, TC_ACT_SHOT, dropped(VEPA_DROP_VLAN_DEPTH)},
-        {"M3", "two stacked VLAN tags (QinQ) are forwarded", "uplink",
-         f(kT1, kExt, kEthIpv4, 46, {kEthQinq, kEthVlan}), XDP_REDIRECT, TC_ACT_REDIRECT, to_ports({"t1"})},
-        {"M4", "frame longer than the uplink MTU, not GSO", "v1", f(kExt, kV1, kEthIpv4, 1600), XDP_PASS,
-         TC_ACT_SHOT, dropped(VEPA_DROP_OVERSIZE, "v1")},
-        {"M4", "frame longer than the uplink MTU from the uplink", "uplink", f(kT1, kExt, kEthIpv4, 1600),
-         XDP_PASS, TC_ACT_SHOT, dropped(VEPA_DROP_OVERSIZE)},
+        {"M3", "two stacked VLAN tags (QinQ) are forwarded", "uplink", f(kT1, kExt, kEthIpv4, 46, {kEthQinq, kEthVlan}),
+         XDP_REDIRECT, TC_ACT_REDIRECT, to_ports({"t1"})},
+        {"M4", "frame longer than the uplink MTU, not GSO", "v1", f(kExt, kV1, kEthIpv4, 1600), XDP_PASS, TC_ACT_SHOT,
+         dropped(VEPA_DROP_OVERSIZE, "v1")},
+        {"M4", "frame longer than the uplink MTU from the uplink", "uplink", f(kT1, kExt, kEthIpv4, 1600), XDP_PASS,
+         TC_ACT_SHOT, dropped(VEPA_DROP_OVERSIZE)},
         {"M4", "GSO super-frame from a port is forwarded", "v1", f(kExt, kV1, kEthIpv4, 1600), XDP_PASS,
          TC_ACT_REDIRECT, to_uplink(), 1448},
         {"M5", "group source MAC", "uplink", f(kT1, kMcast), XDP_DROP, TC_ACT_SHOT, dropped(VEPA_DROP_BAD_SRC)},
@@ -283,10 +285,7 @@ TEST_CASE("golden frames: every rule, through XDP then TC and through TC alone",
             // Frames the harness cannot make an skb of are XDP's only.
             if (!with_xdp && !tc_test_run_accepts(g.frame))
                 continue;
-            DYNAMIC_SECTION(g.id << ": " << g.what << (with_xdp ? " [xdp+tc]" : " [tc]"))
-            {
-                check(tb, g, with_xdp);
-            }
+            DYNAMIC_SECTION(g.id << ": " << g.what << (with_xdp ? " [xdp+tc]" : " [tc]")) { check(tb, g, with_xdp); }
         }
     }
 }

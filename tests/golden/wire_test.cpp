@@ -20,13 +20,13 @@ using namespace vepa::test;
 
 namespace {
 
-const Mac kV1 = mac("02:00:00:00:01:01");   // veth, default guest end   -> tc-peer
-const Mac kV2 = mac("02:00:00:00:02:01");   // veth, guest end with GRO  -> xdp
-const Mac kT1 = mac("02:00:00:00:06:01");   // tap                       -> xdp
-const Mac kT2 = mac("02:00:00:00:06:02");   // tap, forced TC delivery
-const Mac kB1 = mac("02:00:00:00:03:01");   // bridge veth
-const Mac kB2 = mac("02:00:00:00:04:01");   // bridge tap
-const Mac kP1 = mac("02:00:00:00:05:01");   // private veth
+const Mac kV1 = mac("02:00:00:00:01:01"); // veth, default guest end   -> tc-peer
+const Mac kV2 = mac("02:00:00:00:02:01"); // veth, guest end with GRO  -> xdp
+const Mac kT1 = mac("02:00:00:00:06:01"); // tap                       -> xdp
+const Mac kT2 = mac("02:00:00:00:06:02"); // tap, forced TC delivery
+const Mac kB1 = mac("02:00:00:00:03:01"); // bridge veth
+const Mac kB2 = mac("02:00:00:00:04:01"); // bridge tap
+const Mac kP1 = mac("02:00:00:00:05:01"); // private veth
 const Mac kExt = mac("02:00:00:00:99:99");
 
 class Wire {
@@ -52,9 +52,9 @@ public:
     }
 
     struct Seen {
-        std::map<std::string, int> ports;   // port -> copies received
-        int uplink = 0;                      // copies the switch received
-        std::vector<Bytes> at_switch;        // everything the switch received
+        std::map<std::string, int> ports; // port -> copies received
+        int uplink = 0;                   // copies the switch received
+        std::vector<Bytes> at_switch;     // everything the switch received
         std::set<std::string> names() const
         {
             std::set<std::string> s;
@@ -116,9 +116,9 @@ using Names = std::set<std::string>;
 TEST_CASE("wire: the probe picks each port's delivery and egress path", "[wire]")
 {
     Wire w;
-    CHECK(w.tb.uplink_takes_xdp);                              // switch end has NAPI (GRO)
-    CHECK(w.tb.port("v1").delivery == VEPA_DELIVER_TC_PEER);   // container end as it comes
-    CHECK(w.tb.port("v2").delivery == VEPA_DELIVER_XDP);       // guest end with GRO
+    CHECK(w.tb.uplink_takes_xdp);                            // switch end has NAPI (GRO)
+    CHECK(w.tb.port("v1").delivery == VEPA_DELIVER_TC_PEER); // container end as it comes
+    CHECK(w.tb.port("v2").delivery == VEPA_DELIVER_XDP);     // guest end with GRO
     CHECK(w.tb.port("t1").delivery == VEPA_DELIVER_XDP);
     CHECK(w.tb.port("t1").xdp_egress);
     CHECK_FALSE(w.tb.port("v1").xdp_egress);
@@ -158,8 +158,8 @@ TEST_CASE("wire: R3 external broadcast reaches every port once and the host", "[
 {
     Wire w;
     const auto seen = w.send("switch", arp_request(kExt, "10.77.0.2", "10.77.0.1", w.next_tag()));
-    CHECK(seen.ports == std::map<std::string, int>{{"v1", 1}, {"v2", 1}, {"t1", 1}, {"t2", 1},
-                                                   {"b1", 1}, {"b2", 1}, {"p1", 1}});
+    CHECK(seen.ports ==
+          std::map<std::string, int>{{"v1", 1}, {"v2", 1}, {"t1", 1}, {"t2", 1}, {"b1", 1}, {"b2", 1}, {"p1", 1}});
     bool replied = false;
     for (auto& f : seen.at_switch)
         replied |= is_arp_reply_from(f, w.host_mac);
@@ -201,12 +201,12 @@ TEST_CASE("wire: R7 reflected unicast between a private port and another local p
 TEST_CASE("wire: T1 a port's frames go out the uplink, never to a local port", "[wire]")
 {
     Wire w;
-    for (const auto& [from, src, dst] : std::vector<std::tuple<std::string, Mac, Mac>>{
-             {"v1", kV1, kV2},            // veth, TC egress
-             {"t1", kT1, kV1},            // tap, XDP egress
-             {"v1", kV1, kBroadcast},
-             {"t1", kT1, kBroadcast},
-             {"p1", kP1, kV1}}) {
+    for (const auto& [from, src, dst] :
+         std::vector<std::tuple<std::string, Mac, Mac>>{{"v1", kV1, kV2}, // veth, TC egress
+                                                        {"t1", kT1, kV1}, // tap, XDP egress
+                                                        {"v1", kV1, kBroadcast},
+                                                        {"t1", kT1, kBroadcast},
+                                                        {"p1", kP1, kV1}}) {
         INFO("T1 from " << from << " to " << dst.str());
         const auto seen = w.send(from, w.frame(dst, src));
         CHECK(seen.ports.empty());
@@ -217,16 +217,16 @@ TEST_CASE("wire: T1 a port's frames go out the uplink, never to a local port", "
 TEST_CASE("wire: T2-T4 bridge ports deliver locally to each other", "[wire]")
 {
     Wire w;
-    auto s = w.send("b1", w.frame(kB2, kB1));       // T2 veth -> tap
+    auto s = w.send("b1", w.frame(kB2, kB1)); // T2 veth -> tap
     CHECK(s.names() == Names{"b2"});
     CHECK(s.uplink == 0);
-    s = w.send("b2", w.frame(kB1, kB2));            // T2 tap -> veth
+    s = w.send("b2", w.frame(kB1, kB2)); // T2 tap -> veth
     CHECK(s.names() == Names{"b1"});
     CHECK(s.uplink == 0);
-    s = w.send("b1", w.frame(kV1, kB1));            // T3 to a vepa port: via the switch
+    s = w.send("b1", w.frame(kV1, kB1)); // T3 to a vepa port: via the switch
     CHECK(s.ports.empty());
     CHECK(s.uplink == 1);
-    s = w.send("b1", w.frame(kBroadcast, kB1));     // T4 local copy and the uplink
+    s = w.send("b1", w.frame(kBroadcast, kB1)); // T4 local copy and the uplink
     CHECK(s.names() == Names{"b2"});
     CHECK(s.uplink == 1);
 }
@@ -252,8 +252,7 @@ TEST_CASE("wire: malformed frames from the switch reach no port", "[wire]")
     CHECK(w.send("switch", eth_frame(kT1, kExt, kEthIpv4, 0, {kEthVlan}, w.next_tag())).ports.empty());
     CHECK(w.send("switch", eth_frame(kV1, kExt, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan}, w.next_tag()))
               .ports.empty());
-    CHECK(w.send("switch", eth_frame(kBroadcast, kExt, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan},
-                                     w.next_tag()))
+    CHECK(w.send("switch", eth_frame(kBroadcast, kExt, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan}, w.next_tag()))
               .ports.empty());
 }
 
@@ -266,7 +265,8 @@ TEST_CASE("wire: stacked VLAN tags are counted though the stack strips the outer
     CHECK(three.uplink == 0);
     const auto two = w.send("b1", eth_frame(kB2, kB1, kEthIpv4, 46, {kEthQinq, kEthVlan}, w.next_tag()));
     CHECK(two.names() == Names{"b2"});
-    const auto from_switch = w.send("switch", eth_frame(kV1, kExt, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan}, w.next_tag()));
+    const auto from_switch =
+        w.send("switch", eth_frame(kV1, kExt, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan}, w.next_tag()));
     CHECK(from_switch.ports.empty());
 }
 
@@ -285,7 +285,7 @@ TEST_CASE("wire: when the uplink takes no XDP frames, taps send through TC", "[w
 TEST_CASE("wire: XDP into a veth whose guest end lacks NAPI loses frames (why vepad probes)", "[wire]")
 {
     Wire w;
-    w.tb.port("v1").delivery = VEPA_DELIVER_XDP;   // against the probe
+    w.tb.port("v1").delivery = VEPA_DELIVER_XDP; // against the probe
     w.tb.port("v1").forced_delivery = true;
     w.tb.sync();
     CHECK(w.send("switch", w.frame(kV1, kExt)).ports.empty());
@@ -324,7 +324,7 @@ TEST_CASE("wire: vepad's plan puts XDP on the uplink only while some port is del
     tb.attach();
     CHECK(tb.port("v1").delivery == VEPA_DELIVER_XDP);
     CHECK(xdp_query(tb.uplink));
-    CHECK_FALSE(xdp_query(tb.port("v1").ifindex));   // never XDP on a veth host end
+    CHECK_FALSE(xdp_query(tb.port("v1").ifindex)); // never XDP on a veth host end
     // And off again: vepad takes the program away.
     tb.guests.sh("ethtool -K v1g gro off");
     tb.attach();

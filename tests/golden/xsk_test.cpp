@@ -22,7 +22,7 @@ namespace {
 const Mac kV1 = mac("02:00:00:00:01:01");
 const Mac kX1 = mac("02:00:00:00:0c:01");
 const Mac kExt = mac("02:00:00:00:99:99");
-constexpr uint32_t kFirst = 5;   // the xsk port's first XSKMAP slot
+constexpr uint32_t kFirst = 5; // the xsk port's first XSKMAP slot
 
 // An xsk port's veth pair (xs0 sockets, vx-xs0 vepa side), two queues each.
 int make_pair()
@@ -77,7 +77,7 @@ TEST_CASE("xsk: vepa_xsk_xdp hands each frame to its queue's socket, or drops an
     Testbed tb({{"v1", false, VEPA_MODE_VEPA, {kV1}}});
     const int xs0 = make_pair();
     const int prog = tb.dp->xsk_xdp_fd();
-    const uint16_t slot = tb.port("v1").slot;   // the counters slot the xsk port's drops go to
+    const uint16_t slot = tb.port("v1").slot; // the counters slot the xsk port's drops go to
     const Bytes f = eth_frame(kX1, kExt, kEthTest, 46, {}, 7);
 
     SECTION("a device that is no xsk port: dropped, not_a_port on the uplink")
@@ -116,7 +116,7 @@ TEST_CASE("xsk: vepa_xsk_xdp hands each frame to its queue's socket, or drops an
         const auto before = tb.counters();
         const RunResult r = run(prog, xs0, 0, f);
         CHECK(r.verdict == XDP_REDIRECT);
-        CHECK(r.out == f);   // never modified
+        CHECK(r.out == f); // never modified
         CHECK(counter_delta(before, tb.counters()).empty());
 
         // A queue beyond the port's (the device has 2, the port 1): dropped, port_down.

@@ -17,8 +17,13 @@ public:
         : rng_(seed), port_macs_(std::move(port_macs))
     {
         others_ = {host, mac("02:00:00:00:99:99"), mac("02:00:00:00:99:98"), mac("00:16:3e:00:00:01"), probe};
-        groups_ = {kBroadcast, mac("01:00:5e:00:00:01"), mac("33:33:00:00:00:01"), mac("01:80:c2:00:00:00"),
-                   mac("01:80:c2:00:00:0e"), mac("01:80:c2:00:00:01"), mac("01:80:c2:00:00:10")};
+        groups_ = {kBroadcast,
+                   mac("01:00:5e:00:00:01"),
+                   mac("33:33:00:00:00:01"),
+                   mac("01:80:c2:00:00:00"),
+                   mac("01:80:c2:00:00:0e"),
+                   mac("01:80:c2:00:00:01"),
+                   mac("01:80:c2:00:00:10")};
     }
 
     Mac pick_mac(bool allow_group)
@@ -33,7 +38,7 @@ public:
             for (auto& x : b)
                 x = static_cast<uint8_t>(uniform(0, 255));
             if (r >= 78)
-                b = {};   // zero
+                b = {}; // zero
             return Mac(b);
         }
         return groups_[uniform(0, static_cast<int>(groups_.size()) - 1)];
@@ -45,7 +50,7 @@ public:
     {
         const bool from_port = !sender_macs.empty();
         const int kind = uniform(0, 99);
-        if (kind < 3) {                                   // random bytes
+        if (kind < 3) { // random bytes
             Bytes b(static_cast<size_t>(uniform(15, 200)));
             for (auto& x : b)
                 x = static_cast<uint8_t>(uniform(0, 255));
@@ -60,19 +65,20 @@ public:
         const int ntags = t < 80 ? 0 : t < 90 ? 1 : t < 96 ? 2 : 3;
         for (int i = 0; i < ntags; i++)
             tags.push_back(uniform(0, 1) ? kEthVlan : kEthQinq);
-        static const uint16_t types[] = {kEthIpv4, kEthArp, kEthPause, 0x86dd, 0x88cc, 0x0042, kEthVlan,
-                                         VEPA_PROBE_ETHERTYPE};
+        static const uint16_t types[] = {kEthIpv4, kEthArp, kEthPause, 0x86dd,
+                                         0x88cc,   0x0042,  kEthVlan,  VEPA_PROBE_ETHERTYPE};
         const uint16_t et = types[uniform(0, 7)];
         const int l = uniform(0, 99);
-        const size_t payload = l < 5 ? 0 : l < 70 ? static_cast<size_t>(uniform(1, 100))
-                                     : l < 95 ? static_cast<size_t>(uniform(100, 1500))
-                                              : static_cast<size_t>(uniform(1500, 1600));
+        const size_t payload = l < 5    ? 0
+                               : l < 70 ? static_cast<size_t>(uniform(1, 100))
+                               : l < 95 ? static_cast<size_t>(uniform(100, 1500))
+                                        : static_cast<size_t>(uniform(1500, 1600));
         Bytes b = eth_frame(dst, src, et, payload, tags, static_cast<uint32_t>(rng_()));
         if (b.size() > max_len)
             b.resize(max_len);
-        if (uniform(0, 99) < 8 && b.size() > 15)          // truncation
+        if (uniform(0, 99) < 8 && b.size() > 15) // truncation
             b.resize(static_cast<size_t>(uniform(15, static_cast<int>(b.size()) - 1)));
-        if (uniform(0, 99) < 5) {                          // flip a header byte
+        if (uniform(0, 99) < 5) { // flip a header byte
             const size_t i = static_cast<size_t>(uniform(12, std::min<int>(21, static_cast<int>(b.size()) - 1)));
             b[i] ^= static_cast<uint8_t>(1 << uniform(0, 7));
         }
@@ -85,6 +91,5 @@ private:
     std::mt19937_64 rng_;
     std::vector<Mac> port_macs_, others_, groups_;
 };
-
 
 } // namespace vepa::test

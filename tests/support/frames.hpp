@@ -16,7 +16,7 @@ constexpr uint16_t kEthArp = 0x0806;
 constexpr uint16_t kEthPause = 0x8808;
 constexpr uint16_t kEthVlan = 0x8100;
 constexpr uint16_t kEthQinq = 0x88a8;
-constexpr uint16_t kEthTest = 0x88b5;   // IEEE local experimental ethertype
+constexpr uint16_t kEthTest = 0x88b5; // IEEE local experimental ethertype
 
 // dst, src, optional VLAN tags (TPIDs, outermost first), ethertype, then
 // payload_len bytes of payload; the payload starts with a 4-byte tag so each
@@ -32,7 +32,7 @@ Mac mac_src(const Bytes& f);
 
 std::string hex(const Bytes& b, size_t max = 64);
 
-Mac mac(const char* s);   // Mac::parse or throw
+Mac mac(const char* s); // Mac::parse or throw
 extern const Mac kBroadcast;
 
 } // namespace vepa::test

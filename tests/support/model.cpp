@@ -83,16 +83,15 @@ Outcome expect(const Model& m, uint16_t from_slot, const Bytes& f, uint32_t gso_
     const Parsed p = parse(f);
     if (p.bad)
         return drop(*p.bad, from_slot);
-    if (p.ethertype == kEthPause)                                         // T6
+    if (p.ethertype == kEthPause) // T6
         return drop(VEPA_DROP_PAUSE, from_slot);
     const Mac dst = mac_dst(f), src = mac_src(f);
-    if (sender && sender->src_check &&
-        std::find(sender->macs.begin(), sender->macs.end(), src) == sender->macs.end())
-        return drop(VEPA_DROP_SPOOFED, from_slot);                        // T5
+    if (sender && sender->src_check && std::find(sender->macs.begin(), sender->macs.end(), src) == sender->macs.end())
+        return drop(VEPA_DROP_SPOOFED, from_slot); // T5
     if (!gso_size && f.size() > m.max_frame_len)
         return drop(VEPA_DROP_OVERSIZE, from_slot);
 
-    if (!sender) {                                                        // from the switch
+    if (!sender) { // from the switch
         const ModelPort* from = m.owner(src);
         if (dst.is_group()) {
             o.host = true;
@@ -101,13 +100,13 @@ Outcome expect(const Model& m, uint16_t from_slot, const Bytes& f, uint32_t gso_
             for (const auto& p2 : m.ports) {
                 bool gets;
                 if (!from)
-                    gets = true;                                          // R3
+                    gets = true; // R3
                 else if (from->mode == VEPA_MODE_VEPA)
-                    gets = p2.mode != VEPA_MODE_PRIVATE && p2.slot != from->slot;   // R4
+                    gets = p2.mode != VEPA_MODE_PRIVATE && p2.slot != from->slot; // R4
                 else if (from->mode == VEPA_MODE_BRIDGE)
-                    gets = p2.mode == VEPA_MODE_VEPA;                     // R5
+                    gets = p2.mode == VEPA_MODE_VEPA; // R5
                 else
-                    gets = false;                                         // R6
+                    gets = false; // R6
                 if (gets)
                     copy_to(o, p2, f.size());
             }
@@ -115,35 +114,33 @@ Outcome expect(const Model& m, uint16_t from_slot, const Bytes& f, uint32_t gso_
         }
         const ModelPort* to = m.owner(dst);
         if (!to && m.probe_dst && dst == *m.probe_dst && p.ethertype == VEPA_PROBE_ETHERTYPE) {
-            o.probe = true;                                               // vepad's probe, reflected
+            o.probe = true; // vepad's probe, reflected
             return o;
         }
-        if (!to) {                                                        // R2
+        if (!to) { // R2
             o.host = true;
             return o;
         }
-        if (from && from->slot != to->slot &&
-            (from->mode == VEPA_MODE_PRIVATE || to->mode == VEPA_MODE_PRIVATE))
-            return drop(VEPA_DROP_PRIVATE, to->slot);                     // R7
-        o.ports.insert(to->slot);                                         // R1
+        if (from && from->slot != to->slot && (from->mode == VEPA_MODE_PRIVATE || to->mode == VEPA_MODE_PRIVATE))
+            return drop(VEPA_DROP_PRIVATE, to->slot); // R7
+        o.ports.insert(to->slot);                     // R1
         return o;
     }
 
     if (!m.uplink_ifindex)
         return drop(VEPA_DROP_NO_UPLINK, from_slot);
     if (sender->mode == VEPA_MODE_BRIDGE) {
-        if (dst.is_group()) {                                             // T4
+        if (dst.is_group()) { // T4
             if (!link_local(dst))
                 for (const auto& p2 : m.ports)
                     if (p2.mode == VEPA_MODE_BRIDGE && p2.slot != sender->slot)
                         copy_to(o, p2, f.size());
-        } else if (const ModelPort* to = m.owner(dst);
-                   to && to->mode == VEPA_MODE_BRIDGE && to->slot != sender->slot) {
-            o.ports.insert(to->slot);                                     // T2
+        } else if (const ModelPort* to = m.owner(dst); to && to->mode == VEPA_MODE_BRIDGE && to->slot != sender->slot) {
+            o.ports.insert(to->slot); // T2
             return o;
         }
     }
-    o.uplink = true;                                                      // T1, T3
+    o.uplink = true; // T1, T3
     return o;
 }
 

@@ -28,7 +28,7 @@ struct ModelPort {
 struct Model {
     uint32_t uplink_ifindex = 0;
     uint32_t max_frame_len = 1518;
-    std::optional<Mac> probe_dst;  // vepad's reflection probe destination (not a port's)
+    std::optional<Mac> probe_dst; // vepad's reflection probe destination (not a port's)
     std::vector<ModelPort> ports;
 
     const ModelPort* owner(const Mac& m) const;
@@ -37,12 +37,12 @@ struct Model {
 
 struct Outcome {
     std::optional<vepa_drop_reason> drop;
-    uint16_t charged = 0;          // slot a drop counts on
-    std::set<uint16_t> ports;      // slots that receive a copy
-    std::set<uint16_t> refused;    // slots whose group copy the kernel refused (clone_failed)
-    bool uplink = false;           // sent to the switch
-    bool host = false;             // handed to the host stack
-    bool probe = false;            // vepad's own reflection probe came back: counted, consumed
+    uint16_t charged = 0;       // slot a drop counts on
+    std::set<uint16_t> ports;   // slots that receive a copy
+    std::set<uint16_t> refused; // slots whose group copy the kernel refused (clone_failed)
+    bool uplink = false;        // sent to the switch
+    bool host = false;          // handed to the host stack
+    bool probe = false;         // vepad's own reflection probe came back: counted, consumed
 };
 
 // A frame arriving from the switch (from_slot = VEPA_SLOT_UPLINK) or sent by

@@ -18,13 +18,12 @@ void require_root_or_skip(const char* suite);
 
 class Netns {
 public:
-    Netns();                              // a new, empty namespace
-    const std::string& path() const { return path_; }   // for `ip link set X netns PATH`
+    Netns();                                          // a new, empty namespace
+    const std::string& path() const { return path_; } // for `ip link set X netns PATH`
     int fd() const { return fd_.get(); }
 
     // Run fn with the calling thread inside this namespace.
-    template <typename F>
-    auto run(F&& fn) const
+    template <typename F> auto run(F&& fn) const
     {
         ScopedNetns in(fd());
         return fn();

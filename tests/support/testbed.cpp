@@ -61,8 +61,7 @@ Testbed::~Testbed()
 {
     try {
         detach();
-    } catch (...) {
-    }
+    } catch (...) {}
     reconciler_.reset();
     dp.reset();
 }
@@ -132,8 +131,8 @@ Model Testbed::model() const
     m.max_frame_len = max_frame_len;
     m.probe_dst = probe_dst;
     for (const auto& p : ports)
-        m.ports.push_back({p.slot, static_cast<uint32_t>(p.ifindex), p.mode, p.src_check, p.macs,
-                           p.tap ? 0u : 1500u + 14 + 4});
+        m.ports.push_back(
+            {p.slot, static_cast<uint32_t>(p.ifindex), p.mode, p.src_check, p.macs, p.tap ? 0u : 1500u + 14 + 4});
     return m;
 }
 
@@ -145,9 +144,8 @@ RunResult Testbed::xdp(int prog_fd, int ifindex, const Bytes& in, uint32_t repea
     ctx.data_end = static_cast<uint32_t>(in.size());
     ctx.ingress_ifindex = static_cast<uint32_t>(ifindex);
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = r.out.data(),
-                .data_size_in = static_cast<uint32_t>(in.size()),
-                .data_size_out = static_cast<uint32_t>(r.out.size()), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-                .repeat = static_cast<int>(repeat));
+                .data_size_in = static_cast<uint32_t>(in.size()), .data_size_out = static_cast<uint32_t>(r.out.size()),
+                .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = static_cast<int>(repeat));
     if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
         throw std::runtime_error("XDP test run failed: " + std::string(std::strerror(errno)));
     r.verdict = static_cast<int>(opts.retval);
@@ -165,11 +163,11 @@ RunResult Testbed::tc(int prog_fd, int ifindex, const Bytes& in, uint32_t gso_si
     ctx.gso_size = gso_size;
     ctx.gso_segs = gso_size ? 2 : 0;
     LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = r.out.data(),
-                .data_size_in = static_cast<uint32_t>(in.size()),
-                .data_size_out = static_cast<uint32_t>(r.out.size()), .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-                .repeat = static_cast<int>(repeat));
+                .data_size_in = static_cast<uint32_t>(in.size()), .data_size_out = static_cast<uint32_t>(r.out.size()),
+                .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = static_cast<int>(repeat));
     if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
-        throw std::runtime_error("TC test run failed: " + std::string(std::strerror(errno)) + " on " + hex(in) + (gso_size ? " gso" : ""));
+        throw std::runtime_error("TC test run failed: " + std::string(std::strerror(errno)) + " on " + hex(in) +
+                                 (gso_size ? " gso" : ""));
     r.verdict = static_cast<int>(opts.retval);
     r.out.resize(opts.data_size_out);
     r.duration_ns = opts.duration;

@@ -31,10 +31,10 @@ struct TestPort {
     vepa_delivery delivery = VEPA_DELIVER_TC_PEER;
     bool src_check = true;
     std::vector<Mac> macs;
-    std::string guest_end;    // veth: name of the VM end in the guests namespace
-    std::shared_ptr<TapFd> tap_fd;   // tap: the "QEMU" side, open so the tap has carrier
-    bool forced_delivery = false;     // the spec chose the delivery, not vepad's plan
-    bool xdp_egress = false;          // vepad attached its XDP program to the port
+    std::string guest_end;         // veth: name of the VM end in the guests namespace
+    std::shared_ptr<TapFd> tap_fd; // tap: the "QEMU" side, open so the tap has carrier
+    bool forced_delivery = false;  // the spec chose the delivery, not vepad's plan
+    bool xdp_egress = false;       // vepad attached its XDP program to the port
 };
 
 struct PortSpec {
@@ -42,15 +42,15 @@ struct PortSpec {
     bool tap = false;
     vepa_mode mode = VEPA_MODE_VEPA;
     std::vector<Mac> macs;
-    std::optional<vepa_delivery> delivery;   // forced (a wiring vepad never makes); default: vepad's plan
+    std::optional<vepa_delivery> delivery; // forced (a wiring vepad never makes); default: vepad's plan
     bool src_check = true;
-    bool guest_gro = false;                  // veth: GRO on the VM end (gives it NAPI)
+    bool guest_gro = false; // veth: GRO on the VM end (gives it NAPI)
 };
 
 struct RunResult {
     int verdict = -1;
     Bytes out;
-    uint32_t duration_ns = 0;   // average per repetition
+    uint32_t duration_ns = 0; // average per repetition
 };
 
 class Testbed {
@@ -59,20 +59,19 @@ public:
     ~Testbed();
 
 private:
-    NetnsScope scope_;   // first member: everything below lives in the testbed's own namespace
+    NetnsScope scope_; // first member: everything below lives in the testbed's own namespace
 
 public:
-
     Netns guests;
     Netns sw;
     std::unique_ptr<Dataplane> dp;
-    int uplink = 0;                        // ifindex of up0
+    int uplink = 0; // ifindex of up0
     std::vector<TestPort> ports;
     uint32_t max_frame_len = 1518;
-    Mac probe_dst{{0x0a, 0x76, 0x65, 0x00, 0x00, 0x01}};  // the reflection probe's destination
+    Mac probe_dst{{0x0a, 0x76, 0x65, 0x00, 0x00, 0x01}}; // the reflection probe's destination
     bool uplink_present = true;
     bool uplink_takes_xdp = false;
-    vepad::PortTable table;                 // the ports as vepad's table holds them
+    vepad::PortTable table; // the ports as vepad's table holds them
 
     TestPort& port(const std::string& name);
     Model model() const;

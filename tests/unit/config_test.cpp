@@ -41,8 +41,8 @@ TEST_CASE("config: key = value lines, comments, flags win")
 
 TEST_CASE("config: errors name the file and line")
 {
-    for (const char* text : {"uplink\n", "bogus = 1\n", "default_mode = hub\n", "xdp_mode = fast\n",
-                             "detach_on_exit = maybe\n"}) {
+    for (const char* text :
+         {"uplink\n", "bogus = 1\n", "default_mode = hub\n", "xdp_mode = fast\n", "detach_on_exit = maybe\n"}) {
         const auto path = write_temp(std::string("uplink = eth0\n") + text);
         Config c;
         CHECK_THROWS_WITH(load_config_file(path, c, true), Catch::Contains(path + ":2:"));

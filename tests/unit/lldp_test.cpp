@@ -14,20 +14,20 @@ namespace {
 // ratified EVB TLV with RRCAP and RRCTR set, the station status echoed (RRREQ,
 // RRSTAT unknown), 7 retries, RTE 20, mode bridge, RWD 20, RKA 20; End.
 const Bytes kBridgeLldpdu = {
-    0x01, 0x80, 0xc2, 0x00, 0x00, 0x00, 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc, 0x88, 0xcc,
-    0x02, 0x07, 0x04, 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc,                   // chassis ID, MAC
-    0x04, 0x09, 0x05, 's', 'w', 'p', '-', 'h', 'o', 's', 't',                // port ID, ifname
-    0x06, 0x02, 0x00, 0x78,                                                 // TTL 120
-    0x0a, 0x03, 's', 'w', '1',                                              // system name
-    0xfe, 0x09, 0x00, 0x80, 0xc2, 0x0d, 0x03, 0x07, 0xf4, 0x54, 0x14,       // EVB (ratified)
-    0x00, 0x00,                                                             // End
+    0x01, 0x80, 0xc2, 0x00, 0x00, 0x00, 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc,
+    0x88, 0xcc, 0x02, 0x07, 0x04, 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc, // chassis ID, MAC
+    0x04, 0x09, 0x05, 's',  'w',  'p',  '-',  'h',  'o',  's',  't',  // port ID, ifname
+    0x06, 0x02, 0x00, 0x78,                                           // TTL 120
+    0x0a, 0x03, 's',  'w',  '1',                                      // system name
+    0xfe, 0x09, 0x00, 0x80, 0xc2, 0x0d, 0x03, 0x07, 0xf4, 0x54, 0x14, // EVB (ratified)
+    0x00, 0x00,                                                       // End
 };
 
 // The bridge's LLDPDU up to its system name, then tlv, then End.
 Bytes bridge_lldpdu_with(const Bytes& tlv)
 {
     Bytes f(kBridgeLldpdu.begin(), kBridgeLldpdu.begin() + 43);
-    for (uint8_t b : tlv)  // (not insert(): GCC 12 warns falsely about the bounds)
+    for (uint8_t b : tlv) // (not insert(): GCC 12 warns falsely about the bounds)
         f.push_back(b);
     f.push_back(0);
     f.push_back(0);
@@ -110,7 +110,7 @@ TEST_CASE("lldp: what vepad sends parses back as an EVB station requesting refle
     CHECK(nb->system_name == "host1");
     REQUIRE(nb->evb);
     CHECK(nb->evb->form == lldp::Evb::Form::Ratified);
-    CHECK(nb->evb->mode == 2);  // station
+    CHECK(nb->evb->mode == 2); // station
     CHECK(nb->evb->rrreq);
     CHECK(nb->evb->rrstat == 1);
     CHECK_FALSE(nb->evb->rrcap);
@@ -155,7 +155,7 @@ TEST_CASE("lldp: malformed LLDPDUs are refused with a reason")
     CHECK(why == "a TLV runs past the end of the frame");
     // Port ID before chassis ID.
     Bytes swapped = {0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e, 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc, 0x88, 0xcc,
-                     0x04, 0x02, 0x05, 'x', 0x02, 0x02, 0x07, 'y', 0x06, 0x02, 0x00, 0x78, 0x00, 0x00};
+                     0x04, 0x02, 0x05, 'x',  0x02, 0x02, 0x07, 'y',  0x06, 0x02, 0x00, 0x78, 0x00, 0x00};
     CHECK_FALSE(lldp::parse(swapped, &why));
     CHECK(why == "the first TLVs are not chassis ID, port ID and TTL");
     // A short EVB TLV is another organisation's TLV, not an EVB TLV.

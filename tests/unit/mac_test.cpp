@@ -11,7 +11,7 @@ TEST_CASE("MAC addresses parse in colon and dash forms, any case")
     CHECK(m->str() == "52:54:00:ab:cd:0f");
     CHECK(Mac::parse("52-54-00-ab-cd-0f") == m);
     CHECK_FALSE(m->is_group());
-    CHECK(m->is_locally_administered());   // QEMU's 52:54:00 prefix is locally administered
+    CHECK(m->is_locally_administered()); // QEMU's 52:54:00 prefix is locally administered
     CHECK_FALSE(Mac::parse("00:16:3e:00:00:01")->is_locally_administered());
 }
 

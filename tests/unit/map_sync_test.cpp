@@ -61,7 +61,7 @@ TEST_CASE("map contents: a private port turns R7's source lookup on")
     st.uplink_ifindex = 2;
     st.ports = {port(10, 1, VEPA_MODE_PRIVATE, {"02:00:00:00:00:01"})};
     CHECK(build_contents(st).config.flags & VEPA_CFG_F_HAVE_PRIVATE);
-    CHECK(build_contents(st).devs.empty());   // uplink does not take XDP frames, port is TC
+    CHECK(build_contents(st).devs.empty()); // uplink does not take XDP frames, port is TC
 }
 
 TEST_CASE("map contents: inconsistent states are refused")

@@ -19,9 +19,9 @@ Model model()
     Model m;
     m.uplink_ifindex = 100;
     m.ports = {
-        {1, 11, VEPA_MODE_VEPA, true, {kVepa}},       {2, 12, VEPA_MODE_BRIDGE, true, {kBridge}},
-        {3, 13, VEPA_MODE_PRIVATE, true, {kPriv}},    {4, 14, VEPA_MODE_VEPA, true, {kVepa2}},
-        {5, 15, VEPA_MODE_BRIDGE, true, {kBridge2}},  {6, 16, VEPA_MODE_PRIVATE, true, {kPriv2}},
+        {1, 11, VEPA_MODE_VEPA, true, {kVepa}},      {2, 12, VEPA_MODE_BRIDGE, true, {kBridge}},
+        {3, 13, VEPA_MODE_PRIVATE, true, {kPriv}},   {4, 14, VEPA_MODE_VEPA, true, {kVepa2}},
+        {5, 15, VEPA_MODE_BRIDGE, true, {kBridge2}}, {6, 16, VEPA_MODE_PRIVATE, true, {kPriv2}},
     };
     return m;
 }
@@ -33,21 +33,24 @@ bool reaches(const Model& m, uint16_t from, uint16_t to, const Mac& dst)
     const Bytes f = eth_frame(dst, src, kEthIpv4, 46);
     const Outcome out = expect(m, from, f);
     if (out.ports.count(to))
-        return true;                    // locally
+        return true; // locally
     if (!out.uplink)
         return false;
-    return expect(m, VEPA_SLOT_UPLINK, f).ports.count(to) > 0;   // reflected
+    return expect(m, VEPA_SLOT_UPLINK, f).ports.count(to) > 0; // reflected
 }
 } // namespace
 
 TEST_CASE("model: unicast between modes follows the semantics table")
 {
     const Model m = model();
-    struct Row { uint16_t from; uint16_t to; bool reach; };
+    struct Row {
+        uint16_t from;
+        uint16_t to;
+        bool reach;
+    };
     // sender vepa(1)/bridge(2)/private(3) to receivers vepa(4)/bridge(5)/private(6)
-    for (auto [from, to, reach] : {Row{1, 4, true}, Row{1, 5, true}, Row{1, 6, false}, Row{2, 4, true},
-                                   Row{2, 5, true}, Row{2, 6, false}, Row{3, 4, false}, Row{3, 5, false},
-                                   Row{3, 6, false}}) {
+    for (auto [from, to, reach] : {Row{1, 4, true}, Row{1, 5, true}, Row{1, 6, false}, Row{2, 4, true}, Row{2, 5, true},
+                                   Row{2, 6, false}, Row{3, 4, false}, Row{3, 5, false}, Row{3, 6, false}}) {
         INFO("from slot " << from << " to slot " << to);
         CHECK(reaches(m, from, to, m.by_slot(to)->macs[0]) == reach);
     }
@@ -61,10 +64,14 @@ TEST_CASE("model: unicast between modes follows the semantics table")
 TEST_CASE("model: group frames between modes follow the semantics table")
 {
     const Model m = model();
-    struct Row { uint16_t from; uint16_t to; bool reach; };
-    for (auto [from, to, reach] : {Row{1, 4, true}, Row{1, 5, true}, Row{1, 6, false}, Row{1, 1, false},
-                                   Row{2, 4, true}, Row{2, 5, true}, Row{2, 6, false}, Row{2, 2, false},
-                                   Row{3, 4, false}, Row{3, 5, false}, Row{3, 6, false}, Row{3, 3, false}}) {
+    struct Row {
+        uint16_t from;
+        uint16_t to;
+        bool reach;
+    };
+    for (auto [from, to, reach] :
+         {Row{1, 4, true}, Row{1, 5, true}, Row{1, 6, false}, Row{1, 1, false}, Row{2, 4, true}, Row{2, 5, true},
+          Row{2, 6, false}, Row{2, 2, false}, Row{3, 4, false}, Row{3, 5, false}, Row{3, 6, false}, Row{3, 3, false}}) {
         INFO("from slot " << from << " to slot " << to);
         CHECK(reaches(m, from, to, Mac({0xff, 0xff, 0xff, 0xff, 0xff, 0xff})) == reach);
     }
@@ -78,7 +85,7 @@ TEST_CASE("model: every port reaches the external network, external broadcast re
         CHECK(expect(m, VEPA_SLOT_UPLINK, eth_frame(kBroadcast, kExt, kEthIpv4, 46)).ports.count(p.slot));
     }
     CHECK(expect(m, VEPA_SLOT_UPLINK, eth_frame(kBroadcast, kExt, kEthIpv4, 46)).host);
-    CHECK(expect(m, VEPA_SLOT_UPLINK, eth_frame(kBroadcast, kPriv, kEthIpv4, 46)).host);   // R6 improved
+    CHECK(expect(m, VEPA_SLOT_UPLINK, eth_frame(kBroadcast, kPriv, kEthIpv4, 46)).host); // R6 improved
 }
 
 TEST_CASE("model: counters of a reflected broadcast")
@@ -88,8 +95,8 @@ TEST_CASE("model: counters of a reflected broadcast")
     const auto c = expected_counters(VEPA_SLOT_UPLINK, expect(m, VEPA_SLOT_UPLINK, f), f.size());
     CHECK(c.at(0).rx_packets == 1);
     CHECK(c.at(0).host_packets == 1);
-    CHECK(c.at(4).tx_packets == 1);   // other vepa port
-    CHECK(c.at(2).tx_packets == 1);   // bridge port
-    CHECK_FALSE(c.count(1));          // sender excluded
-    CHECK_FALSE(c.count(3));          // private excluded
+    CHECK(c.at(4).tx_packets == 1); // other vepa port
+    CHECK(c.at(2).tx_packets == 1); // bridge port
+    CHECK_FALSE(c.count(1));        // sender excluded
+    CHECK_FALSE(c.count(3));        // private excluded
 }

@@ -24,8 +24,11 @@ class Kernel {
 public:
     Kernel()
     {
-        snap.programs = {{Program::UplinkXdp, 101}, {Program::UplinkTc, 102}, {Program::PortXdp, 103},
-                         {Program::PortTc, 104},    {Program::XskXdp, 105}};
+        snap.programs = {{Program::UplinkXdp, 101},
+                         {Program::UplinkTc, 102},
+                         {Program::PortXdp, 103},
+                         {Program::PortTc, 104},
+                         {Program::XskXdp, 105}};
         uplink();
     }
     Device& add(int ifindex, const std::string& name, const std::string& kind, std::optional<Mac> m = {})
@@ -45,7 +48,7 @@ public:
     {
         Device& d = add(kUplink, "eth0", "", kUplinkMac);
         d.link.mtu = mtu;
-        d.xdp_features = takes_xdp ? vepa::kXdpActNdoXmit : 0;
+        d.xdp_features = takes_xdp ? uint64_t(vepa::kXdpActNdoXmit) : 0;
         return d;
     }
     // A container's veth end: its peer in namespace 1; with NAPI on the peer it takes XDP frames.
@@ -54,7 +57,7 @@ public:
         Device& d = add(ifindex, name, "veth");
         d.link.link = 7;
         d.link.link_netnsid = 1;
-        d.xdp_features = napi ? vepa::kXdpActNdoXmit : 0;
+        d.xdp_features = napi ? uint64_t(vepa::kXdpActNdoXmit) : 0;
         d.peer_mac = guest;
         return d;
     }
@@ -72,7 +75,7 @@ public:
         dev.link.link = ifindex + 1;
         peer.link.link = ifindex;
         peer.link.alias = xsk_alias(name, "eth0");
-        peer.xdp_features = program ? vepa::kXdpActNdoXmit : 0;
+        peer.xdp_features = program ? uint64_t(vepa::kXdpActNdoXmit) : 0;
         if (program)
             dev.xdp = vepa::XdpAttachment{105, vepa::XdpMode::Native, true};
     }
@@ -112,10 +115,10 @@ Plan plan_of(const std::vector<PortConfig>& ports, const Kernel& k)
 TEST_CASE("plan: delivery into each kind of port")
 {
     Kernel k;
-    k.container(10, "c1", mac("02:00:00:00:00:01"));                        // container, no NAPI
-    k.container(11, "c2", mac("02:00:00:00:00:02"), true);                  // container, GRO on its guest end
+    k.container(10, "c1", mac("02:00:00:00:00:01"));       // container, no NAPI
+    k.container(11, "c2", mac("02:00:00:00:00:02"), true); // container, GRO on its guest end
     k.tap(12, "t1");
-    k.add(13, "h1", "veth").link.link = 14;                                 // both ends here
+    k.add(13, "h1", "veth").link.link = 14; // both ends here
     const Plan p = plan_of({port("c1"), port("c2"), port("t1", {"02:00:00:00:00:03"}), port("h1")}, k);
     CHECK(p.ports.at("c1").delivery == VEPA_DELIVER_TC_PEER);
     CHECK(p.ports.at("c2").delivery == VEPA_DELIVER_XDP);
@@ -176,22 +179,21 @@ TEST_CASE("plan: learned guest MACs, and who keeps one two ports claim")
     Kernel k;
     const Mac g = mac("02:00:00:00:00:aa");
     k.container(10, "c1", g);
-    k.container(11, "c2", g);                                  // the same guest MAC
-    k.container(12, "c3", mac("02:00:00:00:00:0c"));           // configured on c4
-    k.container(13, "c4");                                     // guest end unreadable
+    k.container(11, "c2", g);                        // the same guest MAC
+    k.container(12, "c3", mac("02:00:00:00:00:0c")); // configured on c4
+    k.container(13, "c4");                           // guest end unreadable
     k.tap(14, "t1");
-    const Plan p = plan_of({port("c1"), port("c2"), port("c3"), port("c5", {"02:00:00:00:00:0c"}), port("c4"),
-                            port("t1")},
-                           k);
-    CHECK(p.ports.at("c1").macs == std::vector<Mac>{g});       // lower slot keeps it
+    const Plan p =
+        plan_of({port("c1"), port("c2"), port("c3"), port("c5", {"02:00:00:00:00:0c"}), port("c4"), port("t1")}, k);
+    CHECK(p.ports.at("c1").macs == std::vector<Mac>{g}); // lower slot keeps it
     CHECK(p.ports.at("c1").learned);
     CHECK(p.ports.at("c2").macs.empty());
     CHECK_THAT(p.ports.at("c2").reason, Catch::Contains("already another port's"));
-    CHECK(p.ports.at("c3").macs.empty());                      // a configured MAC wins over a learned one
+    CHECK(p.ports.at("c3").macs.empty()); // a configured MAC wins over a learned one
     CHECK_THAT(p.ports.at("c3").reason, Catch::Contains("already another port's"));
     CHECK_THAT(p.ports.at("c4").reason, Catch::Contains("cannot be read"));
     CHECK_THAT(p.ports.at("t1").reason, Catch::Contains("give the guest's MAC with --mac"));
-    CHECK(p.maps.macs.size() == 1);                            // c5 is absent: nothing of it in the maps
+    CHECK(p.maps.macs.size() == 1); // c5 is absent: nothing of it in the maps
     CHECK(p.maps.macs.at(g).ifindex == 10);
     // A port without a MAC still gets its record (frames from it are spoofed until it has one).
     CHECK(p.maps.ports.count(11));
@@ -201,18 +203,17 @@ TEST_CASE("plan: learned guest MACs, and who keeps one two ports claim")
 TEST_CASE("plan: absent, down and unsupported ports")
 {
     Kernel k;
-    k.container(10, "down1", mac("02:00:00:00:00:01")).link.flags = IFF_UP;   // no carrier
+    k.container(10, "down1", mac("02:00:00:00:00:01")).link.flags = IFF_UP; // no carrier
     k.add(11, "br0", "bridge");
-    const Plan p = plan_of({port("gone"), port("down1"), port("br0", {"02:00:00:00:00:02"}),
-                            port("eth0", {"02:00:00:00:00:03"})},
-                           k);
+    const Plan p = plan_of(
+        {port("gone"), port("down1"), port("br0", {"02:00:00:00:00:02"}), port("eth0", {"02:00:00:00:00:03"})}, k);
     CHECK(p.ports.at("gone").state == PortState::Absent);
     CHECK(p.ports.at("gone").ifindex == 0);
     CHECK(p.ports.at("down1").state == PortState::Down);
     CHECK(p.ports.at("down1").delivery == VEPA_DELIVER_DOWN);
-    CHECK(p.maps.ports.count(10));                             // in the maps: its drops are counted
-    CHECK(p.maps.flood.empty());                               // but it gets no copies
-    CHECK(p.hooks.count(10));                                  // and its frames still meet our programs
+    CHECK(p.maps.ports.count(10)); // in the maps: its drops are counted
+    CHECK(p.maps.flood.empty());   // but it gets no copies
+    CHECK(p.hooks.count(10));      // and its frames still meet our programs
     CHECK(p.ports.at("br0").state == PortState::Unsupported);
     CHECK_THAT(p.ports.at("br0").reason, Catch::Contains("not a veth or tap (kind 'bridge')"));
     CHECK(p.ports.at("eth0").state == PortState::Unsupported);
@@ -230,7 +231,7 @@ TEST_CASE("plan: the uplink absent or down")
     CHECK(p.uplink.state == LinkState::Absent);
     CHECK(p.maps.config.uplink_ifindex == 0);
     CHECK_FALSE(p.hooks.count(kUplink));
-    CHECK(p.hooks.at(12) == Hooks{Program::PortTc, std::nullopt, vepa::XdpMode::Native});   // no XDP egress
+    CHECK(p.hooks.at(12) == Hooks{Program::PortTc, std::nullopt, vepa::XdpMode::Native}); // no XDP egress
     CHECK(p.ports.at("t1").state == PortState::Up);
     k.uplink().link.flags = IFF_UP;
     p = plan_of({port("t1", {"02:00:00:00:00:03"})}, k);
@@ -337,7 +338,7 @@ TEST_CASE("plan: xsk ports' pairs are made, mended, kept or refused")
         k.xsk_pair(20, "old");
         const Plan p = plan_of({}, k);
         REQUIRE(p.devices.remove.size() == 1);
-        CHECK(p.devices.remove[0].ifindex == 21);   // the vepa side carries the alias
+        CHECK(p.devices.remove[0].ifindex == 21); // the vepa side carries the alias
     }
 }
 
@@ -346,10 +347,10 @@ TEST_CASE("plan: programs come off devices that no longer serve")
     Kernel k;
     k.container(10, "c1", mac("02:00:00:00:00:01"));
     k.container(11, "c2", mac("02:00:00:00:00:02"));
-    k.add(30, "eth9", "");   // the previous uplink
+    k.add(30, "eth9", ""); // the previous uplink
     k.snap.maps.ports[10] = vepa_port{};
     k.snap.maps.ports[11] = vepa_port{};
-    k.snap.maps.ports[12] = vepa_port{};   // its device is gone: nothing to take off
+    k.snap.maps.ports[12] = vepa_port{}; // its device is gone: nothing to take off
     k.snap.maps.config.uplink_ifindex = 30;
     const Plan p = plan_of({port("c1")}, k);
     CHECK(p.unhook == std::vector<int>{11, 30});

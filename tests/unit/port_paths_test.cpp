@@ -30,7 +30,7 @@ TEST_CASE("delivery: XDP only where the device takes XDP frames")
 {
     LinkInfo tap = link("tun");
     CHECK(choose_paths(tap, kXdpActBasic | kXdpActNdoXmit, true).delivery == VEPA_DELIVER_XDP);
-    CHECK(choose_paths(tap, std::nullopt, true).delivery == VEPA_DELIVER_XDP);   // pre-6.3 kernels
+    CHECK(choose_paths(tap, std::nullopt, true).delivery == VEPA_DELIVER_XDP); // pre-6.3 kernels
 
     LinkInfo container = link("veth");
     container.link_netnsid = 3;
@@ -40,7 +40,7 @@ TEST_CASE("delivery: XDP only where the device takes XDP frames")
     // the VM end got NAPI (GRO on / XDP program) -> XDP
     CHECK(choose_paths(container, kXdpActBasic | kXdpActNdoXmit, true).delivery == VEPA_DELIVER_XDP);
 
-    LinkInfo same_ns = link("veth");   // peer in the host namespace: bpf_redirect_peer would drop
+    LinkInfo same_ns = link("veth"); // peer in the host namespace: bpf_redirect_peer would drop
     CHECK(choose_paths(same_ns, kXdpActBasic, true).delivery == VEPA_DELIVER_TC);
 }
 

@@ -75,12 +75,12 @@ TEST_CASE("port table: JSON round trip, and malformed files refused by name")
     const auto j = t.to_json("eth0");
     const PortTable back = PortTable::from_json(j, "x.json");
     CHECK(back.ports() == t.ports());
-    for (const char* bad : {R"([])", R"({"format": 2, "ports": []})", R"({"format": 1})",
-                            R"({"format": 1, "ports": [{"name": "a"}]})",
-                            R"({"format": 1, "ports": [{"name": "a", "slot": 0}]})",
-                            R"({"format": 1, "ports": [{"name": "a", "slot": 1}, {"name": "b", "slot": 1}]})",
-                            R"({"format": 1, "ports": [{"name": "a", "slot": 1, "macs": ["zz"]}]})",
-                            R"({"format": 1, "ports": [{"name": "a", "slot": 1, "mode": "hub"}]})"})
+    for (const char* bad :
+         {R"([])", R"({"format": 2, "ports": []})", R"({"format": 1})", R"({"format": 1, "ports": [{"name": "a"}]})",
+          R"({"format": 1, "ports": [{"name": "a", "slot": 0}]})",
+          R"({"format": 1, "ports": [{"name": "a", "slot": 1}, {"name": "b", "slot": 1}]})",
+          R"({"format": 1, "ports": [{"name": "a", "slot": 1, "macs": ["zz"]}]})",
+          R"({"format": 1, "ports": [{"name": "a", "slot": 1, "mode": "hub"}]})"})
         CHECK_THROWS_WITH(PortTable::from_json(nlohmann::json::parse(bad), "state.json"),
                           Catch::StartsWith("state.json: "));
 }
@@ -177,15 +177,15 @@ TEST_CASE("port table: a state file with overlapping or out-of-range xsk slots i
     j["ports"][1]["type"] = "tun";
     CHECK_THROWS_WITH(PortTable::from_json(j, "state"), Catch::Contains("unknown type"));
     j["ports"][1].erase("type");
-    CHECK_NOTHROW(PortTable::from_json(j, "state"));   // a kernel port ignores xsk fields it does not have
+    CHECK_NOTHROW(PortTable::from_json(j, "state")); // a kernel port ignores xsk fields it does not have
 }
 
 TEST_CASE("port table: an xsk pair's alias names its port and uplink, and only ours is read back")
 {
     CHECK(xsk_alias_port(xsk_alias("nf0", "eth0"), "eth0") == "nf0");
     CHECK(xsk_alias_port(xsk_alias("a on b", "eth0"), "eth0") == "a on b");
-    CHECK(!xsk_alias_port(xsk_alias("nf0", "eth1"), "eth0"));   // another vepad's pair
+    CHECK(!xsk_alias_port(xsk_alias("nf0", "eth1"), "eth0")); // another vepad's pair
     CHECK(!xsk_alias_port("", "eth0"));
-    CHECK(!xsk_alias_port("vepad xsk port  on eth0", "eth0"));   // no port name
+    CHECK(!xsk_alias_port("vepad xsk port  on eth0", "eth0")); // no port name
     CHECK(!xsk_alias_port("my veth", "eth0"));
 }

@@ -16,9 +16,9 @@ using When = ReconcileLoop::When;
 
 namespace {
 struct Recorder {
-    std::vector<bool> runs;   // the full flag of each run
+    std::vector<bool> runs; // the full flag of each run
     int afters = 0;
-    int fail_next = 0;        // runs still to fail
+    int fail_next = 0; // runs still to fail
 };
 
 ReconcileLoop loop_for(boost::asio::io_context& io, Recorder& r)
@@ -61,11 +61,11 @@ TEST_CASE("reconcile loop: a run now takes pending requests along")
     boost::asio::io_context io;
     Recorder r;
     auto loop = loop_for(io, r);
-    loop.request(true, When::Soon);    // an overrun: a full re-read is pending
-    loop.request(false, When::Now);    // a command
+    loop.request(true, When::Soon); // an overrun: a full re-read is pending
+    loop.request(false, When::Now); // a command
     CHECK(r.runs == std::vector<bool>{true});
     run_for(io, std::chrono::milliseconds(50));
-    CHECK(r.runs == std::vector<bool>{true});   // the posted request found nothing left to do
+    CHECK(r.runs == std::vector<bool>{true}); // the posted request found nothing left to do
 }
 
 TEST_CASE("reconcile loop: after a failure the next run is full, and it comes by itself")
@@ -77,13 +77,13 @@ TEST_CASE("reconcile loop: after a failure the next run is full, and it comes by
     loop.request(false, When::Now);
     CHECK(r.runs == std::vector<bool>{false});
     CHECK(loop.failing());
-    CHECK(r.afters == 1);              // what follows a run follows a failed one too
-    run_for(io, std::chrono::milliseconds(1500));   // the retry after 1 s: full, fails again
+    CHECK(r.afters == 1);                         // what follows a run follows a failed one too
+    run_for(io, std::chrono::milliseconds(1500)); // the retry after 1 s: full, fails again
     CHECK(r.runs == std::vector<bool>{false, true});
-    run_for(io, std::chrono::milliseconds(2500));   // the next after 2 s: full, succeeds
+    run_for(io, std::chrono::milliseconds(2500)); // the next after 2 s: full, succeeds
     CHECK(r.runs == std::vector<bool>{false, true, true});
     CHECK_FALSE(loop.failing());
-    run_for(io, std::chrono::milliseconds(1200));   // and no more retries
+    run_for(io, std::chrono::milliseconds(1200)); // and no more retries
     CHECK(r.runs.size() == 3);
 }
 

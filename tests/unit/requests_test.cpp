@@ -33,7 +33,8 @@ TEST_CASE("requests: well-formed commands parse into typed commands")
     CHECK(std::get<Shutdown>(parse_request(R"({"cmd": "shutdown", "args": {"detach": true}})").cmd).detach == true);
     CHECK(parse_request(R"({"cmd": "status"})").id.is_null());
     // null arguments mean "not given"
-    CHECK_FALSE(std::get<SetPort>(parse_request(R"({"cmd": "set-port", "args": {"name": "x", "mode": null}})").cmd).mode);
+    CHECK_FALSE(
+        std::get<SetPort>(parse_request(R"({"cmd": "set-port", "args": {"name": "x", "mode": null}})").cmd).mode);
 }
 
 TEST_CASE("requests: malformed lines are bad requests")
@@ -77,8 +78,7 @@ TEST_CASE("requests: the id of a refused request is still reported")
     nlohmann::json id;
     try {
         parse_request(R"({"id": "abc", "cmd": "nope"})", &id);
-    } catch (const CommandError&) {
-    }
+    } catch (const CommandError&) {}
     CHECK(id == "abc");
 }
 
@@ -91,8 +91,10 @@ TEST_CASE("requests: xsk ports and attach-xsk")
     CHECK(a.queues == 4);
     CHECK(!std::get<AddPort>(parse_request(R"({"cmd": "add-port", "args": {"name": "c1"}})").cmd).xsk);
     CHECK(code_of(R"({"cmd": "add-port", "args": {"name": "nf0", "type": "xsk", "queues": 0}})") == "invalid-argument");
-    CHECK(code_of(R"({"cmd": "add-port", "args": {"name": "nf0", "type": "xsk", "queues": 65}})") == "invalid-argument");
-    CHECK(code_of(R"({"cmd": "add-port", "args": {"name": "nf0", "type": "xsk", "queues": "2"}})") == "invalid-argument");
+    CHECK(code_of(R"({"cmd": "add-port", "args": {"name": "nf0", "type": "xsk", "queues": 65}})") ==
+          "invalid-argument");
+    CHECK(code_of(R"({"cmd": "add-port", "args": {"name": "nf0", "type": "xsk", "queues": "2"}})") ==
+          "invalid-argument");
     CHECK(code_of(R"({"cmd": "add-port", "args": {"name": "nf0", "queues": 2}})") == "invalid-argument");
     CHECK(code_of(R"({"cmd": "add-port", "args": {"name": "nf0", "type": "dpdk"}})") == "invalid-argument");
     CHECK(code_of(R"({"cmd": "set-port", "args": {"name": "nf0", "type": "xsk"}})") == "invalid-argument");
@@ -101,7 +103,7 @@ TEST_CASE("requests: xsk ports and attach-xsk")
     const auto& at = std::get<AttachXsk>(x.cmd);
     CHECK(at.port == "nf0");
     CHECK(at.queue == 3);
-    CHECK(!at.fd);   // the server attaches the descriptor, never the JSON
+    CHECK(!at.fd); // the server attaches the descriptor, never the JSON
     CHECK(code_of(R"({"cmd": "attach-xsk", "args": {"name": "nf0"}})") == "invalid-argument");
     CHECK(code_of(R"({"cmd": "attach-xsk", "args": {"name": "nf0", "queue": -1}})") == "invalid-argument");
     CHECK(code_of(R"({"cmd": "attach-xsk", "args": {"name": "nf0", "queue": 64}})") == "invalid-argument");
