@@ -89,4 +89,23 @@ struct {
 	__type(value, struct vepa_xsk_port);
 } VEPA_MAP(xskports) SEC(".maps");
 
+/* Tagged VLANs of ports with VEPA_VLAN_F_TRUNK, by counters slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VEPA_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct vepa_vlan_set);
+} VEPA_MAP(vlans) SEC(".maps");
+
+/*
+ * The uplink receive-filter entries (FDB self entries) vepad made: user space's
+ * record, pinned so that it outlives a crash as the entries do.  No program uses it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VEPA_MAX_RX_MACS);
+	__type(key, struct vepa_mac_key);
+	__type(value, __u32);
+} VEPA_MAP(rxmacs) SEC(".maps");
+
 #endif /* VEPA_BPF_MAPS_H */

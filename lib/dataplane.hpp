@@ -23,6 +23,8 @@ using DevMap = BpfMap<uint32_t, uint32_t>;
 using ConfigMap = BpfMap<uint32_t, vepa_config>;
 using XskMap = BpfMap<uint32_t, uint32_t>; // update (socket fd) and delete only
 using XskPortMap = BpfMap<uint32_t, vepa_xsk_port>;
+using VlanMap = BpfMap<uint32_t, vepa_vlan_set>;
+using RxMacMap = BpfMap<vepa_mac_key, uint32_t>;
 
 // The programs vepad attaches, and how status names them.
 enum class Program { UplinkXdp, UplinkTc, PortXdp, PortTc, XskXdp };
@@ -74,6 +76,8 @@ public:
     FloodList& flood() { return *flood_; }
     XskMap& xsks() { return *xsks_; }
     XskPortMap& xskports() { return *xskports_; }
+    VlanMap& vlans() { return *vlans_; }
+    RxMacMap& rxmacs() { return *rxmacs_; }
 
     // Names of the pinned files this layout uses.
     static std::vector<std::string> map_names();
@@ -94,6 +98,8 @@ private:
     std::unique_ptr<FloodList> flood_;
     std::unique_ptr<XskMap> xsks_;
     std::unique_ptr<XskPortMap> xskports_;
+    std::unique_ptr<VlanMap> vlans_;
+    std::unique_ptr<RxMacMap> rxmacs_;
 };
 
 } // namespace vepa

@@ -66,10 +66,11 @@ bool Mac::is_zero() const
     return true;
 }
 
-vepa_mac_key Mac::key() const
+vepa_mac_key Mac::key(uint16_t vid) const
 {
     vepa_mac_key k{};
     std::memcpy(k.addr, b_.data(), 6);
+    k.vid = vid;
     return k;
 }
 

@@ -27,7 +27,7 @@ public:
     bool is_zero() const;
     bool is_locally_administered() const { return b_[0] & 2; }
 
-    vepa_mac_key key() const;
+    vepa_mac_key key(uint16_t vid = VEPA_VID_UNTAGGED) const;
     static Mac from_key(const vepa_mac_key& k) { return Mac(k.addr); }
 
     auto operator<=>(const Mac&) const = default;

@@ -11,6 +11,7 @@
 
 #include "lib/dataplane.hpp"
 #include "lib/mac.hpp"
+#include "lib/port_vlans.hpp"
 #include "vepa/abi.h"
 
 namespace vepa {
@@ -23,6 +24,7 @@ struct PresentPort {
     vepa_delivery delivery = VEPA_DELIVER_TC;
     uint32_t flags = 0;    // VEPA_PORT_F_*
     std::vector<Mac> macs; // at most VEPA_MAX_PORT_MACS
+    PortVlans vlans;       // empty: untagged frames only
 };
 
 // The socket device of an xsk port (the vepa-side end is a PresentPort).

@@ -18,7 +18,7 @@
  * Adding a map does not need a bump: a newer vepad creates it beside the
  * pins it adopts, an older one never opens it.
  */
-#define VEPA_LAYOUT_VERSION 2
+#define VEPA_LAYOUT_VERSION 3
 
 /* Map names: BPF object names (15 characters at most) and pin file names. */
 #define VEPA__STR(x) #x
@@ -32,6 +32,9 @@
 #define VEPA_MAP_CONFIG VEPA_MAP_NAME(config)   /* array: [0] -> struct vepa_config */
 #define VEPA_MAP_XSKS VEPA_MAP_NAME(xsks)       /* xskmap: slot -> AF_XDP socket of an xsk port's queue */
 #define VEPA_MAP_XSKPORTS VEPA_MAP_NAME(xskports) /* hash: socket device ifindex -> struct vepa_xsk_port */
+#define VEPA_MAP_VLANS VEPA_MAP_NAME(vlans)     /* array: port slot -> struct vepa_vlan_set (tagged VIDs) */
+#define VEPA_MAP_RXMACS VEPA_MAP_NAME(rxmacs)   /* hash: MAC (vid 0) -> uplink ifindex: the uplink FDB
+                                                   entries vepad made (user space only) */
 
 /* Sizes. Slot 0 of the counters is the uplink; ports use slots 1..MAX_PORTS-1. */
 #define VEPA_MAX_PORTS 4096
@@ -42,6 +45,16 @@
 #define VEPA_MAX_VLAN_DEPTH 2
 #define VEPA_MAX_XSK_SLOTS 4096  /* XSKMAP entries: one per queue of every xsk port */
 #define VEPA_MAX_XSK_QUEUES 64   /* queues of one xsk port */
+#define VEPA_MAX_RX_MACS 8192    /* uplink receive-filter entries vepad makes */
+
+/*
+ * VLAN ids in MAC keys and port records (docs/VEPA-SEMANTICS.md, V rules).
+ * VID 0 = untagged.  A port in every VLAN (trunk all) has its MACs keyed by
+ * VEPA_VID_ANY as well, looked up when (vid, MAC) misses.
+ */
+#define VEPA_VID_UNTAGGED 0
+#define VEPA_VID_MAX 4094
+#define VEPA_VID_ANY 4095
 
 /*
  * Reflection probe (does the switch hairpin?): vepad sends a frame of this
@@ -72,6 +85,10 @@ enum vepa_delivery {
 	VEPA_DELIVER__MAX,
 };
 
+/* VLAN flags of a port (struct vepa_port_ref.vflags). */
+#define VEPA_VLAN_F_TRUNK (1U << 0)     /* some VIDs pass tagged: see the vlans map at the port's slot */
+#define VEPA_VLAN_F_TRUNK_ALL (1U << 1) /* every VID passes tagged */
+
 /* Port flags (struct vepa_port.flags). */
 #define VEPA_PORT_F_NO_SRC_CHECK (1U << 0) /* anti-spoofing (T5) off for this port */
 
@@ -92,13 +109,14 @@ enum vepa_drop_reason {
 	VEPA_DROP_NO_UPLINK,      /* the uplink is absent: nowhere to send */
 	VEPA_DROP_CLONE_FAILED,   /* bpf_clone_redirect to a port failed */
 	VEPA_DROP_PORT_DOWN,      /* unicast for a port whose link is down */
+	VEPA_DROP_VLAN,           /* a port's frame in a VLAN the port is not in (V2) */
 	VEPA_DROP__MAX,
 };
 
-/* Key of the MAC table. pad must be zero. */
+/* Key of the MAC table: a MAC within a VLAN (vid 0 = untagged, VEPA_VID_ANY). */
 struct vepa_mac_key {
 	__u8 addr[6];
-	__u8 pad[2];
+	__u16 vid;
 };
 
 /*
@@ -111,6 +129,13 @@ struct vepa_port_ref {
 	__u16 slot;    /* index into the counters */
 	__u8 mode;     /* enum vepa_mode */
 	__u8 delivery; /* enum vepa_delivery */
+	__u16 vid;     /* untagged VLAN: pushed on the port's untagged frames, popped toward it; 0: none */
+	__u16 vflags;  /* VEPA_VLAN_F_* */
+};
+
+/* The tagged VLANs of a port (VEPA_VLAN_F_TRUNK): bit v of the set is VID v. */
+struct vepa_vlan_set {
+	__u64 bits[64];
 };
 
 /*

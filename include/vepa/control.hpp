@@ -99,9 +99,9 @@ inline constexpr const char* kErrBadSocket = "bad-socket"; // attach-xsk: fd mis
 inline constexpr const char* kErrInternal = "internal";
 
 // Drop reasons by enum vepa_drop_reason value (vepa/abi.h), as they appear in JSON.
-inline constexpr std::array<std::string_view, 12> kDropReasons = {
-    "truncated", "no_payload", "vlan_depth", "oversize",  "bad_src",      "pause",
-    "spoofed",   "private",    "not_a_port", "no_uplink", "clone_failed", "port_down",
+inline constexpr std::array<std::string_view, 13> kDropReasons = {
+    "truncated", "no_payload", "vlan_depth", "oversize",     "bad_src",   "pause", "spoofed",
+    "private",   "not_a_port", "no_uplink",  "clone_failed", "port_down", "vlan",
 };
 
 inline constexpr std::array<std::string_view, 3> kModes = {"vepa", "private", "bridge"};
