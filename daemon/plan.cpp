@@ -139,6 +139,7 @@ void plan_present_port(const PortConfig& pc, const Device& dev, vepa::PortKind k
     pp.delivery = *ps.delivery;
     pp.flags = pc.src_check ? 0 : VEPA_PORT_F_NO_SRC_CHECK;
     pp.macs = ps.macs;
+    pp.vlans = pc.vlans;
     d.state.ports.push_back(pp);
     d.plan.hooks[dev.link.ifindex] =
         Hooks{Program::PortTc, xdp_egress ? std::optional(Program::PortXdp) : std::nullopt, vepa::XdpMode::Native};

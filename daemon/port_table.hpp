@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/mac.hpp"
+#include "lib/port_vlans.hpp"
 #include "vepa/abi.h"
 
 namespace vepad {
@@ -29,7 +30,8 @@ struct PortConfig {
     std::vector<vepa::Mac> macs; // empty: the guest's MAC, learned (veth ports)
     vepa_mode mode = VEPA_MODE_VEPA;
     bool src_check = true;
-    uint16_t slot = 0; // counters slot, stable while configured
+    vepa::PortVlans vlans; // empty: untagged frames only (docs/VEPA-SEMANTICS.md, V rules)
+    uint16_t slot = 0;     // counters slot, stable while configured
 
     bool operator==(const PortConfig&) const = default;
 };
