@@ -5,8 +5,10 @@
 
 #include "daemon/command_error.hpp"
 #include "daemon/config.hpp"
+#include "daemon/vlan_json.hpp"
 #include "lib/error.hpp"
 #include "vepa/control.hpp"
+#include "vepa/vlan_list.hpp"
 
 namespace vepad {
 
@@ -19,12 +21,32 @@ const PortConfig* PortTable::find(const std::string& name) const
     return it == ports_.end() ? nullptr : &it->second;
 }
 
-const PortConfig* PortTable::owner_of(const vepa::Mac& mac, const std::string& except) const
+namespace {
+
+// A port's VLANs in a message.
+std::string vlans_text(const vepa::PortVlans& v) { return v.empty() ? "untagged only" : v.str(); }
+
+bool valid_vid(uint16_t vid) { return vid >= vepa::kVidMin && vid <= vepa::kVidMax; }
+
+} // namespace
+
+void check_vlans(const PortConfig& p)
 {
-    for (const auto& [name, p] : ports_)
-        if (name != except && std::find(p.macs.begin(), p.macs.end(), mac) != p.macs.end())
-            return &p;
-    return nullptr;
+    const vepa::PortVlans& v = p.vlans;
+    auto bad = [&](uint16_t vid, const char* what) {
+        return CommandError(proto::kErrInvalid,
+                            "port " + p.name + ": " + what + " VLAN " + std::to_string(vid) + " is not 1 to 4094");
+    };
+    if (v.untagged && !valid_vid(v.untagged))
+        throw bad(v.untagged, "untagged");
+    for (auto vid : v.tagged)
+        if (!valid_vid(vid))
+            throw bad(vid, "tagged");
+    if (v.all_tagged && !v.tagged.empty())
+        throw CommandError(proto::kErrInvalid, "port " + p.name + ": trunk is either all or a VLAN list, not both");
+    if (v.untagged && v.tagged.count(v.untagged))
+        throw CommandError(proto::kErrInvalid, "port " + p.name + ": VLAN " + std::to_string(v.untagged) +
+                                                   " cannot be both untagged (vlan) and tagged (trunk)");
 }
 
 void PortTable::check_macs(const PortConfig& p) const
@@ -39,16 +61,27 @@ void PortTable::check_macs(const PortConfig& p) const
         if (!seen.insert(m).second)
             throw CommandError(proto::kErrInvalid, "MAC " + m.str() + " given twice");
     }
-    // One pass over every other port's MACs, each looked up among this port's few:
-    // a command costs O(all MACs), not O(all MACs x this port's).
-    if (seen.empty())
-        return;
+    if (!seen.empty())
+        check_mac_owners(p, seen);
+}
+
+// A MAC is one port's within a VLAN.  One pass over the MACs of every other port
+// in a VLAN of p's, each looked up among p's few: a command costs O(all MACs),
+// not O(all MACs x this port's).
+void PortTable::check_mac_owners(const PortConfig& p, const std::set<vepa::Mac>& macs) const
+{
     for (const auto& [name, other] : ports_) {
-        if (name == p.name)
+        if (name == p.name || !other.vlans.overlaps(p.vlans))
             continue;
-        for (const auto& m : other.macs)
-            if (seen.count(m))
-                throw CommandError(proto::kErrMacInUse, "MAC " + m.str() + " belongs to port " + name);
+        for (const auto& m : other.macs) {
+            if (!macs.count(m))
+                continue;
+            const std::string where =
+                other.vlans.empty() && p.vlans.empty()
+                    ? ""
+                    : ", whose VLANs (" + vlans_text(other.vlans) + ") overlap these (" + vlans_text(p.vlans) + ")";
+            throw CommandError(proto::kErrMacInUse, "MAC " + m.str() + " belongs to port " + name + where);
+        }
     }
 }
 
@@ -61,6 +94,7 @@ PortConfig& PortTable::add(PortConfig p)
     check_xsk(p);
     if (ports_.size() >= VEPA_MAX_PORTS - 1)
         throw CommandError(proto::kErrLimit, "already " + std::to_string(ports_.size()) + " ports, the maximum");
+    check_vlans(p);
     check_macs(p);
     if (p.type == PortType::Xsk)
         p.xsk_first = allocate_xsk(p);
@@ -142,6 +176,7 @@ void PortTable::replace(const PortConfig& p)
     auto it = ports_.find(p.name);
     if (it == ports_.end())
         throw CommandError(proto::kErrNotFound, "no port " + p.name);
+    check_vlans(p);
     check_macs(p);
     if (p.type != it->second.type || p.queues != it->second.queues)
         throw CommandError(proto::kErrInvalid, "a port's type and queues are set when it is added (del-port, then "
@@ -167,6 +202,10 @@ json port_config_json(const PortConfig& p)
         macs.push_back(m.str());
     json j = {
         {"name", p.name}, {"macs", macs}, {"mode", mode_name(p.mode)}, {"src_check", p.src_check}, {"slot", p.slot}};
+    if (p.vlans.untagged)
+        j["vlan"] = vlan_json(p.vlans);
+    if (!p.vlans.tagged.empty() || p.vlans.all_tagged)
+        j["trunk"] = trunk_json(p.vlans);
     if (p.type == PortType::Xsk) {
         j["type"] = "xsk";
         j["queues"] = p.queues;
@@ -184,6 +223,22 @@ json PortTable::to_json(const std::string& uplink) const
 }
 
 namespace {
+
+// "vlan" and "trunk" of a port entry; absent (a file of a vepad before VLANs) or null: none.
+void vlans_from_json(const json& e, PortConfig& p)
+{
+    try {
+        if (e.contains("vlan"))
+            p.vlans.untagged = vlan_from_json(e["vlan"]);
+        if (e.contains("trunk")) {
+            const Trunk t = trunk_from_json(e["trunk"]);
+            p.vlans.tagged = t.vids;
+            p.vlans.all_tagged = t.all;
+        }
+    } catch (const VlanJsonError& err) {
+        throw vepa::Error("port " + p.name + ": " + err.what());
+    }
+}
 
 // One port entry of the state file; throws vepa::Error saying what is wrong with it.
 PortConfig port_from_json(const json& e)
@@ -221,6 +276,7 @@ PortConfig port_from_json(const json& e)
             p.macs.push_back(*mac);
         }
     }
+    vlans_from_json(e, p);
     if (e.contains("type")) {
         if (e["type"] != "xsk" && e["type"] != "kernel")
             throw Error("port " + p.name + " has an unknown type " + e["type"].dump());
@@ -254,6 +310,7 @@ void PortTable::check_restored(const PortConfig& p) const
     if (ports_.count(p.name))
         throw vepa::Error("port " + p.name + " appears twice");
     try {
+        check_vlans(p);
         check_macs(p);
         check_xsk(p);
     } catch (const CommandError& e) {

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,13 +44,11 @@ public:
     size_t size() const { return ports_.size(); }
 
     // Throw CommandError (exists, invalid-argument, mac-in-use, limit) when refused.
-    // add() assigns the lowest free slot.
+    // add() assigns the lowest free slot.  A MAC is one port's within a VLAN: two
+    // ports may share one only when their VLANs do not overlap (PortVlans::overlaps).
     PortConfig& add(PortConfig p);
     void replace(const PortConfig& p);
     void remove(const std::string& name);
-
-    // The port, other than `except`, that has mac among its configured MACs.
-    const PortConfig* owner_of(const vepa::Mac& mac, const std::string& except = "") const;
 
     nlohmann::json to_json(const std::string& uplink) const;
     // Throws vepa::Error naming `origin` on anything malformed.
@@ -57,6 +56,7 @@ public:
 
 private:
     void check_macs(const PortConfig& p) const;
+    void check_mac_owners(const PortConfig& p, const std::set<vepa::Mac>& macs) const;
     void check_restored(const PortConfig& p) const;
     void check_xsk(const PortConfig& p) const;
     uint32_t allocate_xsk(const PortConfig& p) const;
@@ -64,6 +64,10 @@ private:
 };
 
 nlohmann::json port_config_json(const PortConfig& p);
+
+// Throws CommandError (invalid-argument) when p's VLANs are not a port's: a VID out of
+// 1..4094, or the untagged VLAN also among the tagged ones.
+void check_vlans(const PortConfig& p);
 
 // The vepa-side device of an xsk port ("vx-" + name).
 std::string xsk_peer_name(const std::string& name);

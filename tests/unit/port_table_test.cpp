@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sys/stat.h>
 
 #include "daemon/command_error.hpp"
@@ -188,4 +189,119 @@ TEST_CASE("port table: an xsk pair's alias names its port and uplink, and only o
     CHECK(!xsk_alias_port("", "eth0"));
     CHECK(!xsk_alias_port("vepad xsk port  on eth0", "eth0")); // no port name
     CHECK(!xsk_alias_port("my veth", "eth0"));
+}
+
+namespace {
+PortConfig vlan_port(const char* name, std::vector<const char*> macs, uint16_t untagged, std::set<uint16_t> tagged = {},
+                     bool all = false)
+{
+    PortConfig p = port(name, macs);
+    p.vlans = vepa::PortVlans{untagged, tagged, all};
+    return p;
+}
+std::string message(const std::function<void()>& f)
+{
+    try {
+        f();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "ok";
+}
+} // namespace
+
+TEST_CASE("port table: a MAC is one port's within a VLAN; ports in disjoint VLANs may share it")
+{
+    const char* m = "02:00:00:00:00:01";
+    PortTable t;
+    t.add(port("plain", {m})); // untagged only
+    CHECK(code([&] { t.add(vlan_port("v10", {m}, 10)); }) == "ok");
+    CHECK(code([&] { t.add(vlan_port("v20", {m}, 20, {30, 31})); }) == "ok");
+    // Overlaps: VLAN 10 again (as untagged or tagged), untagged frames, trunk all.
+    CHECK(code([&] { t.add(vlan_port("x", {m}, 10)); }) == "mac-in-use");
+    CHECK(code([&] { t.add(vlan_port("x", {m}, 0, {10})); }) == "mac-in-use");
+    CHECK(code([&] { t.add(vlan_port("x", {m}, 0, {31})); }) == "mac-in-use");
+    CHECK(code([&] { t.add(vlan_port("x", {m}, 0, {}, true)); }) == "mac-in-use");
+    CHECK(code([&] { t.add(port("x", {m})); }) == "mac-in-use");
+    CHECK(code([&] { t.add(vlan_port("x", {m}, 40, {41})); }) == "ok");
+    // The refusal names the owner and both ports' VLANs.
+    CHECK(message([&] {
+              t.add(vlan_port("y", {m}, 25, {20, 21}));
+          }) == "MAC 02:00:00:00:00:01 belongs to port v20, whose VLANs (20 +30,31) overlap these (25 +20,21)");
+    // A trunk without --vlan takes untagged frames too: it meets the untagged-only port.
+    CHECK(message([&] { t.add(vlan_port("y", {m}, 0, {60})); }) ==
+          "MAC 02:00:00:00:00:01 belongs to port plain, whose VLANs (untagged only) overlap these (+60)");
+    // Untagged-only ports keep the message they always had.
+    CHECK(message([&] { t.add(port("y", {m})); }) == "MAC 02:00:00:00:00:01 belongs to port plain");
+    // set-port: moving a port's VLANs onto another owner's is refused, and nothing changes.
+    PortConfig moved = *t.find("v10");
+    moved.vlans.untagged = 20;
+    CHECK(code([&] { t.replace(moved); }) == "mac-in-use");
+    CHECK(t.find("v10")->vlans.untagged == 10);
+    moved.vlans.untagged = 50;
+    CHECK(code([&] { t.replace(moved); }) == "ok");
+}
+
+TEST_CASE("port table: VLANs are checked: 1 to 4094, the untagged one not also tagged")
+{
+    PortTable t;
+    CHECK(code([&] { t.add(vlan_port("a", {}, 4095)); }) == "invalid-argument");
+    CHECK(code([&] { t.add(vlan_port("a", {}, 0, {0})); }) == "invalid-argument");
+    CHECK(code([&] { t.add(vlan_port("a", {}, 0, {4095})); }) == "invalid-argument");
+    CHECK(code([&] { t.add(vlan_port("a", {}, 0, {10}, true)); }) == "invalid-argument");
+    CHECK(message([&] {
+              t.add(vlan_port("a", {}, 10, {10, 20}));
+          }) == "port a: VLAN 10 cannot be both untagged (vlan) and tagged (trunk)");
+    CHECK(code([&] { t.add(vlan_port("a", {}, 10, {20})); }) == "ok");
+    CHECK(code([&] { t.add(vlan_port("b", {}, 10, {}, true)); }) == "ok"); // a native VLAN and every other tagged
+    PortConfig a = *t.find("a");
+    a.vlans.tagged.insert(10);
+    CHECK(code([&] { t.replace(a); }) == "invalid-argument");
+    CHECK(t.size() == 2);
+}
+
+TEST_CASE("port table: VLANs survive the state file; a file without them is ports without VLANs")
+{
+    PortTable t;
+    t.add(vlan_port("access", {"02:00:00:00:00:01"}, 10));
+    t.add(vlan_port("trunk", {"02:00:00:00:00:01"}, 0, {20, 21, 22, 30}));
+    t.add(vlan_port("hybrid", {}, 5, {6}));
+    t.add(vlan_port("any", {}, 0, {}, true));
+    t.add(port("none"));
+    const auto j = t.to_json("eth0");
+    const auto entry = [&](const char* n) {
+        for (const auto& e : j["ports"])
+            if (e["name"] == n)
+                return e;
+        return nlohmann::json();
+    };
+    CHECK(entry("access")["vlan"] == 10);
+    CHECK_FALSE(entry("access").contains("trunk"));
+    CHECK(entry("trunk")["trunk"] == nlohmann::json({20, 21, 22, 30}));
+    CHECK(entry("any")["trunk"] == "all");
+    CHECK_FALSE(entry("none").contains("vlan"));
+    CHECK_FALSE(entry("none").contains("trunk"));
+    CHECK(PortTable::from_json(j, "x.json").ports() == t.ports());
+
+    // A file of a vepad before VLANs, and one with explicit nulls and empty lists.
+    const auto old = nlohmann::json::parse(R"({"format": 1, "uplink": "eth0", "ports": [
+        {"name": "c1", "slot": 1, "macs": [], "mode": "vepa", "src_check": true},
+        {"name": "c2", "slot": 2, "vlan": null, "trunk": null},
+        {"name": "c3", "slot": 3, "trunk": []}]})");
+    const PortTable back = PortTable::from_json(old, "old.json");
+    for (const char* n : {"c1", "c2", "c3"})
+        CHECK(back.find(n)->vlans.empty());
+
+    for (const char* bad : {R"({"name": "a", "slot": 1, "vlan": 0})", R"({"name": "a", "slot": 1, "vlan": 4095})",
+                            R"({"name": "a", "slot": 1, "vlan": "10"})", R"({"name": "a", "slot": 1, "trunk": "some"})",
+                            R"({"name": "a", "slot": 1, "trunk": [10, 5000]})",
+                            R"({"name": "a", "slot": 1, "vlan": 10, "trunk": [10]})"}) {
+        nlohmann::json f = {{"format", 1}, {"ports", {nlohmann::json::parse(bad)}}};
+        CHECK_THROWS_WITH(PortTable::from_json(f, "state.json"), Catch::StartsWith("state.json: port a"));
+    }
+    // Two ports sharing a MAC in overlapping VLANs: a file no vepad wrote.
+    const auto clash = nlohmann::json::parse(R"({"format": 1, "ports": [
+        {"name": "a", "slot": 1, "macs": ["02:00:00:00:00:01"], "vlan": 10},
+        {"name": "b", "slot": 2, "macs": ["02:00:00:00:00:01"], "trunk": [10]}]})");
+    CHECK_THROWS_WITH(PortTable::from_json(clash, "state.json"), Catch::Contains("belongs to port a"));
 }
