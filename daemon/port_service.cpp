@@ -88,13 +88,17 @@ void PortService::check_kernel_port(const PortConfig& p) const
                                                         "MAC is the host side's, not the VM's)");
 }
 
-// MACs learned from other ports' guests count as taken too.
+// MACs learned from the guests of other ports in a VLAN of p's count as taken too.
 void PortService::check_learned_macs(const PortConfig& p) const
 {
-    for (const auto& m : p.macs)
-        for (const auto& [n, ps] : reconciler_.ports())
-            if (n != p.name && ps.learned && std::find(ps.macs.begin(), ps.macs.end(), m) != ps.macs.end())
+    for (const auto& [n, ps] : reconciler_.ports()) {
+        const PortConfig* other = table_.find(n);
+        if (n == p.name || !ps.learned || !other || !other->vlans.overlaps(p.vlans))
+            continue;
+        for (const auto& m : p.macs)
+            if (std::find(ps.macs.begin(), ps.macs.end(), m) != ps.macs.end())
                 throw CommandError(proto::kErrMacInUse, "MAC " + m.str() + " belongs to port " + n + " (its guest's)");
+    }
 }
 
 void PortService::check_request(const PortConfig& p) const
@@ -110,6 +114,11 @@ void PortService::check_request(const PortConfig& p) const
 
 // ---- commands ----------------------------------------------------------------
 
+namespace {
+// A port's VLANs in a log line, when it has any: ", VLANs 10 +20,30".
+std::string vlans_log(const vepa::PortVlans& v) { return v.empty() ? "" : ", VLANs " + v.str(); }
+} // namespace
+
 json PortService::add_port(const AddPort& c)
 {
     PortConfig p;
@@ -117,6 +126,7 @@ json PortService::add_port(const AddPort& c)
     p.mode = c.mode.value_or(cfg_.default_mode);
     p.macs = c.macs.value_or(std::vector<vepa::Mac>{});
     p.src_check = c.src_check.value_or(true);
+    p.vlans = c.vlans();
     if (c.xsk) {
         p.type = PortType::Xsk;
         p.queues = c.queues.value_or(1);
@@ -129,7 +139,7 @@ json PortService::add_port(const AddPort& c)
         dp_.clear_xsk_slots(added.xsk_first, added.queues);
     // A new port's counters start at zero (its slot may have served a deleted port).
     dp_.stats().update(added.slot, std::vector<vepa_counters>(dp_.stats().cpus()));
-    spdlog::info("port {} added (mode {}, slot {})", p.name, mode_name(p.mode), added.slot);
+    spdlog::info("port {} added (mode {}, slot {}{})", p.name, mode_name(p.mode), added.slot, vlans_log(p.vlans));
     return after_change(p.name);
 }
 
@@ -142,11 +152,13 @@ json PortService::set_port(const SetPort& c)
     p.mode = c.mode.value_or(p.mode);
     p.macs = c.macs.value_or(p.macs);
     p.src_check = c.src_check.value_or(p.src_check);
+    p.vlans = c.vlans(p.vlans);
     check_request(p);
     PortTable t = table_;
     t.replace(p);
     commit(std::move(t));
-    spdlog::info("port {} changed (mode {}, {} MAC(s))", c.name, mode_name(p.mode), p.macs.size());
+    spdlog::info("port {} changed (mode {}, {} MAC(s){})", c.name, mode_name(p.mode), p.macs.size(),
+                 vlans_log(p.vlans));
     return after_change(c.name);
 }
 

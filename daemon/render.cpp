@@ -1,6 +1,7 @@
 #include "daemon/render.hpp"
 
 #include "daemon/config.hpp"
+#include "daemon/vlan_json.hpp"
 #include "lib/counters.hpp"
 #include "lib/port_paths.hpp"
 #include "vepa/control.hpp"
@@ -56,6 +57,8 @@ json port_json(const PortConfig& p, const PortStatus* st, const std::string& pin
                 {"mac_source", p.macs.empty() ? "guest" : "config"},
                 {"mode", mode_name(p.mode)},
                 {"src_check", p.src_check},
+                {"vlan", vlan_json(p.vlans)},
+                {"trunk", trunk_json(p.vlans)},
                 {"slot", p.slot},
                 {"delivery", ps.delivery ? vepa::to_string(*ps.delivery) : ""},
                 {"attach", to_string(ps.attach)}};

@@ -9,6 +9,17 @@ namespace vepad {
 namespace proto = vepa::proto;
 using nlohmann::json;
 
+vepa::PortVlans PortArgs::vlans(vepa::PortVlans v) const
+{
+    if (vlan)
+        v.untagged = *vlan;
+    if (trunk) {
+        v.tagged = trunk->vids;
+        v.all_tagged = trunk->all;
+    }
+    return v;
+}
+
 namespace {
 
 struct TooDeep {};
@@ -27,6 +38,7 @@ public:
         }
     }
     bool has(const char* k) const { return a_.contains(k) && !a_[k].is_null(); }
+    bool given(const char* k) const { return a_.contains(k); } // null too: set-port's "remove it"
     std::string str(const char* k) const
     {
         if (!a_.contains(k) || !a_[k].is_string())
@@ -69,6 +81,8 @@ public:
                                                        std::to_string(min) + " to " + std::to_string(max));
         return a_[k];
     }
+    uint16_t vlan(const char* k) const { return vlan_json_arg(k, vlan_from_json); }
+    Trunk trunk(const char* k) const { return vlan_json_arg(k, trunk_from_json); }
     vepa_mode mode(const char* k) const
     {
         const std::string s = str(k);
@@ -79,6 +93,14 @@ public:
     }
 
 private:
+    template <typename R> R vlan_json_arg(const char* k, R (*parse)(const json&, const char*)) const
+    {
+        try {
+            return parse(a_[k], k);
+        } catch (const VlanJsonError& e) {
+            throw CommandError(proto::kErrInvalid, std::string("argument ") + e.what());
+        }
+    }
     const json& a_;
 };
 
@@ -92,6 +114,10 @@ template <typename T = PortArgs> T port_args(const Args& args)
         p.mode = args.mode("mode");
     if (args.has("src_check"))
         p.src_check = args.boolean("src_check");
+    if (args.given("vlan"))
+        p.vlan = args.vlan("vlan");
+    if (args.given("trunk"))
+        p.trunk = args.trunk("trunk");
     return p;
 }
 
@@ -101,7 +127,7 @@ namespace {
 
 Command parse_add_port(const json& args)
 {
-    Args a(args, {"name", "macs", "mode", "src_check", "type", "queues"});
+    Args a(args, {"name", "macs", "mode", "src_check", "vlan", "trunk", "type", "queues"});
     AddPort p = port_args<AddPort>(a);
     if (a.has("type")) {
         const std::string t = a.str("type");
@@ -119,7 +145,7 @@ Command parse_add_port(const json& args)
 
 Command parse_set_port(const json& args)
 {
-    return port_args<SetPort>(Args(args, {"name", "macs", "mode", "src_check"}));
+    return port_args<SetPort>(Args(args, {"name", "macs", "mode", "src_check", "vlan", "trunk"}));
 }
 
 Command parse_del_port(const json& args) { return DelPort{Args(args, {"name"}).name()}; }

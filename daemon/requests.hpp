@@ -12,17 +12,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/vlan_json.hpp"
 #include "lib/fd.hpp"
 #include "lib/mac.hpp"
 #include "vepa/abi.h"
 
 namespace vepad {
 
-struct PortArgs { // add-port and set-port
+struct PortArgs { // add-port and set-port; an argument not given is nullopt (set-port: unchanged)
     std::string name;
     std::optional<std::vector<vepa::Mac>> macs;
     std::optional<vepa_mode> mode;
     std::optional<bool> src_check;
+    std::optional<uint16_t> vlan; // the untagged VLAN; 0: none ("vlan": null)
+    std::optional<Trunk> trunk;   // the tagged VLANs; empty: none ("trunk": null or [])
+
+    // The port's VLANs with those given here (vlan, trunk) in place.
+    vepa::PortVlans vlans(vepa::PortVlans v = {}) const;
 };
 struct AddPort : PortArgs {
     bool xsk = false; // type "xsk"

@@ -12,12 +12,20 @@
 //
 // Commands and their args (all optional unless marked *):
 //   add-port   name*, macs [MAC...], mode "vepa"|"private"|"bridge", src_check bool,
+//              vlan 1..4094|null, trunk [1..4094...]|"all"|null,
 //              type "kernel"|"xsk", queues 1..64 (xsk) -> result: a port object
+//              vlan: the port's untagged VLAN (the guest's untagged frames are in it on the uplink);
+//              trunk: the VLANs whose frames pass tagged, or "all"; null or [] (and absent): none.
+//              A port with neither takes untagged frames only.  vlan must not also be in trunk.
+//              A MAC is one port's within a VLAN: ports whose VLANs do not overlap may share one.
+//              A bad value is refused (invalid-argument) with a message naming the key and the value.
 //              A kernel port is an existing veth end or tap.  An xsk port is a veth pair vepad
 //              creates: `name` (at most 12 characters) is the device AF_XDP sockets bind to,
 //              "vx-<name>" its vepa-side end; macs are required (there is no guest device to
 //              learn them from).
-//   set-port   name*, macs, mode, src_check -> result: a port object
+//   set-port   name*, macs, mode, src_check, vlan, trunk -> result: a port object
+//              An argument not given leaves that setting as it is; vlan null removes the untagged
+//              VLAN, trunk null or [] the tagged ones.
 //   del-port   name* -> result: {}
 //   list       -> {"ports": [port...]}
 //   stats      name -> {"uplink": counters, "ports": [{"name", "slot", "counters"}...]}
@@ -35,7 +43,8 @@
 // Port object:
 //   {"name", "ifindex" (0 when absent), "state": "up"|"down"|"absent"|"unsupported",
 //    "kind": "veth"|"tap"|"" , "macs": [...], "mac_source": "config"|"guest",
-//    "mode", "src_check", "slot", "delivery": "xdp"|"tc-peer"|"tc"|"",
+//    "mode", "src_check", "vlan": VID|null, "trunk": [VID...] (empty: none)|"all",
+//    "slot", "delivery": "xdp"|"tc-peer"|"tc"|"",
 //    "attach": "xdp native"|"xdp generic"|"tc"|"", "type": "kernel"|"xsk",
 //    "xsk": null | {"device", "ifindex", "peer", "queues", "first_slot", "map" (pinned XSKMAP path),
 //                   "sockets": [queue of every slot that holds a socket...]}}
@@ -86,10 +95,10 @@ inline constexpr const char* kShutdown = "shutdown";
 inline constexpr const char* kErrBadRequest = "bad-request"; // not JSON, not an object, wrong types
 inline constexpr const char* kErrTooLarge = "too-large";     // line over kMaxLine
 inline constexpr const char* kErrUnknownCommand = "unknown-command";
-inline constexpr const char* kErrInvalid = "invalid-argument";          // bad MAC, bad mode, bad name
+inline constexpr const char* kErrInvalid = "invalid-argument";          // bad MAC, mode, name, VLAN
 inline constexpr const char* kErrNotFound = "not-found";                // no such port
 inline constexpr const char* kErrExists = "exists";                     // port already configured
-inline constexpr const char* kErrMacInUse = "mac-in-use";               // MAC owned by another port
+inline constexpr const char* kErrMacInUse = "mac-in-use";               // MAC another port's in a VLAN of this
 inline constexpr const char* kErrUnsupported = "unsupported-interface"; // not a veth or tap
 inline constexpr const char* kErrIsUplink = "is-uplink";
 inline constexpr const char* kErrLimit = "limit";          // too many ports or MACs

@@ -3,6 +3,8 @@
 #include "daemon/command_error.hpp"
 #include "daemon/requests.hpp"
 
+#include <set>
+
 using namespace vepad;
 
 namespace {
@@ -108,4 +110,88 @@ TEST_CASE("requests: xsk ports and attach-xsk")
     CHECK(code_of(R"({"cmd": "attach-xsk", "args": {"name": "nf0", "queue": -1}})") == "invalid-argument");
     CHECK(code_of(R"({"cmd": "attach-xsk", "args": {"name": "nf0", "queue": 64}})") == "invalid-argument");
     CHECK(code_of(R"({"cmd": "attach-xsk", "args": {"name": "nf0", "queue": 0, "fd": 3}})") == "invalid-argument");
+}
+
+namespace {
+std::string message_of(const std::string& line)
+{
+    try {
+        parse_request(line);
+    } catch (const CommandError& e) {
+        return e.what();
+    }
+    return "ok";
+}
+} // namespace
+
+TEST_CASE("requests: add-port and set-port take an untagged VLAN and a trunk")
+{
+    using S = std::set<uint16_t>;
+    const auto add = std::get<AddPort>(
+        parse_request(R"({"cmd": "add-port", "args": {"name": "c1", "vlan": 10, "trunk": [20, 30, 20]}})").cmd);
+    CHECK(add.vlan == 10);
+    REQUIRE(add.trunk);
+    CHECK(add.trunk->vids == S{20, 30});
+    CHECK_FALSE(add.trunk->all);
+    CHECK(add.vlans() == vepa::PortVlans{10, {20, 30}, false});
+    const auto all =
+        std::get<AddPort>(parse_request(R"({"cmd": "add-port", "args": {"name": "c1", "trunk": "all"}})").cmd);
+    CHECK(all.trunk == Trunk{{}, true});
+    CHECK(all.vlans() == vepa::PortVlans{0, {}, true});
+    const auto none = std::get<AddPort>(
+        parse_request(R"({"cmd": "add-port", "args": {"name": "c1", "vlan": null, "trunk": []}})").cmd);
+    CHECK(none.vlans().empty());
+
+    // set-port: an absent key leaves the VLANs as they are; null (and an empty trunk) removes them.
+    const vepa::PortVlans cur{10, {20}, false};
+    const auto keep = std::get<SetPort>(parse_request(R"({"cmd": "set-port", "args": {"name": "c1"}})").cmd);
+    CHECK_FALSE(keep.vlan);
+    CHECK_FALSE(keep.trunk);
+    CHECK(keep.vlans(cur) == cur);
+    const auto drop_vlan =
+        std::get<SetPort>(parse_request(R"({"cmd": "set-port", "args": {"name": "c1", "vlan": null}})").cmd);
+    CHECK(drop_vlan.vlan == 0);
+    CHECK(drop_vlan.vlans(cur) == vepa::PortVlans{0, {20}, false});
+    const auto drop_trunk =
+        std::get<SetPort>(parse_request(R"({"cmd": "set-port", "args": {"name": "c1", "trunk": null}})").cmd);
+    CHECK(drop_trunk.vlans(cur) == vepa::PortVlans{10, {}, false});
+    const auto to_all =
+        std::get<SetPort>(parse_request(R"({"cmd": "set-port", "args": {"name": "c1", "trunk": "all"}})").cmd);
+    CHECK(to_all.vlans(cur) == vepa::PortVlans{10, {}, true});
+    const auto to_list =
+        std::get<SetPort>(parse_request(R"({"cmd": "set-port", "args": {"name": "c1", "vlan": 7, "trunk": [8]}})").cmd);
+    CHECK(to_list.vlans(vepa::PortVlans{0, {}, true}) == vepa::PortVlans{7, {8}, false});
+}
+
+TEST_CASE("requests: bad VLANs are invalid arguments naming the key and the value")
+{
+    for (const char* cmd : {"add-port", "set-port"}) {
+        const std::string pre = std::string(R"({"cmd": ")") + cmd + R"(", "args": {"name": "c1", )";
+        CHECK(message_of(pre + R"("vlan": 0}})") == "argument 'vlan' must be a VLAN id from 1 to 4094 or null, not 0");
+        CHECK(message_of(pre + R"("vlan": 4095}})") ==
+              "argument 'vlan' must be a VLAN id from 1 to 4094 or null, not 4095");
+        CHECK(message_of(pre + R"("vlan": -1}})") ==
+              "argument 'vlan' must be a VLAN id from 1 to 4094 or null, not -1");
+        CHECK(message_of(pre + R"("vlan": "10"}})") ==
+              "argument 'vlan' must be a VLAN id from 1 to 4094 or null, not \"10\"");
+        CHECK(message_of(pre + R"("vlan": 10.5}})") ==
+              "argument 'vlan' must be a VLAN id from 1 to 4094 or null, not 10.5");
+        CHECK(message_of(pre + R"("vlan": [10]}})") ==
+              "argument 'vlan' must be a VLAN id from 1 to 4094 or null, not [10]");
+        CHECK(message_of(pre + R"("trunk": "some"}})") ==
+              "argument 'trunk' must be an array of VLAN ids (1 to 4094), \"all\" or null, not \"some\"");
+        CHECK(message_of(pre + R"("trunk": "10,20"}})") ==
+              "argument 'trunk' must be an array of VLAN ids (1 to 4094), \"all\" or null, not \"10,20\"");
+        CHECK(message_of(pre + R"("trunk": 10}})") ==
+              "argument 'trunk' must be an array of VLAN ids (1 to 4094), \"all\" or null, not 10");
+        CHECK(message_of(pre + R"("trunk": [10, 4095]}})") ==
+              "argument 'trunk' holds 4095, not a VLAN id from 1 to 4094");
+        CHECK(message_of(pre + R"("trunk": [10, "all"]}})") ==
+              "argument 'trunk' holds \"all\", not a VLAN id from 1 to 4094");
+        CHECK(code_of(pre + R"("trunk": [[10]]}})") == "invalid-argument");
+        CHECK(code_of(pre + R"("trunk": {"all": true}}})") == "invalid-argument");
+    }
+    // A long value is cut short in the message.
+    std::string big = R"({"cmd": "add-port", "args": {"name": "c1", "vlan": ")" + std::string(1000, 'x') + R"("}})";
+    CHECK(message_of(big).size() < 120);
 }
