@@ -13,11 +13,27 @@ using vepa::Program;
 
 namespace {
 
+// MACs owned, each within the VLANs of its owners: taken for a port whose VLANs
+// overlap an owner's (a MAC may be several ports' in disjoint VLANs).
+class MacClaims {
+public:
+    void claim(const Mac& m, const vepa::PortVlans& v) { owners_[m].push_back(&v); }
+    bool taken(const Mac& m, const vepa::PortVlans& v) const
+    {
+        const auto it = owners_.find(m);
+        return it != owners_.end() &&
+               std::any_of(it->second.begin(), it->second.end(), [&](auto* o) { return o->overlaps(v); });
+    }
+
+private:
+    std::map<Mac, std::vector<const vepa::PortVlans*>> owners_; // the port table's, alive while planning
+};
+
 // What one planning pass builds up.
 struct Draft {
     Plan plan;
     vepa::DataplaneState state;
-    std::set<Mac> claimed; // MACs owned: configured ones, then learned ones in slot order
+    MacClaims claimed; // MACs owned: configured ones, then learned ones in slot order
 };
 
 UplinkStatus plan_uplink(const Device* up, const PlanSettings& s, vepa::DataplaneState& st)
@@ -80,7 +96,7 @@ void plan_xsk_pair(const PortConfig& p, const Snapshot& snap, const PlanSettings
 }
 
 // The guest's MAC for a port that learns it, or why there is none.
-void learn_mac(const Device& dev, vepa::PortKind kind, PortStatus& ps, std::set<Mac>& claimed)
+void learn_mac(const Device& dev, vepa::PortKind kind, const vepa::PortVlans& vlans, PortStatus& ps, MacClaims& claimed)
 {
     ps.learned = true;
     ps.macs.clear();
@@ -88,11 +104,12 @@ void learn_mac(const Device& dev, vepa::PortKind kind, PortStatus& ps, std::set<
         ps.reason = "a tap's own MAC is not its guest's: give the guest's MAC with --mac";
     else if (!dev.peer_mac)
         ps.reason = "the guest end's MAC cannot be read";
-    else if (claimed.count(*dev.peer_mac))
-        ps.reason = "guest MAC " + dev.peer_mac->str() + " is already another port's";
+    else if (claimed.taken(*dev.peer_mac, vlans))
+        ps.reason = "guest MAC " + dev.peer_mac->str() + " is already another port's" +
+                    (vlans.empty() ? "" : " in a VLAN of this port's");
     else {
         ps.macs.push_back(*dev.peer_mac);
-        claimed.insert(*dev.peer_mac);
+        claimed.claim(*dev.peer_mac, vlans);
     }
 }
 
@@ -127,7 +144,7 @@ void plan_state(const PortConfig& pc, const Device& dev, PortStatus& ps)
 void plan_present_port(const PortConfig& pc, const Device& dev, vepa::PortKind kind, PortStatus& ps, Draft& d)
 {
     if (pc.macs.empty())
-        learn_mac(dev, kind, ps, d.claimed);
+        learn_mac(dev, kind, pc.vlans, ps, d.claimed);
     plan_state(pc, dev, ps);
     const vepa::PortPaths paths = vepa::choose_paths(dev.link, dev.xdp_features, d.plan.uplink.takes_xdp);
     ps.delivery = ps.state == PortState::Up ? paths.delivery : VEPA_DELIVER_DOWN;
@@ -222,7 +239,8 @@ Plan plan(const PortTable& table, const Snapshot& snap, const PlanSettings& s)
     plan_orphan_pairs(table, snap, s, d.plan.devices);
     const auto order = slot_order(table);
     for (const PortConfig* p : order) {
-        d.claimed.insert(p->macs.begin(), p->macs.end());
+        for (const Mac& m : p->macs)
+            d.claimed.claim(m, p->vlans);
         if (p->type == PortType::Xsk)
             plan_xsk_pair(*p, snap, s, d);
     }
