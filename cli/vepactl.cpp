@@ -15,9 +15,11 @@
 #include <thread>
 #include <vector>
 
+#include "lib/port_vlans.hpp"
 #include "vepa/abi.h"
 #include "vepa/control.hpp"
 #include "vepa/control_client.hpp"
+#include "vepa/vlan_list.hpp"
 
 using nlohmann::json;
 namespace proto = vepa::proto;
@@ -48,6 +50,8 @@ struct Options {
     std::string type;                      // add-port --type
     unsigned queues = 0;                   // add-port --queues
     std::string src_check;                 // set-port --src-check on|off
+    std::optional<std::string> vlan;       // --vlan VID (set-port: or none): add-port, set-port
+    std::optional<std::string> trunk;      // --trunk VIDS|all (set-port: or none): add-port, set-port
     std::optional<std::string> stats_name; // stats [IFNAME]
     bool detach = false;                   // shutdown --detach
 };
@@ -116,6 +120,22 @@ std::string join_macs(const json& macs)
     return out.empty() ? "-" : out;
 }
 
+// A port's VLANs as PortVlans::str() writes them ("10", "10 +20,30", "+all"); "-" when none or not reported.
+std::string vlans_text(const json& p)
+{
+    vepa::PortVlans v;
+    const json vlan = p.value("vlan", json()), trunk = p.value("trunk", json());
+    if (vlan.is_number_unsigned())
+        v.untagged = vlan.get<uint16_t>();
+    if (trunk == "all")
+        v.all_tagged = true;
+    else if (trunk.is_array())
+        for (const auto& vid : trunk)
+            if (vid.is_number_unsigned())
+                v.tagged.insert(vid.get<uint16_t>());
+    return or_dash(v.str());
+}
+
 // list's note on an xsk port: where its AF_XDP sockets bind and how many are attached.
 std::string xsk_note(const json& p)
 {
@@ -129,15 +149,15 @@ std::string xsk_note(const json& p)
 
 void print_ports(const Options&, const json& r)
 {
-    TextTable t({"NAME", "IFINDEX", "STATE", "KIND", "MODE", "MACS", "DELIVERY", "ATTACH", "SLOT"});
+    TextTable t({"NAME", "IFINDEX", "STATE", "KIND", "MODE", "MACS", "VLANS", "DELIVERY", "ATTACH", "SLOT"});
     std::vector<std::string> notes;
     for (const auto& p : r["ports"]) {
         std::string macs = join_macs(p["macs"]);
         if (p["mac_source"] == "guest")
             macs += " (guest)";
         t.add({s(p["name"]), p["ifindex"] == 0 ? "-" : s(p["ifindex"]), s(p["state"]), or_dash(s(p["kind"])),
-               s(p["mode"]) + (p["src_check"] == false ? " (no src check)" : ""), macs, or_dash(s(p["delivery"])),
-               or_dash(s(p["attach"])), s(p["slot"])});
+               s(p["mode"]) + (p["src_check"] == false ? " (no src check)" : ""), macs, vlans_text(p),
+               or_dash(s(p["delivery"])), or_dash(s(p["attach"])), s(p["slot"])});
         if (p.contains("reason"))
             notes.push_back(s(p["name"]) + ": " + s(p["reason"]));
         if (p.contains("xsk") && p["xsk"].is_object())
@@ -157,7 +177,10 @@ void print_port(const Options&, const json& p)
     if (p["ifindex"] != 0)
         std::cout << ", ifindex " << s(p["ifindex"]) << ", " << s(p["kind"]) << ", delivery "
                   << or_dash(s(p["delivery"])) << ", attach " << or_dash(s(p["attach"]));
-    std::cout << ", mode " << s(p["mode"]) << ", MACs " << join_macs(p["macs"]) << "\n";
+    std::cout << ", mode " << s(p["mode"]) << ", MACs " << join_macs(p["macs"]);
+    if (const std::string v = vlans_text(p); v != "-")
+        std::cout << ", VLANs " << v;
+    std::cout << "\n";
     if (p.contains("reason"))
         std::cout << "note: " << s(p["reason"]) << "\n";
 }
@@ -363,6 +386,14 @@ int print_probe_outcome(const Invocation& inv, const json& result)
 
 void no_options(CLI::App&, Options&) {}
 
+// An option whose absence matters (set-port: unchanged).
+CLI::Option* optional_option(CLI::App& cmd, const std::string& name, std::optional<std::string>& to,
+                             const std::string& help)
+{
+    return cmd.add_option_function<std::string>(
+        name, [&to](const std::string& v) { to = v; }, help);
+}
+
 void add_port_options(CLI::App& cmd, Options& o)
 {
     cmd.add_option("IFNAME", o.name, "interface name")->required();
@@ -377,6 +408,14 @@ void add_port_options(CLI::App& cmd, Options& o)
         ->check(CLI::Range(1, VEPA_MAX_XSK_QUEUES));
     // --mac may repeat: collect every occurrence.
     cmd.get_option("--mac")->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    optional_option(cmd, "--vlan", o.vlan,
+                    "the port's untagged VLAN (1-4094): the guest's untagged frames are in this VLAN on the uplink, "
+                    "and this VLAN's frames reach the guest untagged")
+        ->type_name("VID");
+    optional_option(cmd, "--trunk", o.trunk,
+                    "tagged VLANs the guest may use, their frames passing with their tag (e.g. 20,30-39); all: any "
+                    "VLAN.  Without --vlan and --trunk the port takes untagged frames only")
+        ->type_name("VIDS|all");
 }
 
 void set_port_options(CLI::App& cmd, Options& o)
@@ -389,6 +428,10 @@ void set_port_options(CLI::App& cmd, Options& o)
     cmd.add_option("--src-check", o.src_check, "anti-spoofing on or off")
         ->type_name("on|off")
         ->check(CLI::IsMember({"on", "off"}));
+    optional_option(cmd, "--vlan", o.vlan, "the untagged VLAN, replacing it (none: untagged frames stay untagged)")
+        ->type_name("VID|none");
+    optional_option(cmd, "--trunk", o.trunk, "the tagged VLANs, replacing them (all: any VLAN; none: no tagged frames)")
+        ->type_name("VIDS|none|all");
 }
 
 void del_port_options(CLI::App& cmd, Options& o) { cmd.add_option("IFNAME", o.name, "port name")->required(); }
@@ -416,6 +459,44 @@ json mac_list(const std::vector<std::string>& macs)
     return a;
 }
 
+// --vlan VID as the request's "vlan"; `none` (where allowed) as null.
+json vlan_arg(const std::string& v, bool none_ok)
+{
+    if (none_ok && v == "none")
+        return nullptr;
+    const auto vid = vepa::parse_vid(v);
+    if (!vid)
+        throw UsageError("--vlan " + v + ": not a VLAN id (1 to 4094" + (none_ok ? ", or none)" : ")"));
+    return *vid;
+}
+
+// --trunk VIDS|all as the request's "trunk"; `none` (where allowed) as null.
+json trunk_arg(const std::string& v, bool none_ok)
+{
+    if (v == "all")
+        return "all";
+    if (none_ok && v == "none")
+        return nullptr;
+    const auto vids = vepa::parse_vid_list(v);
+    if (!vids)
+        throw UsageError("--trunk " + v + ": not a VLAN list (VID[,VID|VID-VID]..., each 1 to 4094)" +
+                         (none_ok ? ", all or none" : " or all"));
+    return *vids;
+}
+
+// --vlan and --trunk into args, each checked as vepad checks it.
+void vlan_args(const Options& o, json& args, bool none_ok)
+{
+    if (o.vlan)
+        args["vlan"] = vlan_arg(*o.vlan, none_ok);
+    if (o.trunk)
+        args["trunk"] = trunk_arg(*o.trunk, none_ok);
+    if (o.vlan && o.trunk && args["vlan"].is_number() && args["trunk"].is_array())
+        for (const auto& vid : args["trunk"])
+            if (vid == args["vlan"])
+                throw UsageError("VLAN " + vid.dump() + " cannot be both untagged (--vlan) and tagged (--trunk)");
+}
+
 void add_port_args(const Options& o, json& args)
 {
     args["name"] = o.name;
@@ -425,6 +506,7 @@ void add_port_args(const Options& o, json& args)
         args["mode"] = o.mode;
     if (o.no_src_check)
         args["src_check"] = false;
+    vlan_args(o, args, false);
     if (!o.type.empty())
         args["type"] = o.type;
     if (o.queues) {
@@ -443,8 +525,9 @@ void set_port_args(const Options& o, json& args)
         args["mode"] = o.mode;
     if (!o.src_check.empty())
         args["src_check"] = o.src_check == "on";
+    vlan_args(o, args, true);
     if (args.size() == 1)
-        throw UsageError("nothing to change (give --mac, --mode or --src-check)");
+        throw UsageError("nothing to change (give --mac, --mode, --src-check, --vlan or --trunk)");
 }
 
 void port_name_args(const Options& o, json& args) { args["name"] = o.name; }
@@ -483,11 +566,14 @@ const char* kDescription = R"(vepactl - control vepad, the eBPF VEPA for VM and 
 
 Commands:
   add-port IFNAME [--mac MAC]... [--mode vepa|private|bridge] [--no-src-check]
+           [--vlan VID] [--trunk VIDS|all]
       Attach a veth (container) or tap (VM) interface.  The interface need not
       exist yet: the port is then listed as absent and attached when it appears.
       --mac gives the guest's MAC address(es) (up to 256); required for a tap.
       Without --mac a veth port uses its guest end's MAC, followed as it changes.
+      --vlan and --trunk put the port in VLANs (see VLANs below).
   add-port NAME --type xsk --mac MAC [--queues N] [--mode MODE] [--no-src-check]
+           [--vlan VID] [--trunk VIDS|all]
       An AF_XDP port: vepad creates the veth pair NAME / vx-NAME (NAME at most
       12 characters).  AF_XDP sockets bind to NAME, one per queue (N, default
       1, at most 64), and reach vepad either by SCM_RIGHTS (libvepa-xsk,
@@ -496,11 +582,14 @@ Commands:
       inhibit=on,map-path=MAP,map-start-index=FIRST).  The port is up while
       every queue has its socket; frames it sends are checked like any port's.
   set-port IFNAME [--mac MAC]... [--mode MODE] [--src-check on|off]
-      Change a port; --mac replaces the MAC list (--mac guest: learn it again).
+           [--vlan VID|none] [--trunk VIDS|none|all]
+      Change a port; --mac replaces the MAC list (--mac guest: learn it again),
+      --vlan the untagged VLAN and --trunk the tagged ones (none: remove them);
+      what is not given stays as it was.
   del-port IFNAME
       Detach and forget a port.
   list            Ports: state (up, down, absent, unsupported), MACs, mode,
-                  delivery path (xdp, tc-peer, tc) and attach hook.
+                  VLANs, delivery path (xdp, tc-peer, tc) and attach hook.
   stats [IFNAME]  Per-port rx/tx packets and bytes, and drops by reason.
   status          Uplink, programs and their attach modes, pin directory, and
                   whether the switch reflects (hairpins): by vepad's reflection
@@ -510,6 +599,24 @@ Commands:
   shutdown [--detach]
                   Stop vepad; with --detach also remove its programs and maps
                   (without, the dataplane keeps forwarding).
+
+VLANs (IEEE 802.1Q): a port has an untagged VLAN and a set of tagged VLANs.
+  --vlan VID      The untagged (access) VLAN, 1 to 4094: the guest sends and
+                  receives untagged frames, which are in VLAN VID on the
+                  uplink (vepad adds the tag going out and removes it coming in).
+  --trunk VIDS    Tagged VLANs: frames the guest tags with one of these VIDs
+                  pass with their tag, and the uplink's frames of these VLANs
+                  reach the guest tagged.  VIDS is a list of VIDs and ranges,
+                  e.g. 20,30-39.  The untagged VLAN cannot also be tagged.
+  --trunk all     Any VLAN: the opt-out for a guest that does its own VLANs;
+                  every tagged frame passes.
+  A port with neither takes untagged frames only: the guest's tagged frames
+  are dropped (counted as drop reason vlan), and it receives the uplink's
+  untagged frames only.  A MAC address belongs to one port within a VLAN: two
+  ports may have the same MAC only when their VLANs do not overlap (ports
+  without --vlan all take the uplink's untagged frames; --trunk all overlaps
+  every port in a VLAN).  list shows VLANs as 10 (untagged 10), 10 +20,30
+  (untagged 10, tagged 20 and 30), +all (every VLAN tagged), - (none).
 
 Modes: vepa (every frame to the switch), private (vepa, and no frame to or
 from another local port even through the switch), bridge (vepa, plus direct
