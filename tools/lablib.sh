@@ -23,6 +23,8 @@ VEPACTL_BIN=$BUILD/cli/vepactl
 RELAY_BIN=$BUILD/tools/vepa-tap-relay
 RAWSEND_BIN=$BUILD/tools/vepa-rawsend
 LAB_PIN_DIR=/sys/fs/bpf/$LAB
+# The map layout version in pinned map names (macs_v$LAYOUT, ...).
+LAYOUT=$(sed -n 's/^#define VEPA_LAYOUT_VERSION //p' "$LAB_ROOT/include/vepa/abi.h")
 LAB_SOCKET=$LAB_DIR/vepad.sock
 
 NS_SW=$LAB-sw NS_HOST=$LAB-host NS_C1=$LAB-c1 NS_C2=$LAB-c2 NS_VM3=$LAB-vm3 NS_REM=$LAB-rem

@@ -236,7 +236,7 @@ test_vlans_map_keys() {
     quiet vepactl set-port c2 --mac "$MAC_VM3" --vlan 30 || fatal "set-port c2 refused"
     # One line per key: "MAC VID" (the key's first six bytes as bpftool prints them, the VID from its BTF).
     local keys vid
-    keys=$(bpftool map dump pinned "$LAB_PIN_DIR/macs_v3" -j |
+    keys=$(bpftool map dump pinned "$LAB_PIN_DIR/macs_v$LAYOUT" -j |
         jq -r '.[] | "\(.key[0:6] | map(.[2:]) | join(":")) \(.formatted.key.vid)"')
     for vid in 10 20; do
         check "tap1's MAC keyed with VID $vid" grep -qx "$MAC_VM3 $vid" <<<"$keys"
