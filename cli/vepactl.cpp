@@ -289,6 +289,24 @@ void print_relay(const json& rr)
     print_lldp(rr["lldp"]);
 }
 
+// "rx filter:   auto, 7 MACs (+1 someone else's), allmulti"
+void print_rx_filter(const json& rx)
+{
+    if (!rx.is_object()) // an older vepad
+        return;
+    std::cout << "rx filter:   " << s(rx["mode"]) << ", " << s(rx["entries"]) << " MAC"
+              << (rx["entries"] == 1 ? "" : "s");
+    if (rx["foreign"] != 0)
+        std::cout << " (+" << s(rx["foreign"]) << " accepted by someone else's entry)";
+    if (rx["allmulti"] == true)
+        std::cout << ", allmulti";
+    if (rx["promisc"] == true)
+        std::cout << ", promisc";
+    if (rx["error"].is_string())
+        std::cout << "; failed: " << s(rx["error"]);
+    std::cout << "\n";
+}
+
 void print_uplink(const json& up)
 {
     std::cout << "uplink:      " << s(up["name"]) << ", " << s(up["state"]);
@@ -303,6 +321,7 @@ void print_uplink(const json& up)
         std::cout << "uplink XDP:  not attached\n";
     std::cout << "uplink TC:   " << (up["tc"].is_object() ? "program " + s(up["tc"]["prog_id"]) : "not attached")
               << "\n";
+    print_rx_filter(up["rx_filter"]);
 }
 
 void print_status(const Options&, const json& r)

@@ -190,6 +190,7 @@ ApplyResult Applier::apply(const Plan& plan, const Snapshot& snap)
         throw ApplyError("programs on the uplink", e.what(), done);
     }
     hook_ports(plan, snap, r);
+    apply_rx_filter(plan, snap, r);
     return r;
 }
 

@@ -6,7 +6,9 @@
 //   2. the maps (vepa::sync_maps: config, targets, records, MACs, flood list,
 //      stale entries last);
 //   3. programs onto the uplink, then every port: TC first (complete on its
-//      own), then XDP (the fast path), or XDP off where the plan has none.
+//      own), then XDP (the fast path), or XDP off where the plan has none;
+//   4. the uplink's receive filter: entries and flags of vepad's that go, then
+//      those that come (each recorded in the rxmacs map as it is made).
 // Only what differs from the snapshot is touched.  A port whose programs
 // cannot be attached (its device vanished under us, say) is reported and the
 // rest goes on, and so does a device programs cannot be taken off; a failure
@@ -31,6 +33,7 @@ struct ApplyResult {
     std::optional<uint32_t> uplink_tc;
     std::map<std::string, std::string> failed; // what could not be done -> why
     vepa::SyncStats maps;
+    RxFilterStatus rx; // mode is the caller's
 };
 
 class ApplyError : public std::runtime_error {
@@ -55,6 +58,9 @@ private:
     std::optional<vepa::XdpAttachment> hook(const Hooks& want, const Device& have, const ProgramIds& ids);
     void hook_uplink(const Plan& plan, const Snapshot& snap, ApplyResult& r);
     void hook_ports(const Plan& plan, const Snapshot& snap, ApplyResult& r);
+    // The uplink's receive filter (rx_filter_apply.cpp); failures go to r.rx.error.
+    void apply_rx_filter(const Plan& plan, const Snapshot& snap, ApplyResult& r);
+    void apply_rx_flag(const RxFlagChange& f, vepa::RxMacMap& record);
 
     vepa::Dataplane& dp_;
     vepa::NetlinkRequester& nl_;

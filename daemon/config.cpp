@@ -117,6 +117,14 @@ void set_rcvbuf(Config& c, const std::string& v)
     c.netlink_rcvbuf = static_cast<int>(std::stoll(v));
 }
 
+void set_rx_filter(Config& c, const std::string& v)
+{
+    const auto m = parse_rx_filter_mode(v);
+    if (!m)
+        throw Error("must be auto, fdb, promisc or none, not '" + v + "'");
+    c.rx_filter = *m;
+}
+
 const Setting kSettings[] = {
     {"uplink", "IFNAME", "the uplink interface toward the adjacent switch (required here or in the config)",
      [](Config& c, const std::string& v) { set_ifname(c.uplink, v); }},
@@ -143,6 +151,11 @@ const Setting kSettings[] = {
      "seconds between LLDPDUs sent on the uplink as an 802.1Qbg EVB station requesting reflective relay; "
      "0: no LLDP (default 30)",
      [](Config& c, const std::string& v) { set_seconds(c.lldp_interval, v); }},
+    {"rx_filter", "MODE",
+     "how the uplink is made to accept frames for the ports' MACs: auto (FDB self entries, the NIC's unicast "
+     "filter, for every port MAC and the probe's destination, plus all-multicast; default), fdb (the entries "
+     "only), promisc (promiscuous mode) or none (leave the uplink's filter alone)",
+     set_rx_filter},
 };
 
 const Setting* find_setting(const std::string& key)

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "daemon/rx_filter.hpp"
 #include "lib/xdp_mode.hpp"
 #include "vepa/abi.h"
 
@@ -28,6 +29,7 @@ struct Config {
     int netlink_rcvbuf = 8 << 20; // rtnetlink event buffer; overruns trigger a full re-read
     int probe_interval = 30;      // seconds between reflection probes; 0: only on start, uplink up, request
     int lldp_interval = 30;       // seconds between LLDPDUs (EVB station); 0: no LLDP agent
+    RxFilterMode rx_filter = RxFilterMode::Auto; // how the uplink is made to accept the ports' frames
 
     std::string effective_pin_dir() const { return pin_dir.empty() ? "/sys/fs/bpf/vepad/" + uplink : pin_dir; }
     std::string state_file() const { return state_dir + "/ports-" + uplink + ".json"; }

@@ -64,7 +64,7 @@ Daemon::Daemon(Config cfg) : cfg_(std::move(cfg)), signals_(io_, SIGTERM, SIGINT
     dp_ = load_dataplane(cfg_);
     vepa::set_bpf_log([](int, const char* msg) { spdlog::debug("bpf: {}", msg); });
     const ProbeMacs macs = probe_macs(machine_identity(), cfg_.uplink);
-    reconciler_ = std::make_unique<Reconciler>(*dp_, nl_, PlanSettings{cfg_.uplink, cfg_.xdp_mode, macs.dst});
+    reconciler_ = std::make_unique<Reconciler>(*dp_, nl_, PlanSettings{cfg_.uplink, cfg_.xdp_mode, macs.dst, cfg_.rx_filter});
     loop_ = std::make_unique<ReconcileLoop>(
         io_, [this](bool full) { reconciler_->run(ports_->table(), full); }, [this] { after_reconcile(); });
     ports_ = std::make_unique<PortService>(cfg_, std::move(state), std::move(table), *dp_, nl_, *reconciler_,

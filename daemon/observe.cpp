@@ -1,5 +1,7 @@
 #include "daemon/observe.hpp"
 
+#include <net/if.h>
+
 namespace vepad {
 
 using vepa::LinkInfo;
@@ -27,6 +29,8 @@ KernelObserver::KernelObserver(vepa::Dataplane& dp, vepa::NetlinkRequester& nl) 
 void KernelObserver::link_changed(const LinkInfo& link, bool removed)
 {
     forget(link.ifindex);
+    if (link.ifindex == rx_uplink_)
+        rx_entries_.reset();
     if (removed)
         links_.erase(link.ifindex);
     else
@@ -63,6 +67,7 @@ void KernelObserver::load_links(bool full)
     tc_.clear();
     xdp_.clear();
     maps_.reset();
+    forget_rx();
     for (auto& l : nl_.links())
         links_[l.ifindex] = l;
     links_loaded_ = true;
@@ -136,7 +141,38 @@ Snapshot KernelObserver::observe(const PortTable& table, const std::string& upli
     for (const auto& [name, p] : table.ports())
         if (p.type == PortType::Xsk)
             s.xsk_sockets[name] = xsk_sockets(p);
+    s.rx = observe_rx(ifindex_of(uplink));
     return s;
+}
+
+RxFilterHave KernelObserver::observe_rx(int uplink)
+{
+    if (!rx_record_) {
+        rx_record_.emplace();
+        for (const auto& [k, dev] : dp_.rxmacs().entries()) {
+            const auto mac = vepa::Mac::from_key(k);
+            if (mac.is_broadcast())
+                rx_record_->our_flags[static_cast<RxFlag>(k.vid)] = dev;
+            else
+                rx_record_->ours[mac] = dev;
+        }
+    }
+    RxFilterHave h = *rx_record_;
+    h.uplink = uplink;
+    for (const auto& [idx, l] : links_)
+        h.devices.insert(idx);
+    if (!uplink)
+        return h;
+    if (!rx_entries_ || rx_uplink_ != uplink) {
+        const auto e = nl_.fdb_self(uplink);
+        rx_entries_.emplace(e.begin(), e.end());
+        rx_uplink_ = uplink;
+    }
+    h.entries = *rx_entries_;
+    const unsigned flags = links_.at(uplink).flags;
+    h.allmulti = flags & IFF_ALLMULTI;
+    h.promisc = flags & IFF_PROMISC;
+    return h;
 }
 
 std::vector<uint32_t> KernelObserver::xsk_sockets(const PortConfig& p) const

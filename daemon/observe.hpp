@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "daemon/port_table.hpp"
+#include "daemon/rx_filter.hpp"
 #include "lib/attach.hpp"
 #include "lib/dataplane.hpp"
 #include "lib/map_sync.hpp"
@@ -37,6 +38,7 @@ struct Snapshot {
     vepa::MapContents maps;                                   // what the pinned maps hold
     std::map<std::string, std::vector<uint32_t>> xsk_sockets; // xsk port -> queues holding a socket bound to them
     ProgramIds programs;                                      // ids of the loaded programs
+    RxFilterHave rx;                                          // the uplink's receive filter, and vepad's record
 
     const Device* find(const std::string& name) const;
     const Device* find(int ifindex) const;
@@ -63,6 +65,7 @@ public:
     void recorded_xdp(int ifindex, std::optional<vepa::XdpAttachment> a) { xdp_[ifindex] = a; }
     void recorded_maps(vepa::MapContents m) { maps_ = std::move(m); }
     void forget_maps() { maps_.reset(); }
+    void forget_rx() { rx_entries_.reset(), rx_record_.reset(); }
 
     // The sockets in an xsk port's slots now (uncached).
     std::vector<uint32_t> xsk_sockets(const PortConfig& p) const;
@@ -71,6 +74,7 @@ private:
     void load_links(bool full);
     void fill(Device& d, bool want_peer);
     std::vector<int> managed_devices(const PortTable& table, const std::string& uplink) const;
+    RxFilterHave observe_rx(int uplink);
     int ifindex_of(const std::string& name) const;
 
     vepa::Dataplane& dp_;
@@ -83,6 +87,9 @@ private:
     std::map<int, uint32_t> tc_;
     std::map<int, std::optional<vepa::XdpAttachment>> xdp_;
     std::optional<vepa::MapContents> maps_;
+    std::optional<std::set<vepa::Mac>> rx_entries_; // the uplink's filter (ifindex rx_uplink_)
+    int rx_uplink_ = 0;
+    std::optional<RxFilterHave> rx_record_; // ours and our_flags only
 };
 
 } // namespace vepad

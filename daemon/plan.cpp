@@ -229,6 +229,16 @@ std::vector<const PortConfig*> slot_order(const PortTable& table)
     return order;
 }
 
+void plan_rx(const vepa::DataplaneState& st, const Snapshot& snap, const PlanSettings& s, Plan& p)
+{
+    std::set<vepa::Mac> macs;
+    for (const auto& port : st.ports)
+        macs.insert(port.macs.begin(), port.macs.end());
+    const Device* up = snap.find(s.uplink);
+    p.rx_want = rx_filter_want(s.rx_filter, macs, s.probe_dst, up ? up->link.mac : std::nullopt);
+    p.rx = plan_rx_filter(p.rx_want, snap.rx);
+}
+
 } // namespace
 
 Plan plan(const PortTable& table, const Snapshot& snap, const PlanSettings& s)
@@ -251,6 +261,7 @@ Plan plan(const PortTable& table, const Snapshot& snap, const PlanSettings& s)
     if (d.plan.uplink.ifindex)
         d.plan.hooks[d.plan.uplink.ifindex] = uplink_hooks(d.plan, s);
     d.plan.unhook = plan_unhook(snap, d.plan);
+    plan_rx(d.state, snap, s, d.plan);
     return d.plan;
 }
 
@@ -269,6 +280,7 @@ Plan plan_teardown(const Snapshot& snap, const PlanSettings& s)
     for (int idx : unhook)
         if (snap.find(idx))
             p.unhook.push_back(idx);
+    p.rx = plan_rx_filter(p.rx_want, snap.rx); // nothing wanted: every entry and flag of ours goes
     for (const auto& [idx, d] : snap.devices)
         if (auto port = xsk_alias_port(d.link.alias, s.uplink))
             p.devices.remove.push_back({idx, "vepad made it for xsk port " + *port});

@@ -13,7 +13,9 @@
 //   - a port without configured MACs learns its guest end's MAC (veth), unless
 //     another port owns that MAC (ports in slot order: the first keeps it);
 //   - xsk ports: vepad's own veth pair, made when missing, removed with the port;
-//   - the longest frame is the uplink's MTU plus Ethernet and two VLAN tags.
+//   - the longest frame is the uplink's MTU plus Ethernet and two VLAN tags;
+//   - the uplink's receive filter takes every port MAC and the probe's
+//     destination (rx_filter.hpp), vepad's own entries only are removed.
 #pragma once
 
 #include <map>
@@ -32,6 +34,7 @@ struct PlanSettings {
     std::string uplink;
     vepa::XdpMode uplink_xdp_mode = vepa::XdpMode::Auto;
     vepa::Mac probe_dst; // the reflection probe's destination; zero: no probe
+    RxFilterMode rx_filter = RxFilterMode::Auto;
 };
 
 // The programs one device must carry (nullopt: none of ours there).
@@ -72,6 +75,8 @@ struct Plan {
     std::map<int, Hooks> hooks; // devices that carry our programs
     std::vector<int> unhook;    // devices whose programs of ours must go
     DeviceChanges devices;
+    RxFilterWant rx_want; // the uplink's receive filter (rx_filter.hpp)
+    RxFilterChanges rx;
 };
 
 Plan plan(const PortTable& table, const Snapshot& snap, const PlanSettings& s);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lib/attach.hpp"
+#include "daemon/rx_filter.hpp"
 #include "lib/mac.hpp"
 #include "vepa/abi.h"
 
@@ -55,6 +56,7 @@ struct UplinkStatus {
     bool takes_xdp = false;                 // accepts XDP_REDIRECT frames
     std::optional<vepa::XdpAttachment> xdp; // our XDP program there
     std::optional<uint32_t> tc;             // our TC program's id there
+    RxFilterStatus rx_filter;
 };
 
 } // namespace vepad

@@ -39,6 +39,8 @@ void Reconciler::record(Plan p, const ApplyResult& r, const std::map<std::string
     }
     p.uplink.xdp = r.uplink_xdp;
     p.uplink.tc = r.uplink_tc;
+    p.uplink.rx_filter = r.rx;
+    p.uplink.rx_filter.mode = settings_.rx_filter;
     ports_ = std::move(p.ports);
     uplink_ = std::move(p.uplink);
 }

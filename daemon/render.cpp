@@ -27,6 +27,16 @@ json xsk_json(const PortConfig& p, const PortStatus& st, const std::string& pin_
             {"sockets", st.xsk_sockets}};
 }
 
+json rx_filter_json(const RxFilterStatus& rx)
+{
+    return {{"mode", to_string(rx.mode)},
+            {"entries", rx.entries},
+            {"foreign", rx.foreign},
+            {"allmulti", rx.allmulti},
+            {"promisc", rx.promisc},
+            {"error", rx.error.empty() ? json(nullptr) : json(rx.error)}};
+}
+
 json uplink_json(const UplinkStatus& up)
 {
     json xdp = nullptr, tc = nullptr;
@@ -39,7 +49,8 @@ json uplink_json(const UplinkStatus& up)
             {"state", to_string(up.state)},
             {"takes_xdp", up.takes_xdp},
             {"xdp", xdp},
-            {"tc", tc}};
+            {"tc", tc},
+            {"rx_filter", rx_filter_json(up.rx_filter)}};
 }
 } // namespace
 

@@ -5,6 +5,7 @@
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/veth.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
@@ -314,6 +315,14 @@ void NetlinkRequester::set_link(int ifindex, const LinkSettings& st)
         ifi->ifi_change |= IFF_NOARP;
         ifi->ifi_flags |= IFF_NOARP;
     }
+    if (st.allmulti) {
+        ifi->ifi_change |= IFF_ALLMULTI;
+        ifi->ifi_flags |= *st.allmulti ? IFF_ALLMULTI : 0;
+    }
+    if (st.promisc) {
+        ifi->ifi_change |= IFF_PROMISC;
+        ifi->ifi_flags |= *st.promisc ? IFF_PROMISC : 0;
+    }
     if (st.alias)
         mnl_attr_put_strz(nlh, IFLA_IFALIAS, st.alias->c_str());
     if (st.no_ipv6_addresses) {
@@ -339,5 +348,60 @@ bool NetlinkRequester::delete_link(int ifindex)
         throw SysError(-err, "delete ifindex " + std::to_string(ifindex));
     return true;
 }
+
+namespace {
+nlmsghdr* neigh_request(char* buf, uint16_t type, uint16_t flags, int ifindex)
+{
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+    auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
+    ndm->ndm_family = AF_BRIDGE;
+    ndm->ndm_ifindex = ifindex;
+    return nlh;
+}
+} // namespace
+
+std::vector<Mac> NetlinkRequester::fdb_self(int ifindex)
+{
+    // An unfiltered dump (the filtered forms differ between strict and legacy
+    // checking); the device's entries are picked here.
+    char buf[256];
+    nlmsghdr* nlh = neigh_request(buf, RTM_GETNEIGH, NLM_F_DUMP, 0);
+    std::vector<Mac> out;
+    const int err = transact(route_.get(), nlh, [&](const nlmsghdr* m) {
+        const auto* ndm = static_cast<const ndmsg*>(mnl_nlmsg_get_payload(m));
+        if (m->nlmsg_type != RTM_NEWNEIGH || ndm->ndm_ifindex != ifindex || !(ndm->ndm_flags & NTF_SELF))
+            return;
+        for_each_attr(m, sizeof(ndmsg), [&](const nlattr* a) {
+            if (mnl_attr_get_type(a) == NDA_LLADDR && mnl_attr_get_payload_len(a) == 6) {
+                const Mac mac(static_cast<const uint8_t*>(mnl_attr_get_payload(a)));
+                if (!mac.is_group())
+                    out.push_back(mac);
+            }
+        });
+    });
+    if (err < 0)
+        throw SysError(-err, "RTM_GETNEIGH (bridge fdb) dump");
+    return out;
+}
+
+int NetlinkRequester::fdb_self_change(uint16_t type, uint16_t flags, int ifindex, const Mac& mac)
+{
+    char buf[256];
+    nlmsghdr* nlh = neigh_request(buf, type, NLM_F_ACK | flags, ifindex);
+    auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_get_payload(nlh));
+    ndm->ndm_state = NUD_PERMANENT;
+    ndm->ndm_flags = NTF_SELF;
+    mnl_attr_put(nlh, NDA_LLADDR, 6, mac.bytes().data());
+    return transact(route_.get(), nlh, [](const nlmsghdr*) {});
+}
+
+int NetlinkRequester::fdb_self_add(int ifindex, const Mac& mac)
+{
+    return fdb_self_change(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL, ifindex, mac);
+}
+
+int NetlinkRequester::fdb_self_del(int ifindex, const Mac& mac) { return fdb_self_change(RTM_DELNEIGH, 0, ifindex, mac); }
 
 } // namespace vepa

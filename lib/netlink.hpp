@@ -59,6 +59,8 @@ struct LinkSettings {
     std::optional<std::string> alias;
     bool no_ipv6_addresses = false; // IPv6 address generation mode none: no link-local, no DAD, no RS
     bool noarp = false;
+    std::optional<bool> allmulti; // IFF_ALLMULTI: the device takes every multicast frame
+    std::optional<bool> promisc;  // IFF_PROMISC
 };
 
 // A blocking NETLINK_ROUTE or NETLINK_GENERIC request socket (not for events).
@@ -80,10 +82,20 @@ public:
     // false when it was not there.
     bool delete_link(int ifindex);
 
+    // The device's own receive filter, as FDB "self" entries (AF_BRIDGE,
+    // NTF_SELF; a NIC's unicast address list): its unicast entries.
+    std::vector<Mac> fdb_self(int ifindex);
+    // Add a permanent self entry: 0, or -EEXIST when the address is already in
+    // the filter (someone else's), or another negative errno.
+    int fdb_self_add(int ifindex, const Mac& mac);
+    // 0, -ENOENT when it was not there, or another negative errno.
+    int fdb_self_del(int ifindex, const Mac& mac);
+
 private:
     // Send req and hand every reply message to cb; returns 0 or a negative errno.
     int transact(int fd, nlmsghdr* req, const std::function<void(const nlmsghdr*)>& cb);
     std::optional<LinkInfo> get_link(int ifindex, const std::string* name, std::optional<int> nsid = {});
+    int fdb_self_change(uint16_t type, uint16_t flags, int ifindex, const Mac& mac);
     int netdev_family();
 
     UniqueFd route_;

@@ -12,6 +12,8 @@ packages=(
     libcli11-dev catch2
     # tests and the lab: namespaces, veth/tap, ethtool, ping, captures, unit checks
     iproute2 ethtool iputils-ping tcpdump util-linux kmod systemd procps jq python3
+    # the units' RestrictAddressFamilies=, enforced in the systemd test as systemd does
+    python3-seccomp
     # LLDP peers for the reflective-relay tests: lldpad (802.1Qbg EVB bridge), lldpd
     lldpad lldpd
     # benchmarks: plots

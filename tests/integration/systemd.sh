@@ -52,8 +52,9 @@ test_units_verify() {
 }
 
 test_service_execstart() {
-    section "vepad.service's ExecStart, run directly"
+    section "vepad.service's ExecStart, run directly with the unit's address families"
     service_conf
+    CAPS_WRAP="/usr/bin/python3 $(dirname "$0")/restrict_af.py $(sed -n 's/^RestrictAddressFamilies=//p' "$units/vepad.service") --"
     run_execstart vepad.service "$LAB_DIR/notify.log"
     check "READY=1 arrives" wait_for 5 grep -qx 'READY=1' "$LAB_DIR/notify.log"
     check "with a STATUS line" grep -q '^STATUS=uplink up0 up' "$LAB_DIR/notify.log"
@@ -62,6 +63,7 @@ test_service_execstart() {
     check "the state file is in the unit's StateDirectory" test "$(status_field state_file)" = "$LAB_DIR/state/ports-up0.json"
     quiet vepactl add-port c1
     check "and it forwards" reachable "$NS_C1" "$IP_REM"
+    check_eq "its reflection probe works with them" reflecting "$(vepactl probe --json | jq -r .probe.state)"
     kill -TERM "$EXEC_PID"; wait "$EXEC_PID"
     check_eq "SIGTERM: exit status 0" 0 "$?"
     wait "$NOTIFY_PID"
@@ -77,11 +79,13 @@ test_template_with_unit_caps() {
     LAB_SOCKET=$LAB_DIR/vepad.sock add_ports c1
     kill -TERM "$EXEC_PID"; wait "$EXEC_PID"; wait "$NOTIFY_PID"
 
-    section "vepad@up0.service's ExecStart, run directly with only the unit's capabilities"
+    section "vepad@up0.service's ExecStart, run directly with only the unit's capabilities and address families"
     rm -f "$LAB_DIR/vepad.conf"   # the template needs no config file
-    local caps rc
+    local caps families rc
     caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$units/vepad@.service" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
-    CAPS_WRAP="setpriv --bounding-set -all,$caps --inh-caps -all --"
+    # RestrictAddressFamilies= enforced as systemd does it (seccomp: EAFNOSUPPORT for the others).
+    families=$(sed -n 's/^RestrictAddressFamilies=//p' "$units/vepad@.service")
+    CAPS_WRAP="setpriv --bounding-set -all,$caps --inh-caps -all -- /usr/bin/python3 $(dirname "$0")/restrict_af.py $families --"
     run_execstart vepad@.service "$LAB_DIR/notify2.log" up0
     check "vepad runs with its bounding set ($caps)" bash -c "grep -q '^CapBnd:.*' /proc/$EXEC_PID/status &&
         [ \$(awk '/^CapEff/ {print \$2}' /proc/$EXEC_PID/status) != 000001ffffffffff ]"
