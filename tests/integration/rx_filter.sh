@@ -21,7 +21,7 @@ unicast_sorted() { printf '%s\n' "$@" | sort -u | paste -sd, -; }
 probe_dst() { vepactl probe --json | jq -r .probe.dst; }
 uplink_flag() { ip -n "$NS_HOST" -j link show up0 | jq -r --arg f "$1" '.[0].flags | index($f) != null'; }
 promiscuity() { ip -n "$NS_HOST" -d -j link show up0 | jq -r '.[0].promiscuity'; }
-record_entries() { pin_entries rxmacs_v3; }
+record_entries() { pin_entries rxmacs_v$LAYOUT; }
 rx_field() { status_field "uplink.rx_filter.$1"; }
 
 case_cleanup_uplink() {
@@ -127,7 +127,7 @@ test_uplink_recreated() {
     check_eq "its entries came back" "$want" "$(uplink_entries)"
     check_eq "and all-multicast" true "$(uplink_flag ALLMULTI)"
     check_eq "the record names the new device only" "$(status_field uplink.ifindex)" \
-        "$(bpftool map dump pinned "$LAB_PIN_DIR/rxmacs_v3" -j | jq -r '[.[].formatted.value] | unique | join(",")')"
+        "$(bpftool map dump pinned "$LAB_PIN_DIR/rxmacs_v$LAYOUT" -j | jq -r '[.[].formatted.value] | unique | join(",")')"
     check "traffic flows" reachable "$NS_C1" "$IP_REM"
 }
 
