@@ -191,7 +191,7 @@ int vepa_uplink_xdp(struct xdp_md *ctx)
 	const struct vepa_port_ref *to;
 	struct vepa_frame f = {};
 
-	if (!cfg)
+	if (!cfg || (cfg->flags & VEPA_CFG_F_VLANS))                   /* a tag XDP cannot see: TC's */
 		return XDP_PASS;
 	VEPA_VARIANT_MARK(cfg);
 	if (vepa_admit(ctx, VEPA_XDP, cfg, NULL, &f) != VEPA_ADMITTED)

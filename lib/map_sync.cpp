@@ -127,6 +127,8 @@ MapContents build_contents(const DataplaneState& st)
             throw Error("ifindex " + std::to_string(p.ifindex) + " is two ports");
         if (p.mode == VEPA_MODE_PRIVATE)
             c.config.flags |= VEPA_CFG_F_HAVE_PRIVATE;
+        if (!p.vlans.empty())
+            c.config.flags |= VEPA_CFG_F_VLANS;
         if (p.delivery == VEPA_DELIVER_XDP)
             c.devs.emplace(p.ifindex, p.ifindex);
         if (p.delivery != VEPA_DELIVER_DOWN) // no copies for a port that cannot take them
@@ -171,9 +173,10 @@ SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& h
     SyncStats s;
     const uint32_t zero = 0;
 
-    // 1. Config: while ports change, R7's source lookup stays on if it is on before or after.
+    // 1. Config: while ports change, R7's source lookup and the uplink's VLAN-safe
+    // path stay on if they are on before or after.
     vepa_config transit = want.config;
-    transit.flags |= have.config.flags & VEPA_CFG_F_HAVE_PRIVATE;
+    transit.flags |= have.config.flags & (VEPA_CFG_F_HAVE_PRIVATE | VEPA_CFG_F_VLANS);
     if (!same(transit, have.config)) {
         dp.config().update(zero, transit);
         s.written++;

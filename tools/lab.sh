@@ -88,7 +88,7 @@ cat "$LAB_DIR/xsk.out"
 
 say "Counters and the MAC table"
 run vepactl stats
-run bpftool map dump pinned "$LAB_PIN_DIR/macs_v2"
+run bpftool map dump pinned "$LAB_PIN_DIR/macs_v3"
 
 if [ "$mode" = shell ]; then
     say "The lab is up. Try: vepactl list; in_ns $NS_C1 ping $IP_C2; lab_hairpin off. Exit the shell to tear it down."

@@ -570,7 +570,30 @@ TEST_CASE("golden frames: VLANs (V1-V7), through XDP then TC and through TC alon
 {
     static Testbed tb(vlan_topology());
     static const std::vector<Golden> all = vlan_fixtures();
-    for (const Golden& g : all)
-        for (bool with_xdp : {true, false})
-            DYNAMIC_SECTION(g.id << ": " << g.what << (with_xdp ? " [xdp+tc]" : " [tc]")) { check(tb, g, with_xdp); }
+    // With a port in a VLAN, the uplink's XDP program leaves every frame to TC
+    // (VEPA_CFG_F_VLANS: XDP cannot see a tag kept as skb metadata).  The XDP
+    // verdicts of the fixtures are those of an uplink whose tags XDP can see
+    // (no rx VLAN offload): the flag cleared by hand.
+    const vepa_config cfg = tb.dp->config().lookup(0).value();
+    REQUIRE(cfg.flags & VEPA_CFG_F_VLANS);
+    for (const bool vlan_safe : {true, false}) {
+        vepa_config c = cfg;
+        if (!vlan_safe)
+            c.flags &= ~VEPA_CFG_F_VLANS;
+        tb.dp->config().update(0, c);
+        for (Golden g : all) {
+            if (vlan_safe && g.from == "uplink")
+                g.xdp = XDP_PASS;
+            for (bool with_xdp : {true, false}) {
+                if (!vlan_safe && (!with_xdp || g.from != "uplink"))
+                    continue;
+                DYNAMIC_SECTION(g.id << ": " << g.what << (with_xdp ? " [xdp+tc]" : " [tc]")
+                                     << (vlan_safe ? "" : " [xdp sees tags]"))
+                {
+                    check(tb, g, with_xdp);
+                }
+            }
+        }
+    }
+    tb.dp->config().update(0, cfg);
 }

@@ -72,9 +72,9 @@ test_churn_under_load() {
 
     section "after the churn"
     check "c2 and c3 come back up" wait_for 5 outputs up,up,up,up ports_field state
-    check_eq "MAC table: one entry per port MAC" 4 "$(pin_entries macs_v2)"
-    check_eq "port records: one per present port" 4 "$(pin_entries ports_v2)"
-    check_eq "devmap: the tap and the uplink" 2 "$(pin_entries devs_v2)"
+    check_eq "MAC table: one entry per port MAC" 4 "$(pin_entries macs_v3)"
+    check_eq "port records: one per present port" 4 "$(pin_entries ports_v3)"
+    check_eq "devmap: the tap and the uplink" 2 "$(pin_entries devs_v3)"
     check_eq "flood list: the four ports" 4 "$(status_field maps.flood)"
     check_eq "vepad's own count of MAC entries agrees" 4 "$(status_field maps.macs)"
     stream_start 7 "$NS_C2" "$NS_REM" "$MAC_C2" "$MAC_REM" 1 2000

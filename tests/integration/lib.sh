@@ -73,7 +73,7 @@ state_is() { port_is "$1" state "$2"; }
 # One field of every port (or of those a jq filter selects), comma-separated: ports_field name -> c1,tap1
 ports_field() { vepactl list --json | jq -r "[.ports[] | ${2:-.} | .$1] | join(\",\")"; }
 status_field() { vepactl status --json | jq -rc ".$1"; }                       # status_field uplink.state
-pin_entries() { bpftool map dump pinned "$LAB_PIN_DIR/$1" -j | jq length; }     # pin_entries macs_v2
+pin_entries() { bpftool map dump pinned "$LAB_PIN_DIR/$1" -j | jq length; }     # pin_entries macs_v3
 vepad_answers() { vepactl status >/dev/null 2>&1; }
 vepad_exited() { ! kill -0 "$(lab_vepad_pid)" 2>/dev/null; }   # the vepad lab_start_vepad started
 port_listed() { vepactl list --json | jq -e --arg n "$1" 'any(.ports[]; .name == $n)' >/dev/null; }

@@ -31,15 +31,15 @@ test_port_before_interface() {
 test_veth_recreated() {
     section "a port's veth deleted and re-created (container restart)"
     c9_up
-    local entries; entries=$(pin_entries macs_v2)
+    local entries; entries=$(pin_entries macs_v3)
     ip -n "$NS_HOST" link del c9
     check "c9 goes absent" wait_for 3 state_is c9 absent
-    check_eq "its MAC entry is gone from the table" $((entries - 1)) "$(pin_entries macs_v2)"
+    check_eq "its MAC entry is gone from the table" $((entries - 1)) "$(pin_entries macs_v3)"
     check "still configured" port_listed c9
     lab_container_veth "$NS_C9" c9 "$MAC_C9" "$IP_C9"
     check "c9 comes back up with no command" wait_for 3 state_is c9 up
     check "and forwards again" reachable "$NS_C9" "$IP_REM"
-    check_eq "its MAC entry is back" "$entries" "$(pin_entries macs_v2)"
+    check_eq "its MAC entry is back" "$entries" "$(pin_entries macs_v3)"
 }
 
 test_vm_restart() {
@@ -93,10 +93,10 @@ test_uplink_recreated() {
 test_del_port() {
     section "del-port detaches and removes the port's entries"
     c9_up
-    local entries; entries=$(pin_entries macs_v2)
+    local entries; entries=$(pin_entries macs_v3)
     check "c9 has vepad's TC filter before" tc_hooked c9
     quiet vepactl del-port c9
-    check_eq "c9's MAC entry removed" $((entries - 1)) "$(pin_entries macs_v2)"
+    check_eq "c9's MAC entry removed" $((entries - 1)) "$(pin_entries macs_v3)"
     check "its TC filter removed" bash -c "! tc -n $NS_HOST filter show dev c9 ingress | grep -q vepa_port_tc"
     check "no longer listed" not port_listed c9
 }

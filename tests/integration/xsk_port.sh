@@ -54,7 +54,7 @@ test_add_xsk_port() {
     check_eq "with no socket the port is down" down "$(port_field nf0 state)"
     check_eq "and says why" "no AF_XDP socket attached" "$(port_field nf0 reason)"
     map=$(port_field nf0 xsk.map)
-    check_eq "list shows the pinned XSKMAP" "$LAB_PIN_DIR/xsks_v2" "$map"
+    check_eq "list shows the pinned XSKMAP" "$LAB_PIN_DIR/xsks_v3" "$map"
     check "bpftool sees an xskmap there" bash -c "bpftool map show pinned $map | grep -q xskmap"
 }
 
@@ -233,7 +233,7 @@ test_del_port_empties_slots() {
     check "vx-nf0 is gone" bash -c "! ip -n $NS_HOST link show vx-nf0 2>/dev/null"
     check_eq "nf3's device is in xskports (bpftool, BTF-typed), nf0's is gone" \
         "$(ip -n "$NS_HOST" -j link show nf3 | jq -c '[.[0].ifindex]')" \
-        "$(bpftool map dump pinned "$LAB_PIN_DIR/xskports_v2" -j | jq -c '[.[].formatted.key]')"
+        "$(bpftool map dump pinned "$LAB_PIN_DIR/xskports_v3" -j | jq -c '[.[].formatted.key]')"
 }
 
 test_add_port_empties_new_slots() {
@@ -251,14 +251,14 @@ test_add_port_empties_new_slots() {
 
 test_older_layout_adopted() {
     nf3_added; nf4_added
-    section "an older layout-2 dataplane without the xsk maps is adopted (upgrade from before xsk ports)"
+    section "an older dataplane without the xsk maps is adopted (upgrade from before xsk ports)"
     lab_stop_vepad
-    rm -f "$LAB_PIN_DIR/xsks_v2" "$LAB_PIN_DIR/xskports_v2"
+    rm -f "$LAB_PIN_DIR/xsks_v3" "$LAB_PIN_DIR/xskports_v3"
     check "vepad starts on the older pins" lab_start_vepad
-    check "and pins the new maps beside them" test -e "$LAB_PIN_DIR/xsks_v2" -a -e "$LAB_PIN_DIR/xskports_v2"
+    check "and pins the new maps beside them" test -e "$LAB_PIN_DIR/xsks_v3" -a -e "$LAB_PIN_DIR/xskports_v3"
     check_eq "c1 is still up" up "$(port_field c1 state)"
     check "nf3 is served again (its device back in xskports)" bash -c \
-        "bpftool map dump pinned $LAB_PIN_DIR/xskports_v2 -j | jq -e 'length == 2' >/dev/null"
+        "bpftool map dump pinned $LAB_PIN_DIR/xskports_v3 -j | jq -e 'length == 2' >/dev/null"
 }
 
 test_shutdown_detach_removes_pairs() {

@@ -40,6 +40,7 @@ TEST_CASE("map contents: every MAC points at its port, records carry the MAC lis
     CHECK(c.config.uplink_ifindex == 2);
     CHECK(c.config.layout_version == VEPA_LAYOUT_VERSION);
     CHECK_FALSE(c.config.flags & VEPA_CFG_F_HAVE_PRIVATE);
+    CHECK_FALSE(c.config.flags & VEPA_CFG_F_VLANS);
 }
 
 TEST_CASE("map contents: a port with many MACs keeps the first few in its record, all in the table")
@@ -124,6 +125,7 @@ TEST_CASE("map contents: a port's MACs go in once per VLAN, its record carries i
     CHECK(c.macs.at({4094, m2}).vid == 20);
     CHECK(c.macs.at({0, m3}).vflags == VEPA_VLAN_F_TRUNK_ALL);
     CHECK(c.macs.at({VEPA_VID_ANY, m3}).ifindex == 12);
+    CHECK(c.config.flags & VEPA_CFG_F_VLANS);
     CHECK(c.ports.at(10).ref.vid == 10);
     CHECK(c.ports.at(10).ref.vflags == 0);
     CHECK(c.ports.at(11).ref.vflags == VEPA_VLAN_F_TRUNK);
