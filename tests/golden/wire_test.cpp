@@ -263,8 +263,14 @@ TEST_CASE("wire: stacked VLAN tags are counted though the stack strips the outer
     const auto three = w.send("b1", eth_frame(kB2, kB1, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan}, w.next_tag()));
     CHECK(three.ports.empty());
     CHECK(three.uplink == 0);
+    // Two tags are within the depth, but a port without VLAN settings sends no tagged frame (V2).
+    const auto before = w.tb.counters();
     const auto two = w.send("b1", eth_frame(kB2, kB1, kEthIpv4, 46, {kEthQinq, kEthVlan}, w.next_tag()));
-    CHECK(two.names() == Names{"b2"});
+    CHECK(two.ports.empty());
+    CHECK(two.uplink == 0);
+    auto d = counter_delta(before, w.tb.counters());
+    CHECK(d[w.tb.port("b1").slot].drops[VEPA_DROP_VLAN] == 1);
+    CHECK(d[w.tb.port("b1").slot].drops[VEPA_DROP_VLAN_DEPTH] == 1);
     const auto from_switch =
         w.send("switch", eth_frame(kV1, kExt, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan}, w.next_tag()));
     CHECK(from_switch.ports.empty());
