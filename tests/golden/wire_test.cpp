@@ -259,12 +259,12 @@ TEST_CASE("wire: malformed frames from the switch reach no port", "[wire]")
 TEST_CASE("wire: stacked VLAN tags are counted though the stack strips the outer one before TC", "[wire]")
 {
     Wire w;
+    const auto before = w.tb.counters();
     // A veth's receive path moves the outer tag into skb metadata: TC must count it.
     const auto three = w.send("b1", eth_frame(kB2, kB1, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan}, w.next_tag()));
     CHECK(three.ports.empty());
     CHECK(three.uplink == 0);
     // Two tags are within the depth, but a port without VLAN settings sends no tagged frame (V2).
-    const auto before = w.tb.counters();
     const auto two = w.send("b1", eth_frame(kB2, kB1, kEthIpv4, 46, {kEthQinq, kEthVlan}, w.next_tag()));
     CHECK(two.ports.empty());
     CHECK(two.uplink == 0);
