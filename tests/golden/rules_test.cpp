@@ -597,3 +597,30 @@ TEST_CASE("golden frames: VLANs (V1-V7), through XDP then TC and through TC alon
     }
     tb.dp->config().update(0, cfg);
 }
+
+TEST_CASE("map sync: a trunk port's tagged set at its slot, zeroed when it is a trunk no more", "[golden]")
+{
+    Testbed tb({{"tr", true, VEPA_MODE_VEPA, {kTr}, std::nullopt, true, false, port_vlans(20, {30, 4094})},
+                {"u0", true, VEPA_MODE_VEPA, {kU0}}});
+    const uint32_t slot = tb.port("tr").slot;
+    auto set = tb.dp->vlans().lookup(slot);
+    REQUIRE(set);
+    CHECK(set->bits[0] == 1ull << 30);
+    CHECK(set->bits[63] == 1ull << 62);
+    CHECK(tb.dp->macs().lookup(kTr.key(30)));
+    CHECK_FALSE(tb.dp->macs().lookup(kTr.key(0)));
+    // Tagged 30 passes; once the port is an access port of VLAN 20 only, it is dropped.
+    const Bytes f = push_tag(eth_frame(kExt, kTr, kEthIpv4, 46), 30);
+    CHECK(tb.tc(tb.dp->port_tc_fd(), tb.port("tr").ifindex, f).verdict == TC_ACT_REDIRECT);
+    tb.port("tr").vlans = port_vlans(20);
+    tb.sync();
+    CHECK(tb.dp->vlans().lookup(slot)->bits[0] == 0);
+    CHECK_FALSE(tb.dp->macs().lookup(kTr.key(30)));
+    CHECK(tb.dp->macs().lookup(kTr.key(20))->vflags == 0);
+    CHECK(tb.tc(tb.dp->port_tc_fd(), tb.port("tr").ifindex, f).verdict == TC_ACT_SHOT);
+    // No port with VLANs left: the uplink's XDP fast path is back.
+    CHECK(tb.dp->config().lookup(0)->flags & VEPA_CFG_F_VLANS);
+    tb.port("tr").vlans = PortVlans{};
+    tb.sync();
+    CHECK_FALSE(tb.dp->config().lookup(0)->flags & VEPA_CFG_F_VLANS);
+}
