@@ -27,13 +27,47 @@ struct vlan_tag {
 /* Headers the TC programs read directly: Ethernet plus VLAN tags. */
 #define VEPA_MAX_HDR_LEN (sizeof(struct ethhdr) + VEPA_MAX_VLAN_DEPTH * sizeof(struct vlan_tag) + 4)
 
-/* What the programs need to know of a frame after validation. */
+/*
+ * What the programs need to know of a frame after validation.  VLAN words
+ * (docs/VEPA-SEMANTICS.md, V rules): the frame's outer tag, when it has one,
+ * is (tpid, tci); vid is its VLAN on the uplink side: the outer C-tag's VID (0:
+ * untagged or priority-tagged), VEPA_VID_ANY for an outer S-tag.  A port's
+ * frame gets the VLAN it leaves in (V1: the port's untagged VLAN, whose tag is
+ * still to be pushed: tagged 0, tci = the VID).
+ */
 struct vepa_frame {
 	__u8 dst[6];
 	__u8 src[6];
 	__be16 proto;   /* innermost ethertype (after VLAN tags) */
-	__u32 len;      /* whole frame, all fragments */
+	__be16 tpid;    /* outer tag's TPID (0x8100, 0x88a8); 0: untagged */
+	__u16 tci;      /* outer tag's TCI, host order */
+	__u16 vid;      /* VLAN on the uplink side, 0 untagged */
+	__u8 tagged;    /* the frame holds its VLAN's tag now (in data or skb metadata) */
+	__u8 meta;      /* TC: the outer tag is in skb metadata, not in data */
+	__u32 len;      /* whole frame as on the wire, all fragments, a metadata tag included */
+	__u32 rx_len;   /* len as the frame came */
 };
+
+#define VEPA_VID_MASK 0x0fff
+
+/* The VLAN of a frame with this outer tag (V rules: wire VLAN). */
+static __always_inline __u16 vepa_wire_vid(__be16 tpid, __u16 tci)
+{
+	if (!tpid)
+		return VEPA_VID_UNTAGGED;
+	if (tpid == bpf_htons(ETH_P_8021AD))
+		return VEPA_VID_ANY; /* an S-tag: trunk-all ports only */
+	return tci & VEPA_VID_MASK;
+}
+
+/* Record the outer tag: a tag with VID 0 (priority tag) is no VLAN's tag. */
+static __always_inline void vepa_set_outer(struct vepa_frame *f, __be16 tpid, __u16 tci)
+{
+	f->tpid = tpid;
+	f->tci = tci;
+	f->vid = vepa_wire_vid(tpid, tci);
+	f->tagged = f->vid != VEPA_VID_UNTAGGED;
+}
 
 static __always_inline int vepa_is_vlan(__be16 proto)
 {
@@ -107,7 +141,7 @@ static __always_inline int vepa_pull_vlan(struct vepa_cursor *c, struct vlan_tag
  * tags in [data, data_end), the linear part of a frame of len bytes in all.
  * outside_tags: tags the stack already took out of the frame (an skb's
  * vlan_present: the receive path strips the outer tag before TC runs), which
- * count against the depth.  Returns VEPA_ADMITTED when the frame is well
+ * count against the depth; the caller recorded that outer tag in f.  Returns VEPA_ADMITTED when the frame is well
  * formed, else the drop reason.  The length limit is not checked here: only
  * TC knows whether a long frame is GSO.
  */
@@ -128,6 +162,8 @@ static __always_inline int vepa_parse(void *data, void *data_end, __u32 len, __u
 	for (i = 0; i < VEPA_MAX_VLAN_DEPTH && vepa_is_vlan(proto); i++) {
 		if (vepa_pull_vlan(&c, &tag) < 0)
 			return VEPA_DROP_TRUNCATED;
+		if (i == 0 && !outside_tags)
+			vepa_set_outer(f, proto, bpf_ntohs(tag->tci));
 		proto = tag->encap_proto;
 	}
 	if (vepa_is_vlan(proto) || i + outside_tags > VEPA_MAX_VLAN_DEPTH)
@@ -141,7 +177,8 @@ static __always_inline int vepa_parse(void *data, void *data_end, __u32 len, __u
 	vepa_mac_copy(f->dst, eth->h_dest);
 	vepa_mac_copy(f->src, eth->h_source);
 	f->proto = proto;
-	f->len = len;
+	f->len = len + outside_tags * sizeof(*tag);
+	f->rx_len = f->len;
 	return VEPA_ADMITTED;
 }
 
@@ -185,7 +222,11 @@ static __always_inline int vepa_ctx_parse(void *ctx, const enum vepa_hook hook, 
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	return vepa_parse(data, data_end, skb->len, skb->vlan_present ? 1 : 0, f);
+	if (skb->vlan_present) {
+		vepa_set_outer(f, skb->vlan_proto, skb->vlan_tci);
+		f->meta = 1;
+	}
+	return vepa_parse(data, data_end, skb->len, f->meta, f);
 }
 
 #endif /* VEPA_BPF_PARSE_H */

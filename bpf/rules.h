@@ -21,12 +21,85 @@ static __always_inline const struct vepa_config *vepa_config(void)
 	return bpf_map_lookup_elem(&VEPA_MAP(config), &zero);
 }
 
-static __always_inline const struct vepa_port_ref *vepa_mac_owner(const __u8 *mac)
+static __always_inline const struct vepa_port_ref *vepa_mac_lookup(const __u8 *mac, __u16 vid)
 {
-	struct vepa_mac_key key = {};
+	struct vepa_mac_key key = { .vid = vid };
 
 	vepa_mac_copy(key.addr, mac);
 	return bpf_map_lookup_elem(&VEPA_MAP(macs), &key);
+}
+
+/*
+ * The port owning mac in VLAN vid (V3): its (vid, MAC) entry, else for a
+ * tagged VLAN the (VEPA_VID_ANY, MAC) entry of a trunk-all port.  Untagged
+ * frames pay one lookup, as before VLANs.
+ */
+static __always_inline const struct vepa_port_ref *vepa_mac_owner(const __u8 *mac, __u16 vid)
+{
+	const struct vepa_port_ref *ref = vepa_mac_lookup(mac, vid);
+
+	if (!ref && vid != VEPA_VID_UNTAGGED && vid != VEPA_VID_ANY)
+		ref = vepa_mac_lookup(mac, VEPA_VID_ANY);
+	return ref;
+}
+
+/* Is vid one of the port's tagged VLANs (trunk)?  An S-tag (VEPA_VID_ANY): trunk-all only. */
+static __always_inline int vepa_vlan_tagged_member(const struct vepa_port_ref *ref, __u16 vid)
+{
+	const struct vepa_vlan_set *set;
+	__u32 slot = ref->slot, word;
+
+	if (ref->vflags & VEPA_VLAN_F_TRUNK_ALL)
+		return 1;
+	if (!(ref->vflags & VEPA_VLAN_F_TRUNK) || vid == VEPA_VID_UNTAGGED || vid > VEPA_VID_MAX)
+		return 0;
+	set = bpf_map_lookup_elem(&VEPA_MAP(vlans), &slot);
+	if (!set)
+		return 0;
+	word = vid >> 6;
+	asm volatile("" : "+r"(word)); /* keep the mask: the verifier knows no bound on vid */
+	word &= 63;
+	return (set->bits[word] >> (vid & 63)) & 1;
+}
+
+enum vepa_membership {
+	VEPA_NOT_MEMBER = 0,
+	VEPA_MEMBER_UNTAGGED,   /* the port's untagged VLAN (or untagged frames to a port without one) */
+	VEPA_MEMBER_TAGGED,     /* one of its tagged VLANs: the frame keeps its tag */
+};
+
+/* V3, V4: how a port is in the VLAN vid of the uplink side. */
+static __always_inline int vepa_vlan_member(const struct vepa_port_ref *ref, __u16 vid)
+{
+	if (ref->vid == vid)
+		return VEPA_MEMBER_UNTAGGED;
+	if (vid == VEPA_VID_UNTAGGED)
+		return VEPA_NOT_MEMBER;
+	return vepa_vlan_tagged_member(ref, vid) ? VEPA_MEMBER_TAGGED : VEPA_NOT_MEMBER;
+}
+
+/* Does a frame of f's VLAN carry its tag into to (the uplink: ref.vid 0)? */
+static __always_inline int vepa_wants_tag(const struct vepa_port_ref *to, const struct vepa_frame *f)
+{
+	return f->vid != VEPA_VID_UNTAGGED && to->vid != f->vid;
+}
+
+/*
+ * V1, V2: the VLAN a port's frame leaves in.  An untagged frame (a priority
+ * tag counts as untagged and stays inside) takes the port's untagged VLAN,
+ * whose tag the frame gets on its way out; a tagged one keeps its tag if the
+ * port is in that VLAN, else it is dropped.  Returns VEPA_ADMITTED or
+ * VEPA_DROP_VLAN.
+ */
+static __always_inline int vepa_port_vlan(const struct vepa_port *port, struct vepa_frame *f)
+{
+	if (!f->tagged) {
+		f->vid = port->ref.vid;                                         /* V1 */
+		f->tpid = bpf_htons(ETH_P_8021Q);
+		f->tci = port->ref.vid;
+		return VEPA_ADMITTED;
+	}
+	return vepa_vlan_tagged_member(&port->ref, f->vid) ? VEPA_ADMITTED : VEPA_DROP_VLAN; /* V2 */
 }
 
 static __always_inline const struct vepa_port *vepa_port(__u32 ifindex)
@@ -38,7 +111,7 @@ static __always_inline const struct vepa_port *vepa_port(__u32 ifindex)
  * T5: the source MAC must be one of the port's own: compared in place for a
  * port with few MACs, looked up in the MAC table for one with many.
  */
-static __always_inline int vepa_src_allowed(const struct vepa_port *port, const __u8 *src)
+static __always_inline int vepa_src_allowed(const struct vepa_port *port, const __u8 *src, __u16 vid)
 {
 	const struct vepa_port_ref *owner;
 	const __u32 n = port->n_macs;
@@ -46,12 +119,18 @@ static __always_inline int vepa_src_allowed(const struct vepa_port *port, const 
 	if (port->flags & VEPA_PORT_F_NO_SRC_CHECK)
 		return 1;
 	if (n > VEPA_PORT_FAST_MACS) {
-		owner = vepa_mac_owner(src);
+		owner = vepa_mac_owner(src, vid);                       /* V6 */
 		return owner && owner->ifindex == port->ref.ifindex;
 	}
 	_Static_assert(VEPA_PORT_FAST_MACS == 4, "the comparisons below cover the record's MACs");
 	return (n > 0 && vepa_mac_eq(port->macs[0].addr, src)) || (n > 1 && vepa_mac_eq(port->macs[1].addr, src)) ||
 	       (n > 2 && vepa_mac_eq(port->macs[2].addr, src)) || (n > 3 && vepa_mac_eq(port->macs[3].addr, src));
+}
+
+/* The frame's length once it holds its VLAN's tag (V7: a tag pushed adds 4 bytes). */
+static __always_inline __u32 vepa_tagged_len(const struct vepa_frame *f)
+{
+	return f->len + (f->vid != VEPA_VID_UNTAGGED && !f->tagged ? sizeof(struct vlan_tag) : 0);
 }
 
 /* A frame longer than the uplink can carry, unless the stack will segment it. */
@@ -62,8 +141,8 @@ static __always_inline int vepa_oversize(const struct vepa_config *cfg, __u32 le
 
 /*
  * The checks every frame passes before any forwarding decision, XDP and TC
- * alike: well formed (M), not PAUSE (T6), and from a port, one of the port's
- * source MACs (T5).  TC, which knows whether a long frame is GSO, also drops
+ * alike: well formed (M), not PAUSE (T6), and from a port, in a VLAN of the
+ * port (V1, V2) and one of the port's source MACs (T5, V6).  TC, which knows whether a long frame is GSO, also drops
  * one longer than the uplink carries, and a port's frame when there is no
  * uplink.  port: the sender, NULL for the uplink.  Returns VEPA_ADMITTED, or
  * the reason the frame is dropped, counted on the sender.
@@ -75,10 +154,12 @@ static __always_inline int vepa_admit(void *ctx, const enum vepa_hook hook, cons
 
 	if (reason < 0 && f->proto == bpf_htons(ETH_P_PAUSE))           /* T6 */
 		reason = VEPA_DROP_PAUSE;
-	if (reason < 0 && port && !vepa_src_allowed(port, f->src))      /* T5 */
+	if (reason < 0 && port)
+		reason = vepa_port_vlan(port, f);                       /* V1, V2 */
+	if (reason < 0 && port && !vepa_src_allowed(port, f->src, f->vid)) /* T5 */
 		reason = VEPA_DROP_SPOOFED;
 	if (reason < 0 && hook == VEPA_TC &&
-	    vepa_oversize(cfg, f->len, ((struct __sk_buff *)ctx)->gso_size))
+	    vepa_oversize(cfg, vepa_tagged_len(f), ((struct __sk_buff *)ctx)->gso_size)) /* V7 */
 		reason = VEPA_DROP_OVERSIZE;
 	if (reason < 0 && hook == VEPA_TC && port && !cfg->uplink_ifindex)
 		reason = VEPA_DROP_NO_UPLINK;
@@ -111,16 +192,17 @@ static __always_inline int vepa_bridge_group(const struct vepa_port *port, const
 
 /*
  * T2: the other bridge-mode port a bridge-mode port's unicast frame is
- * delivered to locally; NULL when the frame goes out the uplink (T1, T3).
+ * delivered to locally, within the frame's VLAN (V5); NULL when the frame
+ * goes out the uplink (T1, T3).
  */
 static __always_inline const struct vepa_port_ref *vepa_bridge_peer(const struct vepa_port *port,
-								   const __u8 *dst)
+								   const struct vepa_frame *f)
 {
 	const struct vepa_port_ref *to;
 
-	if (port->ref.mode != VEPA_MODE_BRIDGE || vepa_is_group(dst))
+	if (port->ref.mode != VEPA_MODE_BRIDGE || vepa_is_group(f->dst))
 		return NULL;
-	to = vepa_mac_owner(dst);
+	to = vepa_mac_owner(f->dst, f->vid);                            /* V5 */
 	if (to && to->mode == VEPA_MODE_BRIDGE && to->ifindex != port->ref.ifindex)
 		return to;
 	return NULL;
@@ -129,15 +211,16 @@ static __always_inline const struct vepa_port_ref *vepa_bridge_peer(const struct
 /*
  * R7: a unicast frame from the uplink whose source is one local port and
  * whose destination is another, one of them private, is never delivered.
+ * The sender is the source MAC's owner in the frame's VLAN (V5).
  */
-static __always_inline int vepa_private_blocks(const struct vepa_config *cfg, const __u8 *src,
+static __always_inline int vepa_private_blocks(const struct vepa_config *cfg, const struct vepa_frame *f,
 					       const struct vepa_port_ref *dst)
 {
 	const struct vepa_port_ref *from;
 
 	if (!(cfg->flags & VEPA_CFG_F_HAVE_PRIVATE))
 		return 0;
-	from = vepa_mac_owner(src);
+	from = vepa_mac_owner(f->src, f->vid);                          /* V5 */
 	if (!from || from->ifindex == dst->ifindex)
 		return 0;
 	return from->mode == VEPA_MODE_PRIVATE || dst->mode == VEPA_MODE_PRIVATE;

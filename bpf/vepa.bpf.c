@@ -29,6 +29,7 @@
 #include "parse.h"
 #include "counters.h"
 #include "rules.h"
+#include "vlan_tag.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -80,26 +81,30 @@ static __always_inline int vepa_redirect(const enum vepa_hook hook, const struct
 }
 
 /*
- * Forward a frame of len bytes, received on slot from, to to: redirect, then
- * count it received and sent when it went (a TC redirect always goes).  TC
- * also meets targets whose link is down (XDP passes their frames on): the
- * frame is dropped, counted as received from the sender and as the target's
- * drop.
+ * Forward frame f, received on slot from, to to: redirect, with its VLAN tag
+ * on or off as to takes it (V1, V3, V5), then count it received and sent when
+ * it went (a TC redirect always goes).  XDP changes the frame only once the
+ * redirect is set: a frame it passes to TC is as it came.  TC also meets
+ * targets whose link is down (XDP passes their frames on): the frame is
+ * dropped, counted as received from the sender and as the target's drop.
  */
-static __always_inline int vepa_forward(const enum vepa_hook hook, __u32 from,
-					const struct vepa_port_ref *to, __u32 len)
+static __always_inline int vepa_forward(void *ctx, const enum vepa_hook hook, __u32 from,
+					const struct vepa_port_ref *to, struct vepa_frame *f)
 {
+	const __u32 rx_len = f->rx_len;
 	int ret;
 
 	if (hook == VEPA_TC && to->delivery == VEPA_DELIVER_DOWN) {
-		vepa_count_rx(from, len);
+		vepa_count_rx(from, rx_len);
 		return vepa_drop(hook, to->slot, VEPA_DROP_PORT_DOWN);
 	}
 	ret = vepa_redirect(hook, to);
-	if (hook == VEPA_TC || ret == XDP_REDIRECT) {
-		vepa_count_rx(from, len);
-		vepa_count_tx(to->slot, len);
-	}
+	if (hook == VEPA_XDP && ret != XDP_REDIRECT)
+		return ret;
+	if (f->vid && vepa_set_tagged(ctx, hook, f, vepa_wants_tag(to, f)) < 0)
+		return vepa_drop(hook, from, VEPA_DROP_VLAN);
+	vepa_count_rx(from, rx_len);
+	vepa_count_tx(to->slot, f->len);
 	return ret;
 }
 
@@ -110,20 +115,30 @@ struct vepa_fanout {
 	const struct vepa_flood_list *list;
 	__u32 modes;      /* VEPA_MODE_BIT()s of the receivers */
 	__u32 exclude;    /* ifindex never copied to (the sender), 0 for none */
-	__u32 len;
-	__u32 charge;     /* slot charged when a copy fails */
+	__u32 len;        /* of the frame as it is now */
+	__u16 vid;        /* the frame's VLAN: only its members get a copy (V4, V5) */
+	__u8 tagged;      /* this round copies to the receivers that take the frame so */
+	__u8 others;      /* a member takes it the other way: a second round */
 };
 
 static long vepa_fanout_one(__u32 i, void *data)
 {
 	struct vepa_fanout *fo = data;
 	const struct vepa_port_ref *to;
+	int member;
 
 	if (i >= VEPA_MAX_PORTS)
 		return 1;
 	to = &fo->list->ports[i];
 	if (!(fo->modes & VEPA_MODE_BIT(to->mode)) || to->ifindex == fo->exclude)
 		return 0;
+	member = vepa_vlan_member(to, fo->vid);
+	if (member == VEPA_NOT_MEMBER)
+		return 0;
+	if ((member == VEPA_MEMBER_TAGGED) != fo->tagged) {
+		fo->others = 1;
+		return 0;
+	}
 	if (bpf_clone_redirect(fo->skb, to->ifindex, 0) == 0)
 		vepa_count_tx(to->slot, fo->len);
 	else
@@ -131,12 +146,22 @@ static long vepa_fanout_one(__u32 i, void *data)
 	return 0;
 }
 
-/* A copy of the frame to every present port whose mode is in modes, except exclude. */
-static __always_inline void vepa_fanout(struct __sk_buff *skb, __u32 modes, __u32 exclude,
-					__u32 len)
+static __always_inline void vepa_fanout_round(struct vepa_fanout *fo)
+{
+	fo->others = 0;
+	bpf_loop(fo->list->count < VEPA_MAX_PORTS ? fo->list->count : VEPA_MAX_PORTS, vepa_fanout_one, fo, 0);
+}
+
+/*
+ * A copy of frame f to every present port whose mode is in modes, except
+ * exclude, that is in f's VLAN: first to those that take the frame as it
+ * is, then, the tag put on or taken off, to the others.  The frame is left
+ * in either state (f says which): the caller sets the one it needs.
+ */
+static __always_inline void vepa_fanout(struct __sk_buff *skb, struct vepa_frame *f, __u32 modes, __u32 exclude)
 {
 	struct vepa_fanout fo = {
-		.skb = skb, .modes = modes, .exclude = exclude, .len = len,
+		.skb = skb, .modes = modes, .exclude = exclude, .len = f->len, .vid = f->vid, .tagged = f->tagged,
 	};
 	__u32 zero = 0;
 	void *inner;
@@ -149,8 +174,12 @@ static __always_inline void vepa_fanout(struct __sk_buff *skb, __u32 modes, __u3
 	fo.list = bpf_map_lookup_elem(inner, &zero);
 	if (!fo.list)
 		return;
-	bpf_loop(fo.list->count < VEPA_MAX_PORTS ? fo.list->count : VEPA_MAX_PORTS,
-		 vepa_fanout_one, &fo, 0);
+	vepa_fanout_round(&fo);
+	if (!fo.others || vepa_set_tagged(skb, VEPA_TC, f, !f->tagged) < 0)
+		return;
+	fo.tagged = f->tagged;
+	fo.len = f->len;
+	vepa_fanout_round(&fo);
 }
 
 /* ---- uplink ------------------------------------------------------------ */
@@ -162,7 +191,7 @@ int vepa_uplink_xdp(struct xdp_md *ctx)
 	const struct vepa_port_ref *to;
 	struct vepa_frame f = {};
 
-	if (!cfg)
+	if (!cfg || (cfg->flags & VEPA_CFG_F_VLANS))                   /* a tag XDP cannot see: TC's */
 		return XDP_PASS;
 	VEPA_VARIANT_MARK(cfg);
 	if (vepa_admit(ctx, VEPA_XDP, cfg, NULL, &f) != VEPA_ADMITTED)
@@ -170,19 +199,33 @@ int vepa_uplink_xdp(struct xdp_md *ctx)
 	/* Group frames need a host copy, long ones a GSO check: TC's. */
 	if (vepa_is_group(f.dst) || f.len > cfg->max_frame_len)
 		return XDP_PASS;
-	to = vepa_mac_owner(f.dst);
+	to = vepa_mac_owner(f.dst, f.vid);                              /* V3 */
 	if (!to || to->delivery != VEPA_DELIVER_XDP)                    /* R2, or TC delivers */
 		return XDP_PASS;
-	if (vepa_private_blocks(cfg, f.src, to))                        /* R7 */
+	if (vepa_private_blocks(cfg, &f, to))                           /* R7 */
 		return vepa_drop(VEPA_XDP, to->slot, VEPA_DROP_PRIVATE);
-	return vepa_forward(VEPA_XDP, VEPA_SLOT_UPLINK, to, f.len);     /* R1 */
+	return vepa_forward(ctx, VEPA_XDP, VEPA_SLOT_UPLINK, to, &f);   /* R1 */
+}
+
+/*
+ * R3-R6 within the frame's VLAN (V4): the sender is the source MAC's owner
+ * in that VLAN.  The host then gets the frame as it came.
+ */
+static __always_inline void vepa_uplink_fanout(struct __sk_buff *skb, struct vepa_frame *f)
+{
+	const struct vepa_port_ref *from = vepa_mac_owner(f->src, f->vid);
+	const __u8 tagged = f->tagged;
+
+	vepa_fanout(skb, f, vepa_group_receivers(from), from ? from->ifindex : 0);
+	if (vepa_set_tagged(skb, VEPA_TC, f, tagged) < 0)
+		vepa_count_drop(VEPA_SLOT_UPLINK, VEPA_DROP_VLAN);
 }
 
 SEC("tc")
 int vepa_uplink_tc(struct __sk_buff *skb)
 {
 	const struct vepa_config *cfg = vepa_config();
-	const struct vepa_port_ref *to, *from;
+	const struct vepa_port_ref *to;
 	struct vepa_frame f = {};
 
 	if (!cfg)
@@ -193,16 +236,13 @@ int vepa_uplink_tc(struct __sk_buff *skb)
 
 	if (vepa_is_group(f.dst)) {
 		/* 802.1 link-local frames (LLDP, STP) are the host's, never flooded. */
-		if (!vepa_is_link_local(f.dst)) {
-			from = vepa_mac_owner(f.src);
-			vepa_fanout(skb, vepa_group_receivers(from),     /* R3-R6 */
-				    from ? from->ifindex : 0, f.len);
-		}
+		if (!vepa_is_link_local(f.dst))
+			vepa_uplink_fanout(skb, &f);                    /* R3-R6, V4 */
 		vepa_count_host(f.len);
 		return TC_ACT_OK;
 	}
 
-	to = vepa_mac_owner(f.dst);
+	to = vepa_mac_owner(f.dst, f.vid);                              /* V3 */
 	if (!to) {
 		if (vepa_is_reflected_probe(cfg, &f)) {                 /* our probe, reflected */
 			vepa_count_probe();
@@ -211,9 +251,9 @@ int vepa_uplink_tc(struct __sk_buff *skb)
 		vepa_count_host(f.len);                                 /* R2 */
 		return TC_ACT_OK;
 	}
-	if (vepa_private_blocks(cfg, f.src, to))                        /* R7 */
+	if (vepa_private_blocks(cfg, &f, to))                           /* R7 */
 		return vepa_drop(VEPA_TC, to->slot, VEPA_DROP_PRIVATE);
-	return vepa_forward(VEPA_TC, VEPA_SLOT_UPLINK, to, f.len);      /* R1 */
+	return vepa_forward(skb, VEPA_TC, VEPA_SLOT_UPLINK, to, &f);    /* R1 */
 }
 
 /* ---- ports -------------------------------------------------------------- */
@@ -232,19 +272,19 @@ int vepa_port_xdp(struct xdp_md *ctx)
 	VEPA_VARIANT_MARK(cfg);
 	if (vepa_port_admit(ctx, VEPA_XDP, cfg, &port, &f) != VEPA_ADMITTED)
 		return XDP_DROP;
-	if (f.len > cfg->max_frame_len)                                 /* GSO? TC knows */
+	if (vepa_tagged_len(&f) > cfg->max_frame_len)                   /* GSO? TC knows (V7) */
 		return XDP_PASS;
 	if (vepa_bridge_group(port, f.dst))                             /* T4: TC clones */
 		return XDP_PASS;
-	to = vepa_bridge_peer(port, f.dst);
+	to = vepa_bridge_peer(port, &f);
 	if (to) {
 		if (to->delivery != VEPA_DELIVER_XDP)                   /* T2 via TC */
 			return XDP_PASS;
-		return vepa_forward(VEPA_XDP, port->ref.slot, to, f.len); /* T2 */
+		return vepa_forward(ctx, VEPA_XDP, port->ref.slot, to, &f); /* T2 */
 	}
 	/* The uplink is in the devmap only when it takes XDP frames; else TC sends. */
 	up = vepa_uplink_ref(cfg);
-	return vepa_forward(VEPA_XDP, port->ref.slot, &up, f.len);     /* T1, T3 */
+	return vepa_forward(ctx, VEPA_XDP, port->ref.slot, &up, &f);   /* T1, T3 */
 }
 
 SEC("tc")
@@ -262,16 +302,16 @@ int vepa_port_tc(struct __sk_buff *skb)
 	if (vepa_port_admit(skb, VEPA_TC, cfg, &port, &f) != VEPA_ADMITTED)
 		return TC_ACT_SHOT;
 
-	if (vepa_bridge_group(port, f.dst)) {                           /* T4 */
+	if (vepa_bridge_group(port, f.dst)) {                           /* T4, V5 */
 		if (!vepa_is_link_local(f.dst))
-			vepa_fanout(skb, VEPA_MODE_BIT(VEPA_MODE_BRIDGE), port->ref.ifindex, f.len);
+			vepa_fanout(skb, &f, VEPA_MODE_BIT(VEPA_MODE_BRIDGE), port->ref.ifindex);
 	} else {
-		to = vepa_bridge_peer(port, f.dst);
+		to = vepa_bridge_peer(port, &f);
 		if (to)
-			return vepa_forward(VEPA_TC, port->ref.slot, to, f.len); /* T2 */
+			return vepa_forward(skb, VEPA_TC, port->ref.slot, to, &f); /* T2 */
 	}
 	up = vepa_uplink_ref(cfg);
-	return vepa_forward(VEPA_TC, port->ref.slot, &up, f.len);      /* T1, T3 */
+	return vepa_forward(skb, VEPA_TC, port->ref.slot, &up, &f);    /* T1, T3 */
 }
 
 /* ---- xsk ports ------------------------------------------------------------ */

@@ -8,8 +8,10 @@ namespace vepa {
 namespace {
 bool same(const vepa_port_ref& a, const vepa_port_ref& b)
 {
-    return a.ifindex == b.ifindex && a.slot == b.slot && a.mode == b.mode && a.delivery == b.delivery;
+    return a.ifindex == b.ifindex && a.slot == b.slot && a.mode == b.mode && a.delivery == b.delivery &&
+           a.vid == b.vid && a.vflags == b.vflags;
 }
+bool same(const vepa_vlan_set& a, const vepa_vlan_set& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
 bool same(const vepa_port& a, const vepa_port& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
 bool same(const vepa_config& a, const vepa_config& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
 bool same(uint32_t a, uint32_t b) { return a == b; }
@@ -50,6 +52,43 @@ template <typename K, typename V, typename Map> std::map<K, V> read_all(const Ma
         out.emplace(k, v);
     return out;
 }
+
+uint16_t vlan_flags(const PortVlans& v)
+{
+    if (v.all_tagged)
+        return VEPA_VLAN_F_TRUNK_ALL;
+    return v.tagged.empty() ? 0 : VEPA_VLAN_F_TRUNK;
+}
+
+vepa_vlan_set vlan_set(const std::set<uint16_t>& vids)
+{
+    vepa_vlan_set s{};
+    for (uint16_t v : vids) {
+        if (v == VEPA_VID_UNTAGGED || v > VEPA_VID_MAX)
+            throw Error("VLAN " + std::to_string(v) + " is out of range 1-" + std::to_string(VEPA_VID_MAX));
+        s.bits[v / 64] |= uint64_t{1} << (v % 64);
+    }
+    return s;
+}
+
+// The MAC table entries of a port: each MAC in each VLAN the port is in (V3).
+// A MAC on two ports is an error only when their VLANs overlap.
+void add_macs(MapContents& c, std::map<Mac, std::vector<const PresentPort*>>& owners, const PresentPort& p,
+              const vepa_port_ref& ref)
+{
+    if (p.vlans.untagged > VEPA_VID_MAX)
+        throw Error("VLAN " + std::to_string(p.vlans.untagged) + " is out of range");
+    for (const Mac& m : p.macs) {
+        auto& others = owners[m];
+        for (const PresentPort* o : others)
+            if (o != &p && o->vlans.overlaps(p.vlans))
+                throw Error("MAC " + m.str() + " is on two ports in one VLAN");
+        others.push_back(&p);
+        for (uint16_t vid : p.vlans.mac_vids())
+            if (!c.macs.emplace(MacVid{vid, m}, ref).second)
+                throw Error("MAC " + m.str() + " is on two ports");
+    }
+}
 } // namespace
 
 MapContents build_contents(const DataplaneState& st)
@@ -61,6 +100,7 @@ MapContents build_contents(const DataplaneState& st)
     if (!st.probe_dst.is_zero())
         c.config.probe_dst = st.probe_dst.key();
     std::set<uint16_t> slots;
+    std::map<Mac, std::vector<const PresentPort*>> owners;
     for (const PresentPort& p : st.ports) {
         if (p.ifindex == 0 || p.ifindex == st.uplink_ifindex)
             throw Error("port ifindex " + std::to_string(p.ifindex) + " is not a usable port");
@@ -68,21 +108,27 @@ MapContents build_contents(const DataplaneState& st)
             throw Error("port slot " + std::to_string(p.slot) + " is reserved, out of range or used twice");
         if (p.macs.size() > VEPA_MAX_PORT_MACS)
             throw Error("a port has at most " + std::to_string(VEPA_MAX_PORT_MACS) + " MAC addresses");
-        const vepa_port_ref ref{p.ifindex, p.slot, static_cast<uint8_t>(p.mode), static_cast<uint8_t>(p.delivery)};
+        const vepa_port_ref ref{p.ifindex,
+                                p.slot,
+                                static_cast<uint8_t>(p.mode),
+                                static_cast<uint8_t>(p.delivery),
+                                p.vlans.untagged,
+                                vlan_flags(p.vlans)};
         vepa_port rec{};
         rec.ref = ref;
         rec.flags = p.flags;
         rec.n_macs = static_cast<uint32_t>(p.macs.size());
-        for (size_t i = 0; i < p.macs.size(); i++) {
-            if (i < VEPA_PORT_FAST_MACS)
-                rec.macs[i] = p.macs[i].key();
-            if (!c.macs.emplace(p.macs[i], ref).second)
-                throw Error("MAC " + p.macs[i].str() + " is on two ports");
-        }
+        for (size_t i = 0; i < p.macs.size() && i < VEPA_PORT_FAST_MACS; i++)
+            rec.macs[i] = p.macs[i].key();
+        add_macs(c, owners, p, ref);
+        if (ref.vflags & VEPA_VLAN_F_TRUNK)
+            c.vlans.emplace(p.slot, vlan_set(p.vlans.tagged));
         if (!c.ports.emplace(p.ifindex, rec).second)
             throw Error("ifindex " + std::to_string(p.ifindex) + " is two ports");
         if (p.mode == VEPA_MODE_PRIVATE)
             c.config.flags |= VEPA_CFG_F_HAVE_PRIVATE;
+        if (!p.vlans.empty())
+            c.config.flags |= VEPA_CFG_F_VLANS;
         if (p.delivery == VEPA_DELIVER_XDP)
             c.devs.emplace(p.ifindex, p.ifindex);
         if (p.delivery != VEPA_DELIVER_DOWN) // no copies for a port that cannot take them
@@ -104,8 +150,13 @@ MapContents read_contents(Dataplane& dp)
     MapContents c;
     c.config = dp.config().lookup(0).value_or(vepa_config{});
     for (auto& [k, v] : dp.macs().entries())
-        c.macs.emplace(Mac::from_key(k), v);
+        c.macs.emplace(MacVid{k.vid, Mac::from_key(k)}, v);
     c.ports = read_all<uint32_t, vepa_port>(dp.ports());
+    // The vlans array of the slots in use (any other slot was zeroed when its port left).
+    const vepa_vlan_set none{};
+    for (const auto& [ifindex, rec] : c.ports)
+        if (auto set = dp.vlans().lookup(rec.ref.slot); set && !same(*set, none))
+            c.vlans.emplace(rec.ref.slot, *set);
     c.devs = read_all<uint32_t, uint32_t>(dp.devs());
     c.flood = dp.flood().current();
     c.xskports = read_all<uint32_t, vepa_xsk_port>(dp.xskports());
@@ -122,27 +173,29 @@ SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& h
     SyncStats s;
     const uint32_t zero = 0;
 
-    // 1. Config: while ports change, R7's source lookup stays on if it is on before or after.
+    // 1. Config: while ports change, R7's source lookup and the uplink's VLAN-safe
+    // path stay on if they are on before or after.
     vepa_config transit = want.config;
-    transit.flags |= have.config.flags & VEPA_CFG_F_HAVE_PRIVATE;
+    transit.flags |= have.config.flags & (VEPA_CFG_F_HAVE_PRIVATE | VEPA_CFG_F_VLANS);
     if (!same(transit, have.config)) {
         dp.config().update(zero, transit);
         s.written++;
     }
     // 2. Targets before references: devmap entries, then port records.
     s.written += upsert(dp.devs(), want.devs, have.devs);
+    s.written += upsert(dp.vlans(), want.vlans, have.vlans);
     s.written += upsert(dp.ports(), want.ports, have.ports);
     s.written += upsert(dp.xskports(), want.xskports, have.xskports);
     // 3. MAC table: new owners in place (one atomic write per MAC), stale entries out.
-    for (const auto& [mac, ref] : want.macs) {
-        auto it = have.macs.find(mac);
+    for (const auto& [key, ref] : want.macs) {
+        auto it = have.macs.find(key);
         if (it == have.macs.end() || !same(it->second, ref)) {
-            dp.macs().update(mac.key(), ref);
+            dp.macs().update(key.second.key(key.first), ref);
             s.written++;
         }
     }
-    for (const auto& [mac, ref] : have.macs)
-        if (!want.macs.count(mac) && dp.macs().erase(mac.key()))
+    for (const auto& [key, ref] : have.macs)
+        if (!want.macs.count(key) && dp.macs().erase(key.second.key(key.first)))
             s.removed++;
     // 4. Flood list, swapped whole; returns after every reader of the old list is done.
     bool flood_same = have.flood.size() == want.flood.size();
@@ -152,7 +205,12 @@ SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& h
         dp.flood().publish(want.flood);
         s.flood_published = true;
     }
-    // 5. Nothing references the departed ports any more: drop their records and targets.
+    // 5. Nothing references the departed ports any more: zero their VLAN sets, drop their records and targets.
+    for (const auto& [slot, set] : have.vlans)
+        if (!want.vlans.count(slot)) {
+            dp.vlans().update(slot, vepa_vlan_set{});
+            s.removed++;
+        }
     s.removed += remove_stale(dp.ports(), want.ports, have.ports);
     s.removed += remove_stale(dp.devs(), want.devs, have.devs);
     s.removed += remove_stale(dp.xskports(), want.xskports, have.xskports);

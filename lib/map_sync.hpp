@@ -44,10 +44,14 @@ struct DataplaneState {
     std::vector<XskDevice> xsk_devices;
 };
 
+// A key of the MAC table: (VLAN, MAC); VLAN 0 is untagged, VEPA_VID_ANY a trunk-all port's.
+using MacVid = std::pair<uint16_t, Mac>;
+
 // What each map must hold.
 struct MapContents {
     vepa_config config{};
-    std::map<Mac, vepa_port_ref> macs;
+    std::map<MacVid, vepa_port_ref> macs;
+    std::map<uint32_t, vepa_vlan_set> vlans; // by slot: the tagged VLANs of VEPA_VLAN_F_TRUNK ports
     std::map<uint32_t, vepa_port> ports;
     std::map<uint32_t, uint32_t> devs;
     std::vector<vepa_port_ref> flood;

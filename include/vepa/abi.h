@@ -94,6 +94,13 @@ enum vepa_delivery {
 
 /* Config flags (struct vepa_config.flags), derived by the control plane. */
 #define VEPA_CFG_F_HAVE_PRIVATE (1U << 0) /* some port is private: R7 needs the source lookup */
+/*
+ * Some port has VLAN settings: the uplink's XDP program passes every frame to
+ * TC, because XDP cannot see an outer tag kept as skb metadata (a NIC's rx VLAN
+ * offload, a veth frame from a bridge), which would make a tagged frame look
+ * untagged.  TC reads the metadata tag.
+ */
+#define VEPA_CFG_F_VLANS (1U << 1)
 
 /* Why a frame was dropped.  Every XDP_DROP/TC_ACT_SHOT counts exactly one. */
 enum vepa_drop_reason {

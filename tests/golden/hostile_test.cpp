@@ -30,11 +30,23 @@ namespace {
 struct Sent {
     uint16_t from; // slot of the sender (0: the switch)
     Outcome want;
+    Bytes frame; // as sent
     int seen_uplink = 0;
     std::map<uint16_t, int> seen;
 };
 
-std::string key_of(const Bytes& b) { return std::string(b.begin(), b.end()); }
+// A frame without its VLAN tags: what identifies it whatever tags vepad put on
+// or took off on the way (V1, V3-V5).
+std::string key_of(const Bytes& b)
+{
+    size_t off = 12;
+    while (b.size() >= off + 4 && ((b[off] == 0x81 && b[off + 1] == 0x00) || (b[off] == 0x88 && b[off + 1] == 0xa8)))
+        off += 4;
+    std::string k(b.begin(), b.begin() + static_cast<long>(std::min<size_t>(12, b.size())));
+    if (b.size() > off)
+        k.append(b.begin() + static_cast<long>(off), b.end());
+    return k;
+}
 
 } // namespace
 
@@ -49,6 +61,14 @@ TEST_CASE("hostile frames through the attached programs never break isolation", 
         {"t1", true, VEPA_MODE_VEPA, {mac("02:00:00:00:06:01")}},
         {"t2", true, VEPA_MODE_BRIDGE, {mac("02:00:00:00:07:01")}},
         {"t3", true, VEPA_MODE_PRIVATE, {mac("02:00:00:00:08:01")}},
+        // VLAN ports (V rules): access, trunk, trunk all, VLAN 10 bridge ports
+        {"a1", false, VEPA_MODE_VEPA, {mac("02:00:00:00:10:01")}, std::nullopt, true, false, port_vlans(10)},
+        {"a2", true, VEPA_MODE_VEPA, {mac("02:00:00:00:10:02")}, std::nullopt, true, false, port_vlans(20)},
+        {"k1", false, VEPA_MODE_VEPA, {mac("02:00:00:00:10:03")}, std::nullopt, true, false, port_vlans(20, {10, 30})},
+        {"k2", true, VEPA_MODE_VEPA, {mac("02:00:00:00:10:04")}, std::nullopt, true, false, port_vlans(0, {}, true)},
+        {"r1", false, VEPA_MODE_BRIDGE, {mac("02:00:00:00:10:05")}, std::nullopt, true, false, port_vlans(10)},
+        {"r2", true, VEPA_MODE_BRIDGE, {mac("02:00:00:00:10:06")}, std::nullopt, true, false, port_vlans(0, {10})},
+        {"q1", true, VEPA_MODE_PRIVATE, {mac("02:00:00:00:10:07")}, std::nullopt, true, false, port_vlans(10)},
     };
     Testbed tb(specs);
     tb.attach(true);
@@ -64,6 +84,7 @@ TEST_CASE("hostile frames through the attached programs never break isolation", 
     const size_t total = n_env ? std::strtoul(n_env, nullptr, 0) : 1000000;
     std::cout << "hostile frames: seed " << seed << ", " << total << " frames" << std::endl;
     Generator gen(seed, macs, host, tb.probe_dst);
+    gen.use_vids({0, 10, 20, 30, 77});
 
     WireSocket sw_sock("sw0", &tb.sw);
     std::map<std::string, std::unique_ptr<WireSocket>> guest;
@@ -93,6 +114,8 @@ TEST_CASE("hostile frames through the attached programs never break isolation", 
                           describe(s.want) + ": " + hex(f));
             else if (++s.seen_uplink > 1)
                 violation("frame reached the switch twice: " + hex(f));
+            else if (f != s.want.uplink_frame)
+                violation("frame reached the switch as " + hex(f) + ", the model says " + hex(s.want.uplink_frame));
             return;
         }
         const auto slot = static_cast<uint16_t>(at_slot);
@@ -101,6 +124,9 @@ TEST_CASE("hostile frames through the attached programs never break isolation", 
                       ", the model says " + describe(s.want) + ": " + hex(f));
         else if (++s.seen[slot] > 1)
             violation("frame reached slot " + std::to_string(slot) + " twice: " + hex(f));
+        else if (f != s.want.frames.at(slot))
+            violation("frame reached slot " + std::to_string(slot) + " as " + hex(f) + ", the model says " +
+                      hex(s.want.frames.at(slot)));
     };
     auto drain = [&] {
         for (const auto& f : sw_sock.drain())
@@ -127,7 +153,7 @@ TEST_CASE("hostile frames through the attached programs never break isolation", 
         if (sent.count(k))
             continue; // the same bytes twice could not be told apart at the sinks
         const uint16_t from = sender ? sender->slot : VEPA_SLOT_UPLINK;
-        sent.emplace(k, Sent{from, expect(model, from, f)});
+        sent.emplace(k, Sent{from, expect(model, from, f), f});
         try {
             if (!sender)
                 sw_sock.send(f);

@@ -44,7 +44,7 @@ std::set<uint16_t> receivers(const std::map<uint16_t, vepa_counters>& d)
 
 TEST_CASE("randomized frames: every program agrees with the model and keeps the invariants", "[random]")
 {
-    const std::vector<PortSpec> ports = {
+    std::vector<PortSpec> ports = {
         {"v1", false, VEPA_MODE_VEPA, {mac("02:00:00:00:01:01"), mac("02:00:00:00:01:02")}},
         {"v2", false, VEPA_MODE_VEPA, {mac("02:00:00:00:02:01")}},
         {"b1", false, VEPA_MODE_BRIDGE, {mac("02:00:00:00:03:01")}},
@@ -54,13 +54,23 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
         {"t1", true, VEPA_MODE_VEPA, {mac("02:00:00:00:06:01")}},
         {"n1", false, VEPA_MODE_VEPA, {mac("02:00:00:00:07:01")}, std::nullopt, false},
         {"g1", false, VEPA_MODE_BRIDGE, {mac("02:00:00:00:08:01")}, VEPA_DELIVER_TC},
+        {"b3", false, VEPA_MODE_BRIDGE, {mac("02:00:00:00:03:03")}},
+        {"b4", true, VEPA_MODE_BRIDGE, {mac("02:00:00:00:04:04")}},
+        {"v3", true, VEPA_MODE_VEPA, {mac("02:00:00:00:02:03")}},
     };
+    const char* seed_env = std::getenv("VEPA_SEED");
+    const uint64_t seed = seed_env ? std::strtoull(seed_env, nullptr, 0) : std::random_device{}();
+    // Random VLAN settings per port (V rules), from the seed: some ports keep none.
+    std::mt19937_64 vlan_rng(seed ^ 0x5eedf00d);
+    const std::vector<PortVlans> configs = {
+        PortVlans{},         port_vlans(10),          port_vlans(20),          port_vlans(10, {20, 30}),
+        port_vlans(0, {30}), port_vlans(0, {}, true), port_vlans(20, {}, true)};
+    for (auto& p : ports)
+        p.vlans = configs[vlan_rng() % configs.size()];
     Testbed tb(ports);
     const Model model = tb.model();
     const Mac host = *NetlinkRequester().link("up0")->mac;
 
-    const char* seed_env = std::getenv("VEPA_SEED");
-    const uint64_t seed = seed_env ? std::strtoull(seed_env, nullptr, 0) : std::random_device{}();
     const char* n_env = std::getenv("VEPA_RANDOM_FRAMES");
     const size_t per_direction = n_env ? std::strtoul(n_env, nullptr, 0) : 100000;
     std::cout << "randomized frames: seed " << seed << " (VEPA_SEED=" << seed << " replays), " << per_direction
@@ -69,6 +79,9 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
     for (const auto& p : tb.ports)
         macs.insert(macs.end(), p.macs.begin(), p.macs.end());
     Generator gen(seed, macs, host, tb.probe_dst);
+    gen.use_vids({0, 10, 20, 30, 77, 4095});
+    for (const auto& p : tb.ports)
+        std::cout << "  " << p.name << " VLANs '" << p.vlans.str() << "'" << std::endl;
     Stats st;
     std::vector<std::string> first_failures;
     auto fail = [&](const std::string& what) {
@@ -96,6 +109,13 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
         const auto want_delta = expected_counters(from_slot, want, f.size());
 
         const bool tc_ok = tc_test_run_accepts(f);
+        auto check_tc = [&](const RunResult& t) {
+            if (!want.drop && t.out != tc_data_out(f, want)) {
+                st.mismatches++;
+                fail("TC left " + hex(t.out, 40) + ", the model says " + hex(tc_data_out(f, want), 40) + " for " +
+                     hex(f, 40));
+            }
+        };
         for (bool with_xdp : {true, false}) {
             if (with_xdp && gso)
                 continue; // GSO super-frames exist only as skbs
@@ -106,19 +126,31 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
             if (with_xdp) {
                 const RunResult x = tb.xdp(sender ? tb.dp->port_xdp_fd() : tb.dp->uplink_xdp_fd(), ifindex, f);
                 st.runs_xdp++;
-                if (x.out != f)
-                    fail("XDP modified a frame: " + hex(f));
+                if (x.verdict != XDP_REDIRECT && x.out != f) {
+                    st.mismatches++;
+                    fail("XDP modified a frame it did not redirect: " + hex(f));
+                }
+                if (x.verdict == XDP_REDIRECT) {
+                    const Bytes want_out = want.uplink               ? want.uplink_frame
+                                           : want.frames.size() == 1 ? want.frames.begin()->second
+                                                                     : f;
+                    if (x.out != want_out) {
+                        st.mismatches++;
+                        fail("XDP sent " + hex(x.out, 40) + ", the model says " + hex(want_out, 40) + " for " +
+                             hex(f, 40));
+                    }
+                }
                 if (x.verdict == XDP_PASS && !tc_ok) {
                     st.tc_unbuildable++;
                     counters = tb.counters();
                     continue; // the harness cannot run TC on it; nothing to compare
                 }
                 if (x.verdict == XDP_PASS) {
-                    tb.tc(sender ? tb.dp->port_tc_fd() : tb.dp->uplink_tc_fd(), ifindex, f, gso);
+                    check_tc(tb.tc(sender ? tb.dp->port_tc_fd() : tb.dp->uplink_tc_fd(), ifindex, f, gso));
                     st.runs_tc++;
                 }
             } else {
-                tb.tc(sender ? tb.dp->port_tc_fd() : tb.dp->uplink_tc_fd(), ifindex, f, gso);
+                check_tc(tb.tc(sender ? tb.dp->port_tc_fd() : tb.dp->uplink_tc_fd(), ifindex, f, gso));
                 st.runs_tc++;
             }
             const auto now = tb.counters();
@@ -149,7 +181,7 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
                 }
             } else if (!mac_dst(f).is_group()) {
                 for (uint16_t s : got_ports) {
-                    const ModelPort* owner = model.owner(mac_dst(f));
+                    const ModelPort* owner = model.owner(mac_dst(f), wire_vid(f));
                     if (!owner || owner->slot != s)
                         ok = false; // unicast only to the owner of the destination
                 }

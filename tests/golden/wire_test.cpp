@@ -259,12 +259,18 @@ TEST_CASE("wire: malformed frames from the switch reach no port", "[wire]")
 TEST_CASE("wire: stacked VLAN tags are counted though the stack strips the outer one before TC", "[wire]")
 {
     Wire w;
+    const auto before = w.tb.counters();
     // A veth's receive path moves the outer tag into skb metadata: TC must count it.
     const auto three = w.send("b1", eth_frame(kB2, kB1, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan}, w.next_tag()));
     CHECK(three.ports.empty());
     CHECK(three.uplink == 0);
+    // Two tags are within the depth, but a port without VLAN settings sends no tagged frame (V2).
     const auto two = w.send("b1", eth_frame(kB2, kB1, kEthIpv4, 46, {kEthQinq, kEthVlan}, w.next_tag()));
-    CHECK(two.names() == Names{"b2"});
+    CHECK(two.ports.empty());
+    CHECK(two.uplink == 0);
+    auto d = counter_delta(before, w.tb.counters());
+    CHECK(d[w.tb.port("b1").slot].drops[VEPA_DROP_VLAN] == 1);
+    CHECK(d[w.tb.port("b1").slot].drops[VEPA_DROP_VLAN_DEPTH] == 1);
     const auto from_switch =
         w.send("switch", eth_frame(kV1, kExt, kEthIpv4, 46, {kEthQinq, kEthVlan, kEthVlan}, w.next_tag()));
     CHECK(from_switch.ports.empty());
@@ -330,4 +336,169 @@ TEST_CASE("wire: vepad's plan puts XDP on the uplink only while some port is del
     tb.attach();
     CHECK(tb.port("v1").delivery == VEPA_DELIVER_TC_PEER);
     CHECK_FALSE(xdp_query(tb.uplink));
+}
+
+// ---- VLANs behind a real Linux bridge ---------------------------------------
+
+namespace {
+
+const Mac kA10 = mac("02:00:00:10:00:01"); // veth, untagged VLAN 10
+const Mac kB10 = mac("02:00:00:10:00:02"); // tap, untagged VLAN 10
+const Mac kT20 = mac("02:00:00:20:00:01"); // tap, untagged VLAN 20
+const Mac kK30 = mac("02:00:00:30:00:01"); // veth, tagged VLAN 30
+const Mac kU0 = mac("02:00:00:50:00:01");  // tap, no VLAN settings
+const Mac kRemote = mac("02:00:00:00:aa:01");
+
+// The switch: a Linux bridge (no VLAN filtering: tags pass as they are) with the
+// uplink's switch end in hairpin mode and a remote host on another bridge port.
+// This kernel has no 8021q module: tagged frames are made by hand.
+class VlanWire {
+public:
+    VlanWire()
+        : tb({
+              {"a10", false, VEPA_MODE_VEPA, {kA10}, std::nullopt, true, false, port_vlans(10)},
+              {"b10", true, VEPA_MODE_VEPA, {kB10}, std::nullopt, true, false, port_vlans(10)},
+              {"t20", true, VEPA_MODE_VEPA, {kT20}, std::nullopt, true, false, port_vlans(20)},
+              {"k30", false, VEPA_MODE_VEPA, {kK30}, std::nullopt, true, false, port_vlans(0, {30})},
+              {"u0", true, VEPA_MODE_VEPA, {kU0}},
+          })
+    {
+        tb.sw.sh("ip link add br0 type bridge && ip link set sw0 master br0 && bridge link set dev sw0 hairpin on"
+                 " && ip link add rh0 type veth peer name rh1 && ip link set rh0 master br0"
+                 " && ip link set rh0 up && ip link set rh1 up && ip link set br0 up");
+        remote = std::make_unique<WireSocket>("rh1", &tb.sw);
+        for (auto& p : tb.ports)
+            if (!p.tap)
+                guest.emplace(p.name, std::make_unique<WireSocket>(p.guest_end, &tb.guests));
+    }
+
+    struct Seen {
+        std::map<std::string, Bytes> ports; // port -> the frame it got (one copy each expected)
+        std::map<std::string, int> copies;
+        std::vector<Bytes> remote; // what the remote host got of it
+    };
+
+    Seen send(const std::string& from, const Bytes& frame)
+    {
+        drain_all();
+        if (from == "remote")
+            remote->send(frame);
+        else if (tb.port(from).tap)
+            tb.port(from).tap_fd->send(frame);
+        else
+            guest.at(from)->send(frame);
+        ::usleep(150 * 1000);
+        const uint32_t tag = frame_tag(frame);
+        Seen seen;
+        auto keep = [&](const std::string& name, const Bytes& f) {
+            if (frame_tag(f) != tag)
+                return;
+            seen.ports[name] = f;
+            seen.copies[name]++;
+        };
+        for (auto& [n, s] : guest)
+            for (auto& f : s->drain())
+                keep(n, f);
+        for (auto& p : tb.ports)
+            if (p.tap)
+                for (auto& f : p.tap_fd->drain())
+                    keep(p.name, f);
+        for (auto& f : remote->drain())
+            if (frame_tag(f) == tag)
+                seen.remote.push_back(f);
+        return seen;
+    }
+
+    void drain_all()
+    {
+        for (auto& [n, s] : guest)
+            s->drain();
+        remote->drain();
+        tb.drain_taps();
+    }
+
+    Bytes frame(const Mac& dst, const Mac& src) { return eth_frame(dst, src, kEthTest, 64, {}, next_tag()); }
+    uint32_t next_tag() { return static_cast<uint32_t>(rng()) | 1; }
+
+    Testbed tb;
+    std::unique_ptr<WireSocket> remote;
+    std::map<std::string, std::unique_ptr<WireSocket>> guest;
+    std::mt19937 rng{std::random_device{}()};
+};
+
+using Got = std::map<std::string, Bytes>;
+
+} // namespace
+
+TEST_CASE("wire: VLANs from the remote host reach exactly their members, with the right tag", "[wire]")
+{
+    VlanWire w;
+    SECTION("unicast")
+    {
+        Bytes f = w.frame(kA10, kRemote);
+        CHECK(w.send("remote", push_tag(f, 10)).ports == Got{{"a10", f}}); // popped, TC peer
+        f = w.frame(kB10, kRemote);
+        CHECK(w.send("remote", push_tag(f, 10)).ports == Got{{"b10", f}}); // popped, tap
+        f = w.frame(kT20, kRemote);
+        CHECK(w.send("remote", push_tag(f, 20)).ports == Got{{"t20", f}});
+        f = push_tag(w.frame(kK30, kRemote), 30);
+        CHECK(w.send("remote", f).ports == Got{{"k30", f}}); // keeps its tag
+        f = w.frame(kU0, kRemote);
+        CHECK(w.send("remote", f).ports == Got{{"u0", f}});
+        // Not their VLAN: the host's (R2), no port's.
+        CHECK(w.send("remote", push_tag(w.frame(kU0, kRemote), 20)).ports.empty());
+        CHECK(w.send("remote", push_tag(w.frame(kT20, kRemote), 10)).ports.empty());
+        CHECK(w.send("remote", w.frame(kA10, kRemote)).ports.empty());
+        CHECK(w.send("remote", push_tag(w.frame(kK30, kRemote), 10)).ports.empty());
+    }
+    SECTION("broadcast")
+    {
+        Bytes f = w.frame(kBroadcast, kRemote);
+        CHECK(w.send("remote", push_tag(f, 10)).ports == Got{{"a10", f}, {"b10", f}});
+        CHECK(w.send("remote", push_tag(f, 20)).ports == Got{{"t20", f}});
+        CHECK(w.send("remote", push_tag(f, 30)).ports == Got{{"k30", push_tag(f, 30)}});
+        CHECK(w.send("remote", f).ports == Got{{"u0", f}, {"k30", f}}); // ports with no untagged VLAN
+        CHECK(w.send("remote", push_tag(f, 77)).ports.empty());
+    }
+}
+
+TEST_CASE("wire: VLANs from the guests: tagged on the wire, hairpinned within the VLAN, guests' tags dropped", "[wire]")
+{
+    VlanWire w;
+    // The bridge learns where the remote host is.
+    w.send("remote", w.frame(kBroadcast, kRemote));
+    SECTION("an access port's frames reach the switch tagged with its VLAN")
+    {
+        const Bytes f = w.frame(kRemote, kA10);
+        const auto seen = w.send("a10", f);
+        CHECK(seen.ports.empty());
+        CHECK(seen.remote == std::vector<Bytes>{push_tag(f, 10)});
+        const Bytes g = w.frame(kRemote, kT20);
+        CHECK(w.send("t20", g).remote == std::vector<Bytes>{push_tag(g, 20)});
+        const Bytes h = push_tag(w.frame(kRemote, kK30), 30);
+        CHECK(w.send("k30", h).remote == std::vector<Bytes>{h});
+    }
+    SECTION("reflected by the hairpin: within VLAN 10 only")
+    {
+        // The bridge learns the guests' MACs on sw0 first.
+        for (const char* p : {"a10", "b10", "t20"})
+            w.send(p, w.frame(kBroadcast, w.tb.port(p).macs[0]));
+        const Bytes f = w.frame(kB10, kA10);
+        CHECK(w.send("a10", f).ports == Got{{"b10", f}});
+        CHECK(w.send("a10", w.frame(kT20, kA10)).ports.empty()); // other VLAN: the host's only
+        const Bytes b = w.frame(kBroadcast, kB10);
+        CHECK(w.send("b10", b).ports == Got{{"a10", b}}); // reflected broadcast: VLAN 10 but the sender
+    }
+    SECTION("a guest's tagged frame is dropped and counted vlan")
+    {
+        const auto before = w.tb.counters();
+        const auto seen = w.send("a10", push_tag(w.frame(kRemote, kA10), 20));
+        CHECK(seen.remote.empty());
+        CHECK(seen.ports.empty());
+        const auto seen2 = w.send("u0", push_tag(w.frame(kRemote, kU0), 10));
+        CHECK(seen2.remote.empty());
+        auto d = counter_delta(before, w.tb.counters());
+        CHECK(d[w.tb.port("a10").slot].drops[VEPA_DROP_VLAN] == 1);
+        CHECK(d[w.tb.port("u0").slot].drops[VEPA_DROP_VLAN] == 1);
+    }
 }

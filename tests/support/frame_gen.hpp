@@ -62,9 +62,16 @@ public:
             src = sender_macs[uniform(0, static_cast<int>(sender_macs.size()) - 1)];
         std::vector<uint16_t> tags;
         const int t = uniform(0, 99);
-        const int ntags = t < 80 ? 0 : t < 90 ? 1 : t < 96 ? 2 : 3;
+        const int ntags = vids_.empty() ? (t < 80   ? 0
+                                           : t < 90 ? 1
+                                           : t < 96 ? 2
+                                                    : 3)
+                                        : (t < 45   ? 0
+                                           : t < 85 ? 1
+                                           : t < 96 ? 2
+                                                    : 3);
         for (int i = 0; i < ntags; i++)
-            tags.push_back(uniform(0, 1) ? kEthVlan : kEthQinq);
+            tags.push_back(uniform(0, vids_.empty() ? 1 : 5) ? kEthVlan : kEthQinq);
         static const uint16_t types[] = {kEthIpv4, kEthArp, kEthPause, 0x86dd,
                                          0x88cc,   0x0042,  kEthVlan,  VEPA_PROBE_ETHERTYPE};
         const uint16_t et = types[uniform(0, 7)];
@@ -74,6 +81,7 @@ public:
                                : l < 95 ? static_cast<size_t>(uniform(100, 1500))
                                         : static_cast<size_t>(uniform(1500, 1600));
         Bytes b = eth_frame(dst, src, et, payload, tags, static_cast<uint32_t>(rng_()));
+        set_vids(b, ntags);
         if (b.size() > max_len)
             b.resize(max_len);
         if (uniform(0, 99) < 8 && b.size() > 15) // truncation
@@ -87,9 +95,24 @@ public:
 
     int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
 
+    // VIDs for the tags of the frames made from now on (random PCP too); empty: 100, 101, ...
+    void use_vids(std::vector<uint16_t> vids) { vids_ = std::move(vids); }
+
 private:
     std::mt19937_64 rng_;
     std::vector<Mac> port_macs_, others_, groups_;
+    std::vector<uint16_t> vids_;
+
+    void set_vids(Bytes& b, int ntags)
+    {
+        for (int i = 0; i < ntags && !vids_.empty(); i++) {
+            const size_t off = 14 + 4 * static_cast<size_t>(i);
+            const uint16_t tci =
+                static_cast<uint16_t>(uniform(0, 7) << 13 | vids_[uniform(0, static_cast<int>(vids_.size()) - 1)]);
+            b[off] = static_cast<uint8_t>(tci >> 8);
+            b[off + 1] = static_cast<uint8_t>(tci);
+        }
+    }
 };
 
 } // namespace vepa::test

@@ -8,6 +8,7 @@
 #include <set>
 #include <vector>
 
+#include "lib/port_vlans.hpp"
 #include "tests/support/frames.hpp"
 #include "vepa/abi.h"
 
@@ -23,6 +24,10 @@ struct ModelPort {
     // MTU + 14 + 4: is_skb_forwardable); 0: no limit (a tap).  A longer group
     // copy fails, and the dataplane counts it as clone_failed on the port.
     size_t clone_limit = 0;
+    PortVlans vlans; // empty: untagged frames only
+
+    // Is mac this port's in VLAN vid, by its own (vid, MAC) entry of the MAC table?
+    bool keyed(const Mac& mac, uint16_t vid) const;
 };
 
 struct Model {
@@ -31,14 +36,19 @@ struct Model {
     std::optional<Mac> probe_dst; // vepad's reflection probe destination (not a port's)
     std::vector<ModelPort> ports;
 
-    const ModelPort* owner(const Mac& m) const;
+    // The port owning m in VLAN vid (V3: (vid, m), else a trunk-all port's (any, m)).
+    const ModelPort* owner(const Mac& m, uint16_t vid = VEPA_VID_UNTAGGED) const;
     const ModelPort* by_slot(uint16_t slot) const;
 };
 
 struct Outcome {
     std::optional<vepa_drop_reason> drop;
-    uint16_t charged = 0;       // slot a drop counts on
-    std::set<uint16_t> ports;   // slots that receive a copy
+    uint16_t charged = 0;             // slot a drop counts on
+    std::set<uint16_t> ports;         // slots that receive a copy
+    std::map<uint16_t, Bytes> frames; // what each of them receives, as on the wire (V1-V5: tags on or off)
+    Bytes uplink_frame;               // what the switch receives (V1: the port's untagged VLAN pushed)
+    Bytes final_frame;                // the frame the TC program leaves in the skb (host copy, or to the uplink)
+    bool retagged = false;      // TC pushed or popped a tag on the way (the skb then holds its outer tag as metadata)
     std::set<uint16_t> refused; // slots whose group copy the kernel refused (clone_failed)
     bool uplink = false;        // sent to the switch
     bool host = false;          // handed to the host stack
@@ -53,5 +63,14 @@ Outcome expect(const Model& m, uint16_t from_slot, const Bytes& frame, uint32_t 
 std::map<uint16_t, vepa_counters> expected_counters(uint16_t from_slot, const Outcome& o, size_t len);
 
 std::string describe(const Outcome& o);
+
+// The wire VLAN of a frame (V rules): the outer C-tag's VID, 0 when untagged or
+// priority-tagged, VEPA_VID_ANY for an outer S-tag.
+uint16_t wire_vid(const Bytes& f);
+Bytes push_tag(const Bytes& f, uint16_t tci, uint16_t tpid = kEthVlan);
+Bytes pop_tag(const Bytes& f);
+// What BPF_PROG_TEST_RUN shows of the TC program's frame: a tag TC pushed or
+// moved lives in skb metadata, which the harness cannot see.
+Bytes tc_data_out(const Bytes& in, const Outcome& o);
 
 } // namespace vepa::test

@@ -26,6 +26,7 @@ Testbed::Testbed(const std::vector<PortSpec>& specs, std::string pin_dir)
         p.mode = s.mode;
         p.macs = s.macs;
         p.src_check = s.src_check;
+        p.vlans = s.vlans;
         p.forced_delivery = s.delivery.has_value();
         p.delivery = s.delivery.value_or(VEPA_DELIVER_DOWN);
         if (s.tap) {
@@ -49,6 +50,7 @@ Testbed::Testbed(const std::vector<PortSpec>& specs, std::string pin_dir)
         pc.mode = s.mode;
         pc.macs = s.macs;
         pc.src_check = s.src_check;
+        pc.vlans = s.vlans;
         p.slot = table.add(pc).slot;
         ports.push_back(p);
     }
@@ -89,6 +91,7 @@ DataplaneState Testbed::state() const
         pp.delivery = p.delivery;
         pp.flags = p.src_check ? 0 : VEPA_PORT_F_NO_SRC_CHECK;
         pp.macs = p.macs;
+        pp.vlans = p.vlans;
         st.ports.push_back(pp);
     }
     return st;
@@ -131,8 +134,8 @@ Model Testbed::model() const
     m.max_frame_len = max_frame_len;
     m.probe_dst = probe_dst;
     for (const auto& p : ports)
-        m.ports.push_back(
-            {p.slot, static_cast<uint32_t>(p.ifindex), p.mode, p.src_check, p.macs, p.tap ? 0u : 1500u + 14 + 4});
+        m.ports.push_back({p.slot, static_cast<uint32_t>(p.ifindex), p.mode, p.src_check, p.macs,
+                           p.tap ? 0u : 1500u + 14 + 4, p.vlans});
     return m;
 }
 

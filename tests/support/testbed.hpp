@@ -35,6 +35,7 @@ struct TestPort {
     std::shared_ptr<TapFd> tap_fd; // tap: the "QEMU" side, open so the tap has carrier
     bool forced_delivery = false;  // the spec chose the delivery, not vepad's plan
     bool xdp_egress = false;       // vepad attached its XDP program to the port
+    PortVlans vlans;               // the port's VLANs (V rules)
 };
 
 struct PortSpec {
@@ -45,7 +46,14 @@ struct PortSpec {
     std::optional<vepa_delivery> delivery; // forced (a wiring vepad never makes); default: vepad's plan
     bool src_check = true;
     bool guest_gro = false; // veth: GRO on the VM end (gives it NAPI)
+    PortVlans vlans{};      // --vlan U, --trunk ...: into PortConfig.vlans
 };
+
+// PortVlans by hand: untagged VLAN u (0: none), tagged VLANs, or every VLAN tagged.
+inline PortVlans port_vlans(uint16_t u, std::set<uint16_t> tagged = {}, bool all = false)
+{
+    return PortVlans{u, std::move(tagged), all};
+}
 
 struct RunResult {
     int verdict = -1;

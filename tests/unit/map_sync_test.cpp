@@ -28,8 +28,8 @@ TEST_CASE("map contents: every MAC points at its port, records carry the MAC lis
                 port(11, 2, VEPA_MODE_BRIDGE, {"02:00:00:00:00:03"}, VEPA_DELIVER_XDP)};
     const MapContents c = build_contents(st);
     CHECK(c.macs.size() == 3);
-    CHECK(c.macs.at(*Mac::parse("02:00:00:00:00:02")).ifindex == 10);
-    CHECK(c.macs.at(*Mac::parse("02:00:00:00:00:03")).slot == 2);
+    CHECK(c.macs.at({0, *Mac::parse("02:00:00:00:00:02")}).ifindex == 10);
+    CHECK(c.macs.at({0, *Mac::parse("02:00:00:00:00:03")}).slot == 2);
     CHECK(c.ports.at(10).n_macs == 2);
     CHECK(c.ports.at(11).ref.mode == VEPA_MODE_BRIDGE);
     CHECK(c.flood.size() == 2);
@@ -40,6 +40,7 @@ TEST_CASE("map contents: every MAC points at its port, records carry the MAC lis
     CHECK(c.config.uplink_ifindex == 2);
     CHECK(c.config.layout_version == VEPA_LAYOUT_VERSION);
     CHECK_FALSE(c.config.flags & VEPA_CFG_F_HAVE_PRIVATE);
+    CHECK_FALSE(c.config.flags & VEPA_CFG_F_VLANS);
 }
 
 TEST_CASE("map contents: a port with many MACs keeps the first few in its record, all in the table")
@@ -96,4 +97,58 @@ TEST_CASE("map contents: inconsistent states are refused")
             st.ports[0].macs.push_back(Mac({0x02, 0, 0, 1, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)}));
         CHECK_THROWS_AS(build_contents(st), Error);
     }
+}
+
+namespace {
+PortVlans vlans(uint16_t untagged, std::set<uint16_t> tagged = {}, bool all = false)
+{
+    return PortVlans{untagged, std::move(tagged), all};
+}
+} // namespace
+
+TEST_CASE("map contents: a port's MACs go in once per VLAN, its record carries its VLAN words")
+{
+    DataplaneState st;
+    st.uplink_ifindex = 2;
+    st.ports = {port(10, 1, VEPA_MODE_VEPA, {"02:00:00:00:00:01"}), port(11, 2, VEPA_MODE_VEPA, {"02:00:00:00:00:02"}),
+                port(12, 3, VEPA_MODE_VEPA, {"02:00:00:00:00:03"})};
+    st.ports[0].vlans = vlans(10);
+    st.ports[1].vlans = vlans(20, {30, 4094});
+    st.ports[2].vlans = vlans(0, {}, true);
+    const MapContents c = build_contents(st);
+    const Mac m1 = *Mac::parse("02:00:00:00:00:01"), m2 = *Mac::parse("02:00:00:00:00:02"),
+              m3 = *Mac::parse("02:00:00:00:00:03");
+    CHECK(c.macs.size() == 1 + 3 + 2);
+    CHECK(c.macs.at({10, m1}).ifindex == 10);
+    CHECK_FALSE(c.macs.count({0, m1})); // untagged frames do not reach a port in VLAN 10
+    CHECK(c.macs.at({30, m2}).ifindex == 11);
+    CHECK(c.macs.at({4094, m2}).vid == 20);
+    CHECK(c.macs.at({0, m3}).vflags == VEPA_VLAN_F_TRUNK_ALL);
+    CHECK(c.macs.at({VEPA_VID_ANY, m3}).ifindex == 12);
+    CHECK(c.config.flags & VEPA_CFG_F_VLANS);
+    CHECK(c.ports.at(10).ref.vid == 10);
+    CHECK(c.ports.at(10).ref.vflags == 0);
+    CHECK(c.ports.at(11).ref.vflags == VEPA_VLAN_F_TRUNK);
+    CHECK(c.flood.at(1).vid == 20);
+    // The tagged set only for a TRUNK port, at its slot.
+    REQUIRE(c.vlans.size() == 1);
+    const vepa_vlan_set& s = c.vlans.at(2);
+    CHECK(s.bits[0] == 0x40000000ull);          // 30
+    CHECK(s.bits[63] == 0x4000000000000000ull); // 4094
+}
+
+TEST_CASE("map contents: a MAC on two ports is refused only within one VLAN")
+{
+    DataplaneState st;
+    st.uplink_ifindex = 2;
+    st.ports = {port(10, 1, VEPA_MODE_VEPA, {"02:00:00:00:00:01"}), port(11, 2, VEPA_MODE_VEPA, {"02:00:00:00:00:01"})};
+    st.ports[0].vlans = vlans(10);
+    st.ports[1].vlans = vlans(20, {30});
+    CHECK(build_contents(st).macs.size() == 3);
+    st.ports[1].vlans = vlans(20, {10});
+    CHECK_THROWS_WITH(build_contents(st), Catch::Contains("on two ports"));
+    st.ports[1].vlans = vlans(0, {}, true); // trunk all meets VLAN 10
+    CHECK_THROWS_WITH(build_contents(st), Catch::Contains("on two ports"));
+    st.ports[1].vlans = vlans(0, {4095});
+    CHECK_THROWS_AS(build_contents(st), Error); // out of range
 }

@@ -194,7 +194,7 @@ TEST_CASE("plan: learned guest MACs, and who keeps one two ports claim")
     CHECK_THAT(p.ports.at("c4").reason, Catch::Contains("cannot be read"));
     CHECK_THAT(p.ports.at("t1").reason, Catch::Contains("give the guest's MAC with --mac"));
     CHECK(p.maps.macs.size() == 1); // c5 is absent: nothing of it in the maps
-    CHECK(p.maps.macs.at(g).ifindex == 10);
+    CHECK(p.maps.macs.at({VEPA_VID_UNTAGGED, g}).ifindex == 10);
     // A port without a MAC still gets its record (frames from it are spoofed until it has one).
     CHECK(p.maps.ports.count(11));
     CHECK(p.maps.ports.at(11).n_macs == 0);
