@@ -226,10 +226,7 @@ test_vlans_shared_mac() {
     check_eq "ports" "c1,tap1,vm10,vm20,vmy" "$(ports_field name)"
 }
 
-# Needs the dataplane's half of issue 12 (lib/map_sync's build_contents writing a key per VLAN); until that is
-# merged it skips.  Run it with VLAN_DATAPLANE=1 TEST=vlans_map_keys.
 test_vlans_map_keys() {
-    [ "${VLAN_DATAPLANE:-0}" = 1 ] || skip "needs per-VLAN MAC keys from lib/map_sync (run with VLAN_DATAPLANE=1)"
     section "the MAC table is keyed by MAC and VID"
     add_ports c2
     quiet vepactl set-port tap1 --vlan 10 --trunk 20 || fatal "set-port tap1 refused"

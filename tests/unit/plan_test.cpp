@@ -407,9 +407,7 @@ TEST_CASE("plan: a learned guest MAC is taken only by ports in a VLAN of the lea
     CHECK(p.ports.at("c1").reason == "guest MAC 02:00:00:00:00:aa is already another port's in a VLAN of this port's");
 }
 
-// Hidden until lib/map_sync's build_contents keys MACs by VLAN (issue 12, the dataplane's part): today it
-// refuses a MAC on two present ports.  Run with: unit-tests "[.vlan-macs]"
-TEST_CASE("plan: two present ports learn the same guest MAC in disjoint VLANs", "[.vlan-macs]")
+TEST_CASE("plan: two present ports learn the same guest MAC in disjoint VLANs")
 {
     const Mac g = mac("02:00:00:00:00:aa");
     Kernel k;
