@@ -137,6 +137,42 @@ test_guest_mac_change() {
     check "and c2 keeps reaching the remote host" reachable "$NS_C2" "$IP_REM"
 }
 
+test_vlans() {
+    section "V1/V3 through the real daemon: access ports in one VLAN talk through the switch, tagged on the wire"
+    lab_hairpin on
+    quiet vepactl set-port c1 --vlan 10
+    quiet vepactl set-port c2 --vlan 10
+    lab_flush_arp "$NS_C1" "$NS_C2"
+    check "c1 (VLAN 10) reaches c2 (VLAN 10)" reachable "$NS_C1" "$IP_C2"
+    local n
+    n=$(count_inbound "$NS_SW" swp-host "vlan 10 and icmp" -- lab_ping "$NS_C1" "$IP_C2" 3)
+    check_ge "the switch receives their frames tagged 10 (a request and a reply per ping)" 6 "$n"
+    lab_flush_arp "$NS_C1"
+    check "c1 cannot reach the remote host (untagged, VLAN none)" unreachable "$NS_C1" "$IP_REM"
+    check "nor can the VM reach c1 (its frames are untagged)" unreachable "$NS_VM3" "$IP_C1"
+
+    section "V3/V4: another VLAN is another network, broadcast included"
+    quiet vepactl set-port c2 --vlan 20
+    lab_flush_arp "$NS_C1" "$NS_C2"
+    check "c1 (VLAN 10) cannot reach c2 (VLAN 20): its ARP broadcast stays in VLAN 10" unreachable "$NS_C1" "$IP_C2"
+    quiet vepactl set-port c2 --vlan none --trunk 10
+    n=$(count_inbound "$NS_C2" eth0 "vlan 10 and arp" -- lab_ping "$NS_C1" "$IP_C2" 2)
+    check_ge "a trunk port gets VLAN 10's broadcasts with their tag" 1 "$n"
+
+    section "V2: a guest cannot hop VLANs"
+    quiet vepactl set-port c1 --vlan none
+    local d0
+    d0=$(lab_stat c1 drops.vlan)
+    n=$(count_inbound "$NS_REM" eth0 "ether proto 0x88b5 or vlan" -- \
+        in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$(test_frame "$MAC_REM" "$MAC_C1" 8100001488b5)" 10)
+    check_eq "frames c1 tags 20 itself never leave the host" 0 "$n"
+    check_eq "and are counted as vlan drops" 10 $(( $(lab_stat c1 drops.vlan) - d0 ))
+    quiet vepactl set-port c1 --trunk all
+    n=$(count_inbound "$NS_REM" eth0 "vlan 20" -- \
+        in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$(test_frame "$MAC_REM" "$MAC_C1" 8100001488b5)" 10)
+    check_eq "with --trunk all they do (the opt-out)" 10 "$n"
+}
+
 test_pause() {
     section "T6: PAUSE frames are never forwarded"
     local p0 n
