@@ -65,7 +65,11 @@ public:
     void recorded_xdp(int ifindex, std::optional<vepa::XdpAttachment> a) { xdp_[ifindex] = a; }
     void recorded_maps(vepa::MapContents m) { maps_ = std::move(m); }
     void forget_maps() { maps_.reset(); }
-    void forget_rx() { rx_entries_.reset(), rx_record_.reset(); }
+    void forget_rx()
+    {
+        rx_entries_.reset();
+        rx_record_.reset();
+    }
 
     // The sockets in an xsk port's slots now (uncached).
     std::vector<uint32_t> xsk_sockets(const PortConfig& p) const;

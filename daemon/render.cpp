@@ -29,12 +29,9 @@ json xsk_json(const PortConfig& p, const PortStatus& st, const std::string& pin_
 
 json rx_filter_json(const RxFilterStatus& rx)
 {
-    return {{"mode", to_string(rx.mode)},
-            {"entries", rx.entries},
-            {"foreign", rx.foreign},
-            {"allmulti", rx.allmulti},
-            {"promisc", rx.promisc},
-            {"error", rx.error.empty() ? json(nullptr) : json(rx.error)}};
+    return {{"mode", to_string(rx.mode)}, {"entries", rx.entries},
+            {"foreign", rx.foreign},      {"allmulti", rx.allmulti},
+            {"promisc", rx.promisc},      {"error", rx.error.empty() ? json(nullptr) : json(rx.error)}};
 }
 
 json uplink_json(const UplinkStatus& up)

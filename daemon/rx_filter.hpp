@@ -49,12 +49,12 @@ RxFilterWant rx_filter_want(RxFilterMode mode, const std::set<vepa::Mac>& port_m
 
 // What is there: the uplink's filter and flags, and vepad's record.
 struct RxFilterHave {
-    int uplink = 0;                     // ifindex; 0: absent (nothing is changed)
-    std::set<vepa::Mac> entries;        // the uplink's unicast self entries, whoever made them
+    int uplink = 0;              // ifindex; 0: absent (nothing is changed)
+    std::set<vepa::Mac> entries; // the uplink's unicast self entries, whoever made them
     bool allmulti = false, promisc = false;
     std::map<vepa::Mac, uint32_t> ours; // recorded entries: MAC -> the device vepad added it on
     std::map<RxFlag, uint32_t> our_flags;
-    std::set<int> devices;              // ifindexes that exist (a record on a vanished device is forgotten)
+    std::set<int> devices; // ifindexes that exist (a record on a vanished device is forgotten)
 };
 
 struct RxFlagChange {
@@ -78,10 +78,10 @@ RxFilterChanges plan_rx_filter(const RxFilterWant& want, const RxFilterHave& hav
 // What status shows.
 struct RxFilterStatus {
     RxFilterMode mode = RxFilterMode::Auto;
-    size_t entries = 0; // vepad's entries on the uplink
-    size_t foreign = 0; // wanted MACs already in the filter by someone else's entry
+    size_t entries = 0;                     // vepad's entries on the uplink
+    size_t foreign = 0;                     // wanted MACs already in the filter by someone else's entry
     bool allmulti = false, promisc = false; // the uplink's flags now
-    std::string error;  // the last change that failed, and why
+    std::string error;                      // the last change that failed, and why
 };
 
 } // namespace vepad

@@ -10,7 +10,10 @@ namespace vepad {
 
 namespace {
 
-vepa_mac_key flag_key(RxFlag f) { return vepa::Mac({0xff, 0xff, 0xff, 0xff, 0xff, 0xff}).key(static_cast<uint16_t>(f)); }
+vepa_mac_key flag_key(RxFlag f)
+{
+    return vepa::Mac({0xff, 0xff, 0xff, 0xff, 0xff, 0xff}).key(static_cast<uint16_t>(f));
+}
 
 const char* flag_name(RxFlag f) { return f == RxFlag::Allmulti ? "all-multicast" : "promiscuous mode"; }
 
@@ -43,13 +46,17 @@ void Applier::apply_rx_filter(const Plan& plan, const Snapshot& snap, ApplyResul
     try {
         for (const auto& [dev, mac] : c.remove) {
             const int err = nl_.fdb_self_del(static_cast<int>(dev), mac);
-            if (err < 0 && err != -ENOENT && err != -ENODEV)
+            if (err < 0 && err != -ENOENT && err != -ENODEV) {
                 fail("remove " + mac.str(), std::strerror(-err));
-            else
-                record.erase(mac.key()), ours.erase(mac);
+                continue;
+            }
+            record.erase(mac.key());
+            ours.erase(mac);
         }
-        for (const auto& mac : c.forget)
-            record.erase(mac.key()), ours.erase(mac);
+        for (const auto& mac : c.forget) {
+            record.erase(mac.key());
+            ours.erase(mac);
+        }
         for (const auto& f : c.forget_flags)
             record.erase(flag_key(f));
         for (const auto& f : c.flags)
@@ -60,10 +67,12 @@ void Applier::apply_rx_filter(const Plan& plan, const Snapshot& snap, ApplyResul
             }
         for (const auto& mac : c.add) {
             const int err = nl_.fdb_self_add(snap.rx.uplink, mac);
-            if (err == 0)
-                record.update(mac.key(), static_cast<uint32_t>(snap.rx.uplink)), ours.insert(mac);
-            else if (err != -EEXIST) // EEXIST: someone else's entry, which serves as well
+            if (err == 0) {
+                record.update(mac.key(), static_cast<uint32_t>(snap.rx.uplink));
+                ours.insert(mac);
+            } else if (err != -EEXIST) { // EEXIST: someone else's entry, which serves as well
                 fail("add " + mac.str(), std::strerror(-err));
+            }
         }
     } catch (const std::exception& e) {
         fail("update", e.what());

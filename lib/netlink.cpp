@@ -402,6 +402,9 @@ int NetlinkRequester::fdb_self_add(int ifindex, const Mac& mac)
     return fdb_self_change(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL, ifindex, mac);
 }
 
-int NetlinkRequester::fdb_self_del(int ifindex, const Mac& mac) { return fdb_self_change(RTM_DELNEIGH, 0, ifindex, mac); }
+int NetlinkRequester::fdb_self_del(int ifindex, const Mac& mac)
+{
+    return fdb_self_change(RTM_DELNEIGH, 0, ifindex, mac);
+}
 
 } // namespace vepa

@@ -13,7 +13,7 @@ bool PortVlans::member(uint16_t vid) const
 
 std::vector<uint16_t> PortVlans::mac_vids() const
 {
-    std::vector<uint16_t> out{ untagged };
+    std::vector<uint16_t> out{untagged};
     if (all_tagged)
         out.push_back(VEPA_VID_ANY);
     else

@@ -13,9 +13,9 @@
 namespace vepa {
 
 struct PortVlans {
-    uint16_t untagged = 0;       // 1..4094; 0: none (untagged frames stay untagged)
-    std::set<uint16_t> tagged;   // VIDs whose frames pass with their tag
-    bool all_tagged = false;     // --trunk all: every VID passes tagged
+    uint16_t untagged = 0;     // 1..4094; 0: none (untagged frames stay untagged)
+    std::set<uint16_t> tagged; // VIDs whose frames pass with their tag
+    bool all_tagged = false;   // --trunk all: every VID passes tagged
 
     bool operator==(const PortVlans&) const = default;
 

@@ -43,8 +43,8 @@ TEST_CASE("rx filter modes: what vepad wants on the uplink")
 TEST_CASE("rx filter: missing entries are added, someone else's are left alone")
 {
     RxFilterHave h = uplink();
-    h.entries = {b};      // someone else's (not recorded)
-    h.ours = {{c, 5}};    // ours, still wanted but removed by someone: forget, then add again
+    h.entries = {b};   // someone else's (not recorded)
+    h.ours = {{c, 5}}; // ours, still wanted but removed by someone: forget, then add again
     const auto ch = plan_rx_filter({{a, b, c}, true, false}, h);
     CHECK(ch.add == std::vector<Mac>{a, c});
     CHECK(ch.remove.empty());
