@@ -23,15 +23,13 @@ struct Undo {
         if (ipam)
             try {
                 run_ipam(env, cfg, "DEL");
-            } catch (...) {
-            }
+            } catch (...) {}
         if (port)
             del_port(cfg, host_name);
         if (!host_name.empty())
             try {
                 delete_host_end(host_name);
-            } catch (...) {
-            }
+            } catch (...) {}
     }
 };
 
@@ -60,7 +58,7 @@ nlohmann::json result(const Env& env, const Config& cfg, const ContainerLink& l,
 nlohmann::json cmd_add(const Env& env, const Config& cfg)
 {
     const auto requested = cfg.mac ? cfg.mac : env.mac;
-    Undo undo{env, cfg};
+    Undo undo{env, cfg, ""};
     const ContainerLink link = create_pair(env, requested.value_or(random_mac()), cfg.mtu);
     undo.host_name = link.host_name;
     undo.port = true; // a refused add-port may still be ours from an earlier try: del-port is harmless

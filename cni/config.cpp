@@ -68,8 +68,7 @@ std::optional<Mac> runtime_mac(const nlohmann::json& j)
     return mac;
 }
 
-template <class T>
-T get_typed(const nlohmann::json& j, const char* key, T fallback)
+template <class T> T get_typed(const nlohmann::json& j, const char* key, T fallback)
 {
     if (!j.contains(key))
         return fallback;

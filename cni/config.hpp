@@ -30,7 +30,7 @@ struct Config {
     nlohmann::json vlan;  // null or a VID, as add-port takes it
     nlohmann::json trunk; // null, [VID...] or "all"
     bool src_check = true;
-    std::string ipam_type; // "" when there is no IPAM
+    std::string ipam_type;  // "" when there is no IPAM
     std::optional<Mac> mac; // runtimeConfig.mac
 };
 

@@ -78,8 +78,7 @@ std::pair<int, std::string> run(const std::string& path, const std::string& comm
     ::close(out[1]);
     std::string output = exchange(in[1], out[0], input);
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, output};
 }
 

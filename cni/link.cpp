@@ -67,6 +67,13 @@ void apply_routes(NetlinkRequester& nl, int ifindex, const nlohmann::json& route
     }
 }
 
+LinkSettings up()
+{
+    LinkSettings s;
+    s.up = true;
+    return s;
+}
+
 } // namespace
 
 std::string host_ifname(const std::string& container_id, const std::string& ifname)
@@ -93,21 +100,26 @@ ContainerLink create_pair(const Env& env, const Mac& mac, std::optional<uint32_t
     bool created = false;
     try {
         NetlinkRequester host;
-        host.create_veth({.name = out.host_name, .peer = env.ifname, .peer_mac = mac, .mtu = mtu,
-                          .peer_netns_fd = ns.get()});
+        VethPair pair;
+        pair.name = out.host_name;
+        pair.peer = env.ifname;
+        pair.peer_mac = mac;
+        pair.mtu = mtu;
+        pair.peer_netns_fd = ns.get();
+        host.create_veth(pair);
         created = true;
         auto h = host.link(out.host_name);
         if (!h || !h->mac)
             throw Error("the host end " + out.host_name + " vanished");
         out.host_mac = *h->mac;
-        host.set_link(h->ifindex, {.up = true});
+        host.set_link(h->ifindex, up());
         ScopedNetns in(ns.get());
         NetlinkRequester guest;
         auto c = guest.link(env.ifname);
         if (!c)
             throw Error("the container end " + env.ifname + " is not in " + env.netns);
         out.ifindex = c->ifindex;
-        guest.set_link(c->ifindex, {.up = true});
+        guest.set_link(c->ifindex, up());
     } catch (const CniError&) {
         throw;
     } catch (const std::exception& e) {

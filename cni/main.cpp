@@ -10,10 +10,7 @@ using namespace vepa::cni;
 
 namespace {
 
-std::string read_stdin()
-{
-    return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
-}
+std::string read_stdin() { return {std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()}; }
 
 nlohmann::json run(const Env& env, const std::string& input)
 {

@@ -31,8 +31,11 @@ std::string refusal(const nlohmann::json& r)
 
 void add_port(const Config& cfg, const std::string& host_name, const std::optional<Mac>& mac)
 {
-    nlohmann::json args = {{"name", host_name}, {"mode", cfg.mode}, {"src_check", cfg.src_check},
-                           {"vlan", cfg.vlan},  {"trunk", cfg.trunk}};
+    nlohmann::json args = {{"name", host_name},
+                           {"mode", cfg.mode},
+                           {"src_check", cfg.src_check},
+                           {"vlan", cfg.vlan},
+                           {"trunk", cfg.trunk}};
     if (mac)
         args["macs"] = {mac->str()};
     const auto r = call(cfg, proto::kAddPort, args);
