@@ -38,7 +38,13 @@ void add_port(const Config& cfg, const std::string& host_name, const std::option
                            {"trunk", cfg.trunk}};
     if (mac)
         args["macs"] = {mac->str()};
-    const auto r = call(cfg, proto::kAddPort, args);
+    auto r = call(cfg, proto::kAddPort, args);
+    // The name is this container's (its veth was just made, so no live container has it):
+    // a port of that name is left from a DEL that found vepad stopped.  Replace it.
+    if (!r.value("ok", false) && r["error"].value("code", "") == proto::kErrExists) {
+        del_port(cfg, host_name);
+        r = call(cfg, proto::kAddPort, args);
+    }
     if (!r.value("ok", false))
         throw CniError(kVepadRefused, "vepad refused the port " + host_name, refusal(r));
 }

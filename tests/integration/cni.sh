@@ -65,6 +65,7 @@ test_add_check_del() {
     check "the address is from host-local's range" grep -Eq '^10\.20\.0\.1[5-9][0-9]/24$' <<<"$ip"
     check_eq "the container has it" "$ip" "$(ip -n "$LAB-a" -j addr show eth0 | jq -r '.[0].addr_info[] | select(.family=="inet") | "\(.local)/\(.prefixlen)"')"
     check_eq "the container's MAC is in the result" "$(ip -n "$LAB-a" -j link show eth0 | jq -r '.[0].address')" "$(out a | jq -r '.interfaces[1].mac')"
+    check "host-local holds a lease for it" grep -rqs "ctr-a" "$LAB_DIR/ipam"
     check_eq "vepad's port is up" up "$(port_field "$host" state)"
     check_eq "with the config's mode" vepa "$(port_field "$host" mode)"
     check "the container reaches the remote host through vepad and the switch" reachable "$LAB-a" "$IP_REM"
@@ -107,6 +108,7 @@ test_del_netns_gone() {
     check "ADD" cni ADD g "$(net_config)"
     local host; host=$(host_end g)
     ip netns del "$LAB-g"
+    check "the host end went with the netns" wait_for 3 not ip -n "$NS_HOST" link show "$host" 2>/dev/null
     section "DEL after the netns is gone"
     check "DEL succeeds" cni DEL g "$(net_config)"
     check "the port is gone" not port_listed "$host"
@@ -125,6 +127,14 @@ test_del_vepad_stopped() {
     check "DEL succeeds" cni DEL s "$(net_config)"
     check "the host end is gone" not ip -n "$NS_HOST" link show "$host" 2>/dev/null
     check "host-local released the address" not grep -rqs "ctr-s" "$LAB_DIR/ipam"
+    section "vepad back: it still has the port; ADD of the same container replaces it"
+    start_vepad
+    check_eq "the port is configured, absent" absent "$(port_field "$host" state)"
+    check "ADD succeeds" cni ADD s "$(net_config)"
+    check_eq "the port is up" up "$(port_field "$host" state)"
+    check "the container reaches the remote host" reachable "$LAB-s" "$IP_REM"
+    check "DEL succeeds" cni DEL s "$(net_config)"
+    check "the port is gone" not port_listed "$host"
 }
 
 test_bad_configs() {
