@@ -57,7 +57,8 @@ test_add_check_del() {
     need_host_local
     container a
     section "ADD"
-    check "ADD succeeds" cni ADD a "$(net_config)"
+    local routed; routed=$(net_config '{"ipam": {"routes": [{"dst": "10.99.0.0/16", "gw": "10.20.0.100"}]}}')
+    check "ADD succeeds" cni ADD a "$routed"
     local host ip; host=$(host_end a); ip=$(out a | jq -r '.ips[0].address')
     check "the host end is named vp + 11 hex digits" grep -Eqx 'vp[0-9a-f]{11}' <<<"$host"
     check_eq "the container end is in the sandbox" "/run/netns/$LAB-a" "$(out a | jq -r '.interfaces[1].sandbox')"
@@ -67,6 +68,9 @@ test_add_check_del() {
     check_eq "the container's MAC is in the result" "$(ip -n "$LAB-a" -j link show eth0 | jq -r '.[0].address')" "$(out a | jq -r '.interfaces[1].mac')"
     check "host-local holds a lease for it" grep -rqs "ctr-a" "$LAB_DIR/ipam"
     check_eq "vepad's port is up" up "$(port_field "$host" state)"
+    check_eq "the IPAM result's route is in the result" 10.99.0.0/16 "$(out a | jq -r '.routes[0].dst')"
+    check_eq "and in the container" "10.99.0.0/16 via 10.20.0.100" \
+        "$(ip -n "$LAB-a" -j route show 10.99.0.0/16 | jq -r '.[0] | "\(.dst) via \(.gateway)"')"
     check_eq "with the config's mode" vepa "$(port_field "$host" mode)"
     check "the container reaches the remote host through vepad and the switch" reachable "$LAB-a" "$IP_REM"
     section "CHECK"
