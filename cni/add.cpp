@@ -44,6 +44,8 @@ nlohmann::json result(const Env& env, const Config& cfg, const ContainerLink& l,
         return r;
     for (auto ip : ipam.value("ips", nlohmann::json::array())) {
         ip["interface"] = 1;
+        if (cfg.cni_version == kOldSpecVersion) // 0.4.0: each IP says its family
+            ip["version"] = ip.value("address", "").find(':') == std::string::npos ? "4" : "6";
         r["ips"].push_back(ip);
     }
     if (ipam.contains("routes"))

@@ -39,6 +39,9 @@ nlohmann::json cmd_check(const Env& env, const Config& cfg)
     return nullptr;
 }
 
-nlohmann::json cmd_version() { return {{"cniVersion", kSpecVersion}, {"supportedVersions", {kSpecVersion}}}; }
+nlohmann::json cmd_version()
+{
+    return {{"cniVersion", kSpecVersion}, {"supportedVersions", {kOldSpecVersion, kSpecVersion}}};
+}
 
 } // namespace vepa::cni

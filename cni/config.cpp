@@ -82,9 +82,9 @@ template <class T> T get_typed(const nlohmann::json& j, const char* key, T fallb
 void parse_keys(Config& c, const nlohmann::json& j)
 {
     c.cni_version = get_typed<std::string>(j, "cniVersion", "");
-    if (c.cni_version != kSpecVersion)
+    if (c.cni_version != kSpecVersion && c.cni_version != kOldSpecVersion)
         throw CniError(kIncompatibleVersion, "unsupported cniVersion '" + c.cni_version + "'",
-                       "supported: " + std::string(kSpecVersion));
+                       "supported: " + std::string(kOldSpecVersion) + ", " + kSpecVersion);
     c.name = get_typed<std::string>(j, "name", "");
     if (c.name.empty())
         throw CniError(kInvalidConfig, "the network config has no name");

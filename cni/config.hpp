@@ -14,6 +14,9 @@
 namespace vepa::cni {
 
 inline constexpr const char* kSpecVersion = "1.0.0";
+// The versions whose config and result formats the plugin implements (0.4.0's result
+// differs from 1.0.0's only by each IP's "version").
+inline constexpr const char* kOldSpecVersion = "0.4.0";
 
 struct Env {
     std::string command; // ADD, DEL, CHECK, VERSION

@@ -50,7 +50,7 @@ test_version() {
     check "exit 0" quiet env CNI_COMMAND=VERSION "$CNI_BIN"
     local v; v=$(CNI_COMMAND=VERSION "$CNI_BIN" </dev/null)
     check_eq "cniVersion" 1.0.0 "$(jq -r .cniVersion <<<"$v")"
-    check_eq "supportedVersions" '["1.0.0"]' "$(jq -c .supportedVersions <<<"$v")"
+    check_eq "supportedVersions" '["0.4.0","1.0.0"]' "$(jq -c .supportedVersions <<<"$v")"
 }
 
 test_add_check_del() {
@@ -85,6 +85,21 @@ test_add_check_del() {
     check "host-local released the address" not grep -rqs "ctr-a" "$LAB_DIR/ipam"
     check "DEL twice succeeds" cni DEL a "$(net_config)"
     check "CHECK after DEL fails" not cni CHECK a "$(net_config)"
+}
+
+test_version_040() {
+    need_host_local
+    container o
+    section "cniVersion 0.4.0: the 0.4.0 result format"
+    local cfg; cfg=$(net_config '{"cniVersion": "0.4.0"}')
+    check "ADD succeeds" cni ADD o "$cfg"
+    check_eq "the result's cniVersion" 0.4.0 "$(out o | jq -r .cniVersion)"
+    check_eq "each IP has its version" 4 "$(out o | jq -r '.ips[0].version')"
+    check_eq "and the interface index" 1 "$(out o | jq -r '.ips[0].interface')"
+    check "the container reaches the remote host" reachable "$LAB-o" "$IP_REM"
+    check "CHECK succeeds" cni CHECK o "$cfg"
+    check "DEL succeeds" cni DEL o "$cfg"
+    check_eq "no port left" 0 "$(ports_count)"
 }
 
 test_mac_requested() {
@@ -153,6 +168,7 @@ test_bad_configs() {
     }
     check "not JSON: 6" _refused 6 '{"cniVersion": '
     check "unsupported cniVersion: 1" _refused 1 "$(net_config '{"cniVersion": "0.3.1"}')"
+    check "no cniVersion: 1" _refused 1 "$(net_config | jq -c 'del(.cniVersion)')"
     check "missing name: 7" _refused 7 "$(net_config | jq -c 'del(.name)')"
     check "bad mode: 7" _refused 7 "$(net_config '{"mode": "hub"}')"
     check "bad VLAN: 7" _refused 7 "$(net_config '{"vlan": 5000}')"
