@@ -285,6 +285,8 @@ void NetlinkRequester::create_veth(const VethPair& v)
         mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, v.queues);
         if (mac)
             mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac->bytes().data());
+        if (v.mtu)
+            mnl_attr_put_u32(nlh, IFLA_MTU, *v.mtu);
     };
     put_dev(v.name, v.mac);
     nlattr* linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
@@ -294,6 +296,8 @@ void NetlinkRequester::create_veth(const VethPair& v)
     auto* pifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
     pifi->ifi_family = AF_UNSPEC;
     put_dev(v.peer, v.peer_mac);
+    if (v.peer_netns_fd >= 0)
+        mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, static_cast<uint32_t>(v.peer_netns_fd));
     mnl_attr_nest_end(nlh, peer);
     mnl_attr_nest_end(nlh, data);
     mnl_attr_nest_end(nlh, linkinfo);
@@ -405,6 +409,51 @@ int NetlinkRequester::fdb_self_add(int ifindex, const Mac& mac)
 int NetlinkRequester::fdb_self_del(int ifindex, const Mac& mac)
 {
     return fdb_self_change(RTM_DELNEIGH, 0, ifindex, mac);
+}
+
+
+void NetlinkRequester::add_address(int ifindex, const IpPrefix& p)
+{
+    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = RTM_NEWADDR;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+    nlh->nlmsg_seq = seq_++;
+    auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+    ifa->ifa_family = static_cast<uint8_t>(p.family);
+    ifa->ifa_prefixlen = p.len;
+    ifa->ifa_index = static_cast<uint32_t>(ifindex);
+    const size_t n = p.family == AF_INET ? 4 : 16;
+    mnl_attr_put(nlh, IFA_LOCAL, n, p.addr.data());
+    mnl_attr_put(nlh, IFA_ADDRESS, n, p.addr.data());
+    const int err = transact(route_.get(), nlh, [](const nlmsghdr*) {});
+    if (err < 0)
+        throw SysError(-err, "add an address to ifindex " + std::to_string(ifindex));
+}
+
+void NetlinkRequester::add_route(int ifindex, const IpPrefix& dst, const IpPrefix& gw)
+{
+    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = RTM_NEWROUTE;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+    nlh->nlmsg_seq = seq_++;
+    auto* rt = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+    rt->rtm_family = static_cast<uint8_t>(dst.family);
+    rt->rtm_dst_len = dst.len;
+    rt->rtm_table = RT_TABLE_MAIN;
+    rt->rtm_protocol = RTPROT_BOOT;
+    rt->rtm_scope = gw.family ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+    rt->rtm_type = RTN_UNICAST;
+    const size_t n = dst.family == AF_INET ? 4 : 16;
+    if (dst.len > 0)
+        mnl_attr_put(nlh, RTA_DST, n, dst.addr.data());
+    if (gw.family)
+        mnl_attr_put(nlh, RTA_GATEWAY, n, gw.addr.data());
+    mnl_attr_put_u32(nlh, RTA_OIF, static_cast<uint32_t>(ifindex));
+    const int err = transact(route_.get(), nlh, [](const nlmsghdr*) {});
+    if (err < 0)
+        throw SysError(-err, "add a route out of ifindex " + std::to_string(ifindex));
 }
 
 } // namespace vepa

@@ -5,6 +5,7 @@
 
 #include <linux/netlink.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -51,6 +52,15 @@ struct VethPair {
     std::string name, peer;
     uint16_t queues = 1; // TX and RX queues of each end
     std::optional<Mac> mac, peer_mac;
+    std::optional<uint32_t> mtu; // of both ends
+    int peer_netns_fd = -1;      // >= 0: the peer is made in that namespace (as `peer` there)
+};
+
+// An IPv4 or IPv6 address (network byte order) with a prefix length.
+struct IpPrefix {
+    int family = 0; // AF_INET or AF_INET6
+    std::array<uint8_t, 16> addr{};
+    uint8_t len = 0;
 };
 
 // What set_link changes (unset fields stay as they are).
@@ -81,6 +91,10 @@ public:
     void set_link(int ifindex, const LinkSettings& s);
     // false when it was not there.
     bool delete_link(int ifindex);
+    // Throw SysError on failure.
+    void add_address(int ifindex, const IpPrefix& p);
+    // A route to dst (len 0: default) via gw (family 0: on-link) out of ifindex, main table.
+    void add_route(int ifindex, const IpPrefix& dst, const IpPrefix& gw);
 
     // The device's own receive filter, as FDB "self" entries (AF_BRIDGE,
     // NTF_SELF; a NIC's unicast address list): its unicast entries.

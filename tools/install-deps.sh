@@ -16,6 +16,8 @@ packages=(
     python3-seccomp
     # LLDP peers for the reflective-relay tests: lldpad (802.1Qbg EVB bridge), lldpd
     lldpad lldpd
+    # the CNI plugin's tests: the host-local IPAM plugin
+    containernetworking-plugins
     # benchmarks: plots
     gnuplot-nox
     # sanitizers and the fuzzer runtime

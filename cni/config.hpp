@@ -1,0 +1,45 @@
+// cni/config.hpp - what a CNI call gives the plugin: the CNI_* environment and the
+// network configuration on stdin, checked.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lib/mac.hpp"
+
+namespace vepa::cni {
+
+inline constexpr const char* kSpecVersion = "1.0.0";
+// The versions whose config and result formats the plugin implements (0.4.0's result
+// differs from 1.0.0's only by each IP's "version").
+inline constexpr const char* kOldSpecVersion = "0.4.0";
+
+struct Env {
+    std::string command; // ADD, DEL, CHECK, VERSION
+    std::string container_id, netns, ifname, path;
+    std::optional<Mac> mac; // CNI_ARGS MAC=
+};
+
+struct Config {
+    nlohmann::json raw; // as read, for the IPAM plugin's stdin
+    std::string cni_version, name;
+    std::string socket = "/run/vepad/vepad.sock";
+    std::string mode = "vepa";
+    std::optional<uint32_t> mtu;
+    nlohmann::json vlan;  // null or a VID, as add-port takes it
+    nlohmann::json trunk; // null, [VID...] or "all"
+    bool src_check = true;
+    std::string ipam_type;  // "" when there is no IPAM
+    std::optional<Mac> mac; // runtimeConfig.mac
+};
+
+// Throws CniError (code 4) when a variable the command needs is missing or bad.
+Env read_env();
+// Throws CniError: 6 for undecodable JSON, 1 for an unsupported cniVersion, 7 for a bad key.
+Config parse_config(const std::string& text);
+
+} // namespace vepa::cni
