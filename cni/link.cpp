@@ -1,5 +1,7 @@
 #include "cni/link.hpp"
 
+#include "lib/fnv1a.hpp"
+
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -13,16 +15,6 @@
 
 namespace vepa::cni {
 namespace {
-
-uint64_t fnv1a(const std::string& s)
-{
-    uint64_t h = 14695981039346656037ull;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 UniqueFd open_ns(const std::string& netns)
 {

@@ -1,5 +1,7 @@
 #include "daemon/reflection_probe.hpp"
 
+#include "lib/fnv1a.hpp"
+
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -21,16 +23,6 @@ namespace {
 
 constexpr auto kPoll = 10ms;    // how often the counter is read while waiting
 constexpr auto kResend = 200ms; // a lost probe is sent again this often
-
-uint64_t fnv1a(const std::string& s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
 
 std::vector<uint8_t> frame(const vepa::Mac& dst, const vepa::Mac& src, const char* what, uint64_t seq)
 {
@@ -60,7 +52,7 @@ std::string iso(std::chrono::system_clock::time_point t)
 
 ProbeMacs probe_macs(const std::string& machine_id, const std::string& uplink)
 {
-    const uint64_t h = fnv1a(machine_id + "/" + uplink);
+    const uint64_t h = vepa::fnv1a(machine_id + "/" + uplink);
     // 0a: locally administered, unicast; 76:65 = "ve"; 20 bits of hash; the last bit tells A from B.
     std::array<uint8_t, 6> a{
         0x0a, 0x76, 0x65, static_cast<uint8_t>(h >> 16), static_cast<uint8_t>(h >> 8), static_cast<uint8_t>(h & 0xfe)};
