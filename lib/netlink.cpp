@@ -354,6 +354,15 @@ bool NetlinkRequester::delete_link(int ifindex)
 }
 
 namespace {
+// A request that creates something (transact numbers it).
+nlmsghdr* create_request(char* buf, uint16_t type)
+{
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+    return nlh;
+}
+
 nlmsghdr* neigh_request(char* buf, uint16_t type, uint16_t flags, int ifindex)
 {
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
@@ -415,10 +424,7 @@ int NetlinkRequester::fdb_self_del(int ifindex, const Mac& mac)
 void NetlinkRequester::add_address(int ifindex, const IpPrefix& p)
 {
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-    nlh->nlmsg_type = RTM_NEWADDR;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
-    nlh->nlmsg_seq = seq_++;
+    nlmsghdr* nlh = create_request(buf.data(), RTM_NEWADDR);
     auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
     ifa->ifa_family = static_cast<uint8_t>(p.family);
     ifa->ifa_prefixlen = p.len;
@@ -434,10 +440,7 @@ void NetlinkRequester::add_address(int ifindex, const IpPrefix& p)
 void NetlinkRequester::add_route(int ifindex, const IpPrefix& dst, const IpPrefix& gw)
 {
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
-    nlh->nlmsg_type = RTM_NEWROUTE;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
-    nlh->nlmsg_seq = seq_++;
+    nlmsghdr* nlh = create_request(buf.data(), RTM_NEWROUTE);
     auto* rt = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
     rt->rtm_family = static_cast<uint8_t>(dst.family);
     rt->rtm_dst_len = dst.len;
