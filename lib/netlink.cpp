@@ -55,11 +55,18 @@ UniqueFd open_netlink(int proto)
 }
 
 // An rtnetlink link request: header and ifinfomsg (AF_UNSPEC, ifindex) in buf.
-nlmsghdr* link_request(void* buf, uint16_t type, uint16_t flags, int ifindex, ifinfomsg** ifi_out = nullptr)
+// A request's header in buf (transact numbers it).
+nlmsghdr* request(void* buf, uint16_t type, uint16_t flags)
 {
     nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
     nlh->nlmsg_type = type;
     nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+    return nlh;
+}
+
+nlmsghdr* link_request(void* buf, uint16_t type, uint16_t flags, int ifindex, ifinfomsg** ifi_out = nullptr)
+{
+    nlmsghdr* nlh = request(buf, type, flags);
     auto* ifi = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
     ifi->ifi_family = AF_UNSPEC;
     ifi->ifi_index = ifindex;
@@ -354,20 +361,9 @@ bool NetlinkRequester::delete_link(int ifindex)
 }
 
 namespace {
-// A request that creates something (transact numbers it).
-nlmsghdr* create_request(char* buf, uint16_t type)
-{
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-    nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
-    return nlh;
-}
-
 nlmsghdr* neigh_request(char* buf, uint16_t type, uint16_t flags, int ifindex)
 {
-    nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-    nlh->nlmsg_type = type;
-    nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+    nlmsghdr* nlh = request(buf, type, flags);
     auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
     ndm->ndm_family = AF_BRIDGE;
     ndm->ndm_ifindex = ifindex;
@@ -420,11 +416,10 @@ int NetlinkRequester::fdb_self_del(int ifindex, const Mac& mac)
     return fdb_self_change(RTM_DELNEIGH, 0, ifindex, mac);
 }
 
-
 void NetlinkRequester::add_address(int ifindex, const IpPrefix& p)
 {
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-    nlmsghdr* nlh = create_request(buf.data(), RTM_NEWADDR);
+    nlmsghdr* nlh = request(buf.data(), RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
     auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
     ifa->ifa_family = static_cast<uint8_t>(p.family);
     ifa->ifa_prefixlen = p.len;
@@ -440,7 +435,7 @@ void NetlinkRequester::add_address(int ifindex, const IpPrefix& p)
 void NetlinkRequester::add_route(int ifindex, const IpPrefix& dst, const IpPrefix& gw)
 {
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
-    nlmsghdr* nlh = create_request(buf.data(), RTM_NEWROUTE);
+    nlmsghdr* nlh = request(buf.data(), RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
     auto* rt = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
     rt->rtm_family = static_cast<uint8_t>(dst.family);
     rt->rtm_dst_len = dst.len;
