@@ -18,6 +18,10 @@ packages=(
     lldpad lldpd
     # the CNI plugin's tests: the host-local IPAM plugin
     containernetworking-plugins
+    # the libvirt hook: XML parsing (build); libvirtd, virtlogd, virsh and the QEMU driver with a
+    # TCG QEMU and its iPXE ROMs for integration-libvirt (libvirt-daemon-system brings the configs,
+    # /etc/libvirt/hooks and the libvirt-qemu user; the test runs libvirtd with configs of its own)
+    libpugixml-dev libvirt-daemon-system libvirt-clients qemu-system-x86
     # benchmarks: plots
     gnuplot-nox
     # sanitizers and the fuzzer runtime
