@@ -19,6 +19,7 @@
 #include "vepa/abi.h"
 #include "vepa/control.hpp"
 #include "vepa/control_client.hpp"
+#include "vepa/port_owner.hpp"
 #include "vepa/vlan_list.hpp"
 
 using nlohmann::json;
@@ -52,6 +53,7 @@ struct Options {
     std::string src_check;                 // set-port --src-check on|off
     std::optional<std::string> vlan;       // --vlan VID (set-port: or none): add-port, set-port
     std::optional<std::string> trunk;      // --trunk VIDS|all (set-port: or none): add-port, set-port
+    std::optional<std::string> owner;      // --owner TOOL[:NAME[:ID[:IFNAME]]] (set-port: or none)
     std::optional<std::string> stats_name; // stats [IFNAME]
     bool detach = false;                   // shutdown --detach
 };
@@ -147,9 +149,17 @@ std::string xsk_note(const json& p)
            std::to_string(queues) + " attached (vepa side " + s(x["peer"]) + ")";
 }
 
+// The port's owner as "tool:name:id:ifname" (id shortened), or "-".
+std::string owner_text(const json& p)
+{
+    std::string why;
+    const auto o = p.contains("owner") ? vepa::parse_port_owner(p["owner"], &why) : std::nullopt;
+    return o ? o->str() : "-";
+}
+
 void print_ports(const Options&, const json& r)
 {
-    TextTable t({"NAME", "IFINDEX", "STATE", "KIND", "MODE", "MACS", "VLANS", "DELIVERY", "ATTACH", "SLOT"});
+    TextTable t({"NAME", "IFINDEX", "STATE", "KIND", "MODE", "MACS", "VLANS", "DELIVERY", "ATTACH", "SLOT", "OWNER"});
     std::vector<std::string> notes;
     for (const auto& p : r["ports"]) {
         std::string macs = join_macs(p["macs"]);
@@ -157,7 +167,7 @@ void print_ports(const Options&, const json& r)
             macs += " (guest)";
         t.add({s(p["name"]), p["ifindex"] == 0 ? "-" : s(p["ifindex"]), s(p["state"]), or_dash(s(p["kind"])),
                s(p["mode"]) + (p["src_check"] == false ? " (no src check)" : ""), macs, vlans_text(p),
-               or_dash(s(p["delivery"])), or_dash(s(p["attach"])), s(p["slot"])});
+               or_dash(s(p["delivery"])), or_dash(s(p["attach"])), s(p["slot"]), owner_text(p)});
         if (p.contains("reason"))
             notes.push_back(s(p["name"]) + ": " + s(p["reason"]));
         if (p.contains("xsk") && p["xsk"].is_object())
@@ -435,6 +445,9 @@ void add_port_options(CLI::App& cmd, Options& o)
                     "tagged VLANs the guest may use, their frames passing with their tag (e.g. 20,30-39); all: any "
                     "VLAN.  Without --vlan and --trunk the port takes untagged frames only")
         ->type_name("VIDS|all");
+    optional_option(cmd, "--owner", o.owner,
+                    "who the port belongs to, shown by list (the CNI plugin and the libvirt hook set it)")
+        ->type_name("TOOL[:NAME[:ID[:IFNAME]]]");
 }
 
 void set_port_options(CLI::App& cmd, Options& o)
@@ -451,6 +464,8 @@ void set_port_options(CLI::App& cmd, Options& o)
         ->type_name("VID|none");
     optional_option(cmd, "--trunk", o.trunk, "the tagged VLANs, replacing them (all: any VLAN; none: no tagged frames)")
         ->type_name("VIDS|none|all");
+    optional_option(cmd, "--owner", o.owner, "who the port belongs to, replacing it (none: nobody)")
+        ->type_name("TOOL[:NAME[:ID[:IFNAME]]]|none");
 }
 
 void del_port_options(CLI::App& cmd, Options& o) { cmd.add_option("IFNAME", o.name, "port name")->required(); }
@@ -503,6 +518,14 @@ json trunk_arg(const std::string& v, bool none_ok)
     return *vids;
 }
 
+json checked_owner(const json& o, const std::string& arg)
+{
+    std::string why;
+    if (!vepa::parse_port_owner(o, &why))
+        throw UsageError("--owner " + arg + ": " + why);
+    return o;
+}
+
 // --vlan and --trunk into args, each checked as vepad checks it.
 void vlan_args(const Options& o, json& args, bool none_ok)
 {
@@ -516,6 +539,25 @@ void vlan_args(const Options& o, json& args, bool none_ok)
                 throw UsageError("VLAN " + vid.dump() + " cannot be both untagged (--vlan) and tagged (--trunk)");
 }
 
+// --owner TOOL[:NAME[:ID[:IFNAME]]] as the request's "owner", checked as vepad checks it;
+// `none` (where allowed) as null.
+json owner_arg(const std::optional<std::string>& v, bool none_ok)
+{
+    if (none_ok && v == "none")
+        return nullptr;
+    json o = {{"tool", ""}, {"name", ""}, {"id", ""}, {"ifname", ""}};
+    size_t start = 0;
+    for (const char* key : {"tool", "name", "id"}) {
+        const size_t colon = v->find(':', start);
+        o[key] = v->substr(start, colon - start);
+        if (colon == std::string::npos)
+            return checked_owner(o, *v);
+        start = colon + 1;
+    }
+    o["ifname"] = v->substr(start);
+    return checked_owner(o, *v);
+}
+
 void add_port_args(const Options& o, json& args)
 {
     args["name"] = o.name;
@@ -526,6 +568,8 @@ void add_port_args(const Options& o, json& args)
     if (o.no_src_check)
         args["src_check"] = false;
     vlan_args(o, args, false);
+    if (o.owner)
+        args["owner"] = owner_arg(o.owner, false);
     if (!o.type.empty())
         args["type"] = o.type;
     if (o.queues) {
@@ -545,8 +589,10 @@ void set_port_args(const Options& o, json& args)
     if (!o.src_check.empty())
         args["src_check"] = o.src_check == "on";
     vlan_args(o, args, true);
+    if (o.owner)
+        args["owner"] = owner_arg(o.owner, true);
     if (args.size() == 1)
-        throw UsageError("nothing to change (give --mac, --mode, --src-check, --vlan or --trunk)");
+        throw UsageError("nothing to change (give --mac, --mode, --src-check, --vlan, --trunk or --owner)");
 }
 
 void port_name_args(const Options& o, json& args) { args["name"] = o.name; }
@@ -585,12 +631,15 @@ const char* kDescription = R"(vepactl - control vepad, the eBPF VEPA for VM and 
 
 Commands:
   add-port IFNAME [--mac MAC]... [--mode vepa|private|bridge] [--no-src-check]
-           [--vlan VID] [--trunk VIDS|all]
+           [--vlan VID] [--trunk VIDS|all] [--owner TOOL[:NAME[:ID[:IFNAME]]]]
       Attach a veth (container) or tap (VM) interface.  The interface need not
       exist yet: the port is then listed as absent and attached when it appears.
       --mac gives the guest's MAC address(es) (up to 256); required for a tap.
       Without --mac a veth port uses its guest end's MAC, followed as it changes.
-      --vlan and --trunk put the port in VLANs (see VLANs below).
+      --vlan and --trunk put the port in VLANs (see VLANs below).  --owner
+      records whom the port belongs to (TOOL: a-z, 0-9, _ and -; the rest
+      printable, without spaces); the CNI plugin records
+      cni:NETWORK:CONTAINERID:IFNAME, the libvirt hook libvirt:DOMAIN:UUID.
   add-port NAME --type xsk --mac MAC [--queues N] [--mode MODE] [--no-src-check]
            [--vlan VID] [--trunk VIDS|all]
       An AF_XDP port: vepad creates the veth pair NAME / vx-NAME (NAME at most
@@ -601,14 +650,15 @@ Commands:
       inhibit=on,map-path=MAP,map-start-index=FIRST).  The port is up while
       every queue has its socket; frames it sends are checked like any port's.
   set-port IFNAME [--mac MAC]... [--mode MODE] [--src-check on|off]
-           [--vlan VID|none] [--trunk VIDS|none|all]
+           [--vlan VID|none] [--trunk VIDS|none|all] [--owner OWNER|none]
       Change a port; --mac replaces the MAC list (--mac guest: learn it again),
-      --vlan the untagged VLAN and --trunk the tagged ones (none: remove them);
-      what is not given stays as it was.
+      --vlan the untagged VLAN and --trunk the tagged ones, --owner the owner
+      (none: remove them); what is not given stays as it was.
   del-port IFNAME
       Detach and forget a port.
   list            Ports: state (up, down, absent, unsupported), MACs, mode,
-                  VLANs, delivery path (xdp, tc-peer, tc) and attach hook.
+                  VLANs, delivery path (xdp, tc-peer, tc), attach hook and
+                  owner (its container id shortened to 12 characters).
   stats [IFNAME]  Per-port rx/tx packets and bytes, and drops by reason.
   status          Uplink, programs and their attach modes, pin directory, and
                   whether the switch reflects (hairpins): by vepad's reflection

@@ -64,7 +64,7 @@ nlohmann::json cmd_add(const Env& env, const Config& cfg)
     const ContainerLink link = create_pair(env, requested.value_or(random_mac()), cfg.mtu);
     undo.host_name = link.host_name;
     undo.port = true; // a refused add-port may still be ours from an earlier try: del-port is harmless
-    add_port(cfg, link.host_name, requested);
+    add_port(cfg, env, link.host_name, requested);
     wait_port_up(cfg, link.host_name, kPortUpTimeoutMs);
     nlohmann::json ipam;
     if (!cfg.ipam_type.empty()) {

@@ -11,6 +11,8 @@ namespace vepa::cni {
 nlohmann::json cmd_add(const Env& env, const Config& cfg);
 nlohmann::json cmd_del(const Env& env, const Config& cfg);   // null: nothing to print
 nlohmann::json cmd_check(const Env& env, const Config& cfg); // null
-nlohmann::json cmd_version();
+nlohmann::json cmd_gc(const Env& env, const Config& cfg);    // null
+nlohmann::json cmd_status(const Config& cfg);                // null
+nlohmann::json cmd_version(const std::string& cni_version);
 
 } // namespace vepa::cni

@@ -1,5 +1,6 @@
 #include "cni/config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 #include <sstream>
@@ -44,6 +45,25 @@ bool valid_ifname(const std::string& n)
     return !n.empty() && n.size() < 16 && n != "." && n != ".." && n.find_first_of("/: \t\n") == std::string::npos;
 }
 
+// GC's cni.dev/valid-attachments: [{"containerID", "ifname"}...].
+std::vector<Attachment> valid_attachments(const nlohmann::json& j)
+{
+    constexpr const char* key = "cni.dev/valid-attachments";
+    std::vector<Attachment> out;
+    if (!j.contains(key) || j[key].is_null())
+        return out;
+    if (!j[key].is_array())
+        throw CniError(kInvalidConfig, std::string(key) + " must be a list", j[key].dump());
+    for (const auto& a : j[key]) {
+        if (!a.is_object() || !a.contains("containerID") || !a["containerID"].is_string() || !a.contains("ifname") ||
+            !a["ifname"].is_string())
+            throw CniError(kInvalidConfig, std::string(key) + ": each entry needs containerID and ifname strings",
+                           a.dump());
+        out.push_back({a["containerID"].get<std::string>(), a["ifname"].get<std::string>()});
+    }
+    return out;
+}
+
 void check_vlan_keys(const Config& c)
 {
     if (!c.vlan.is_null() && (!c.vlan.is_number_integer() || c.vlan.get<int>() < 1 || c.vlan.get<int>() > 4094))
@@ -82,9 +102,9 @@ template <class T> T get_typed(const nlohmann::json& j, const char* key, T fallb
 void parse_keys(Config& c, const nlohmann::json& j)
 {
     c.cni_version = get_typed<std::string>(j, "cniVersion", "");
-    if (c.cni_version != kSpecVersion && c.cni_version != kOldSpecVersion)
+    if (std::find(std::begin(kSpecVersions), std::end(kSpecVersions), c.cni_version) == std::end(kSpecVersions))
         throw CniError(kIncompatibleVersion, "unsupported cniVersion '" + c.cni_version + "'",
-                       "supported: " + std::string(kOldSpecVersion) + ", " + kSpecVersion);
+                       "supported: " + nlohmann::json(kSpecVersions).dump());
     c.name = get_typed<std::string>(j, "name", "");
     if (c.name.empty())
         throw CniError(kInvalidConfig, "the network config has no name");
@@ -110,6 +130,10 @@ void parse_keys(Config& c, const nlohmann::json& j)
         c.ipam_type = ipam["type"].get<std::string>();
     }
     c.mac = runtime_mac(j);
+    c.prev_result = j.value("prevResult", nlohmann::json());
+    if (!c.prev_result.is_null() && !c.prev_result.is_object())
+        throw CniError(kInvalidConfig, "prevResult must be an object", c.prev_result.dump());
+    c.valid_attachments = valid_attachments(j);
 }
 
 } // namespace
@@ -120,9 +144,12 @@ Env read_env()
     e.command = require_env("CNI_COMMAND");
     if (e.command == "VERSION")
         return e;
-    static const std::set<std::string> known = {"ADD", "DEL", "CHECK"};
+    static const std::set<std::string> known = {"ADD", "DEL", "CHECK", "GC", "STATUS"};
     if (!known.count(e.command))
         throw CniError(kInvalidEnv, "unknown CNI_COMMAND '" + e.command + "'");
+    e.path = env_or_empty("CNI_PATH");
+    if (e.command == "GC" || e.command == "STATUS")
+        return e;
     e.container_id = require_env("CNI_CONTAINERID");
     e.ifname = require_env("CNI_IFNAME");
     if (!valid_ifname(e.ifname))
@@ -130,7 +157,6 @@ Env read_env()
     e.netns = env_or_empty("CNI_NETNS"); // DEL may come without one
     if (e.netns.empty() && e.command != "DEL")
         throw CniError(kInvalidEnv, "CNI_NETNS is not set");
-    e.path = env_or_empty("CNI_PATH");
     e.mac = mac_from_args(env_or_empty("CNI_ARGS"));
     return e;
 }

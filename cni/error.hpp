@@ -14,6 +14,7 @@ enum Code : int {
     kDecodeFailed = 6,
     kInvalidConfig = 7,
     kTryAgainLater = 11,
+    kPluginNotAvailable = 50, // STATUS: ADD would fail now (vepad down, its uplink not up)
     kVepadUnreachable = 100, // no answer at the config's socket
     kVepadRefused = 101,     // vepad refused add-port
     kIpamFailed = 102,       // the IPAM plugin is missing or failed

@@ -6,9 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 #include "cni/error.hpp"
@@ -58,9 +60,37 @@ std::string exchange(int in_fd, int out_fd, const std::string& in)
     return out;
 }
 
-// Runs path with CNI_COMMAND=command; returns (exit status, stdout).
-std::pair<int, std::string> run(const std::string& path, const std::string& command, const std::string& input)
+// This process's environment with the CNI_* variables of env and command in place (GC
+// calls the IPAM plugin for containers other than the runtime's, which names none).
+std::vector<std::string> plugin_environment(const Env& env, const std::string& command)
 {
+    const std::pair<const char*, std::string> cni[] = {{"CNI_COMMAND", command},
+                                                       {"CNI_CONTAINERID", env.container_id},
+                                                       {"CNI_IFNAME", env.ifname},
+                                                       {"CNI_NETNS", env.netns},
+                                                       {"CNI_PATH", env.path}};
+    std::vector<std::string> out;
+    for (char** e = environ; *e; ++e) {
+        bool replaced = false;
+        for (const auto& [k, v] : cni)
+            replaced |= std::string_view(*e).substr(0, std::strlen(k) + 1) == std::string(k) + "=";
+        if (!replaced)
+            out.emplace_back(*e);
+    }
+    for (const auto& [k, v] : cni)
+        if (!v.empty())
+            out.push_back(std::string(k) + "=" + v);
+    return out;
+}
+
+// Runs path with the plugin environment; returns (exit status, stdout).
+std::pair<int, std::string> run(const std::string& path, const std::vector<std::string>& environment,
+                                const std::string& input)
+{
+    std::vector<char*> envp;
+    for (const auto& e : environment)
+        envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
     int in[2], out[2];
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
         throw CniError(kIpamFailed, "pipe: " + std::string(strerror(errno)));
@@ -70,8 +100,8 @@ std::pair<int, std::string> run(const std::string& path, const std::string& comm
     if (pid == 0) {
         ::dup2(in[0], 0);
         ::dup2(out[1], 1);
-        ::setenv("CNI_COMMAND", command.c_str(), 1);
-        ::execl(path.c_str(), path.c_str(), static_cast<char*>(nullptr));
+        char* const argv[] = {const_cast<char*>(path.c_str()), nullptr};
+        ::execve(path.c_str(), argv, envp.data());
         ::_exit(127);
     }
     ::close(in[0]);
@@ -91,12 +121,29 @@ std::pair<int, std::string> run(const std::string& path, const std::string& comm
     throw CniError(kIpamFailed, msg, j.is_object() ? j.value("details", "") : out);
 }
 
+// The config for the IPAM plugin: as given, except that a 1.1.0 config goes to a plugin
+// that does not speak 1.1.0 (Debian 12's host-local: up to 1.0.0) as 1.0.0, whose
+// config and result 1.1.0 keeps (it only adds GC and STATUS).
+std::string ipam_input(const Env& env, const Config& cfg, const std::string& path)
+{
+    if (cfg.cni_version != kSpecVersion)
+        return cfg.raw.dump();
+    auto [rc, out] = run(path, plugin_environment(env, "VERSION"), nlohmann::json{{"cniVersion", kSpecVersion}}.dump());
+    const auto v = nlohmann::json::parse(out, nullptr, false);
+    const auto supported = v.is_object() ? v.value("supportedVersions", nlohmann::json::array()) : nlohmann::json();
+    if (rc != 0 || !supported.is_array() || std::find(supported.begin(), supported.end(), kSpecVersion) != supported.end())
+        return cfg.raw.dump();
+    nlohmann::json older = cfg.raw;
+    older["cniVersion"] = "1.0.0";
+    return older.dump();
+}
+
 } // namespace
 
 nlohmann::json run_ipam(const Env& env, const Config& cfg, const std::string& command)
 {
     const std::string path = find_plugin(env, cfg.ipam_type);
-    auto [rc, out] = run(path, command, cfg.raw.dump());
+    auto [rc, out] = run(path, plugin_environment(env, command), ipam_input(env, cfg, path));
     if (rc != 0)
         plugin_failed(cfg.ipam_type, command, rc, out);
     if (command != "ADD")

@@ -10,7 +10,8 @@
 
 namespace vepa::cni {
 
-// Run the IPAM plugin for `command` (ADD or DEL); its result (ADD) or null (DEL).
+// Run the IPAM plugin for `command` (ADD, DEL or CHECK) with env's CNI_* variables; its
+// result (ADD) or null.
 // Throws CniError (kIpamFailed, or the plugin's own error code and message).
 nlohmann::json run_ipam(const Env& env, const Config& cfg, const std::string& command);
 

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -140,6 +141,32 @@ std::optional<Mac> container_mac(const std::string& netns, const std::string& if
     } catch (const std::exception&) {
         return std::nullopt;
     }
+}
+
+std::vector<std::string> addresses_missing(const std::string& netns, const std::string& ifname,
+                                           const std::vector<std::string>& wanted)
+{
+    std::vector<IpPrefix> have;
+    try {
+        UniqueFd ns = open_netns(netns);
+        ScopedNetns in(ns.get());
+        NetlinkRequester nl;
+        if (auto l = nl.link(ifname))
+            have = nl.addresses(l->ifindex);
+    } catch (const std::exception&) {
+    }
+    std::vector<std::string> missing;
+    for (const auto& w : wanted) {
+        IpPrefix p;
+        try {
+            p = parse_prefix(w);
+        } catch (const CniError& e) {
+            throw CniError(kInvalidConfig, "prevResult: bad address", w);
+        }
+        if (std::find(have.begin(), have.end(), p) == have.end())
+            missing.push_back(w);
+    }
+    return missing;
 }
 
 void apply_ip_config(const std::string& netns, int ifindex, const nlohmann::json& r)

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +35,11 @@ bool delete_host_end(const std::string& host_name);
 // The container end's MAC, nullopt when the netns or the interface is gone.
 std::optional<Mac> container_mac(const std::string& netns, const std::string& ifname);
 
+// Of the addresses `wanted` ("10.1.2.3/24"), those the container's interface does not
+// have (all of them when the netns or the interface is gone).  Throws
+// CniError(kInvalidConfig) for an address that is not one.
+std::vector<std::string> addresses_missing(const std::string& netns, const std::string& ifname,
+                                           const std::vector<std::string>& wanted);
 // Addresses and routes of an IPAM result on the container end (ifindex in netns).
 void apply_ip_config(const std::string& netns, int ifindex, const nlohmann::json& ipam_result);
 

@@ -6,6 +6,7 @@
 #include "cni/error.hpp"
 #include "vepa/control.hpp"
 #include "vepa/control_client.hpp"
+#include "vepa/port_owner.hpp"
 
 namespace vepa::cni {
 namespace {
@@ -27,15 +28,22 @@ std::string refusal(const nlohmann::json& r)
     return e.value("code", "?") + ": " + e.value("message", "");
 }
 
+// The result of a query without arguments; a refusal counts as unreachable.
+nlohmann::json result_of(const Config& cfg, const char* cmd)
+{
+    const auto r = call(cfg, cmd, nlohmann::json::object());
+    if (!r.value("ok", false))
+        throw CniError(kVepadUnreachable, std::string("vepad refused ") + cmd, refusal(r));
+    return r.value("result", nlohmann::json::object());
+}
+
 } // namespace
 
-void add_port(const Config& cfg, const std::string& host_name, const std::optional<Mac>& mac)
+void add_port(const Config& cfg, const Env& env, const std::string& host_name, const std::optional<Mac>& mac)
 {
-    nlohmann::json args = {{"name", host_name},
-                           {"mode", cfg.mode},
-                           {"src_check", cfg.src_check},
-                           {"vlan", cfg.vlan},
-                           {"trunk", cfg.trunk}};
+    const PortOwner owner{"cni", cfg.name, env.container_id, env.ifname};
+    nlohmann::json args = {{"name", host_name},   {"mode", cfg.mode},   {"src_check", cfg.src_check},
+                           {"vlan", cfg.vlan},    {"trunk", cfg.trunk}, {"owner", owner.json()}};
     if (mac)
         args["macs"] = {mac->str()};
     auto r = call(cfg, proto::kAddPort, args);
@@ -58,12 +66,13 @@ bool del_port(const Config& cfg, const std::string& host_name)
     }
 }
 
+nlohmann::json list_ports(const Config& cfg) { return result_of(cfg, proto::kList).value("ports", nlohmann::json::array()); }
+
+nlohmann::json vepad_status(const Config& cfg) { return result_of(cfg, proto::kStatus); }
+
 std::optional<nlohmann::json> find_port(const Config& cfg, const std::string& host_name)
 {
-    const auto r = call(cfg, proto::kList, nlohmann::json::object());
-    if (!r.value("ok", false))
-        throw CniError(kVepadUnreachable, "vepad refused list", refusal(r));
-    for (const auto& p : r["result"].value("ports", nlohmann::json::array()))
+    for (const auto& p : list_ports(cfg))
         if (p.value("name", "") == host_name)
             return p;
     return std::nullopt;

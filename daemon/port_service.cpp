@@ -127,6 +127,7 @@ json PortService::add_port(const AddPort& c)
     p.macs = c.macs.value_or(std::vector<vepa::Mac>{});
     p.src_check = c.src_check.value_or(true);
     p.vlans = c.vlans();
+    p.owner = c.owner.value_or(std::nullopt);
     if (c.xsk) {
         p.type = PortType::Xsk;
         p.queues = c.queues.value_or(1);
@@ -153,6 +154,7 @@ json PortService::set_port(const SetPort& c)
     p.macs = c.macs.value_or(p.macs);
     p.src_check = c.src_check.value_or(p.src_check);
     p.vlans = c.vlans(p.vlans);
+    p.owner = c.owner.value_or(p.owner);
     check_request(p);
     PortTable t = table_;
     t.replace(p);

@@ -206,6 +206,8 @@ json port_config_json(const PortConfig& p)
         j["vlan"] = vlan_json(p.vlans);
     if (!p.vlans.tagged.empty() || p.vlans.all_tagged)
         j["trunk"] = trunk_json(p.vlans);
+    if (p.owner)
+        j["owner"] = p.owner->json();
     if (p.type == PortType::Xsk) {
         j["type"] = "xsk";
         j["queues"] = p.queues;
@@ -277,6 +279,12 @@ PortConfig port_from_json(const json& e)
         }
     }
     vlans_from_json(e, p);
+    if (e.contains("owner") && !e["owner"].is_null()) {
+        std::string why;
+        p.owner = vepa::parse_port_owner(e["owner"], &why);
+        if (!p.owner)
+            throw Error("port " + p.name + ": " + why);
+    }
     if (e.contains("type")) {
         if (e["type"] != "xsk" && e["type"] != "kernel")
             throw Error("port " + p.name + " has an unknown type " + e["type"].dump());

@@ -13,6 +13,7 @@
 
 #include "lib/mac.hpp"
 #include "lib/port_vlans.hpp"
+#include "vepa/port_owner.hpp"
 #include "vepa/abi.h"
 
 namespace vepad {
@@ -33,6 +34,7 @@ struct PortConfig {
     bool src_check = true;
     vepa::PortVlans vlans; // empty: untagged frames only (docs/VEPA-SEMANTICS.md, V rules)
     uint16_t slot = 0;     // counters slot, stable while configured
+    std::optional<vepa::PortOwner> owner; // who made it (CNI, libvirt), shown, never acted on
 
     bool operator==(const PortConfig&) const = default;
 };

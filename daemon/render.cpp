@@ -67,6 +67,7 @@ json port_json(const PortConfig& p, const PortStatus* st, const std::string& pin
                 {"src_check", p.src_check},
                 {"vlan", vlan_json(p.vlans)},
                 {"trunk", trunk_json(p.vlans)},
+                {"owner", p.owner ? p.owner->json() : json()},
                 {"slot", p.slot},
                 {"delivery", ps.delivery ? vepa::to_string(*ps.delivery) : ""},
                 {"attach", to_string(ps.attach)}};

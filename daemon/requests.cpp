@@ -83,6 +83,16 @@ public:
     }
     uint16_t vlan(const char* k) const { return vlan_json_arg(k, vlan_from_json); }
     Trunk trunk(const char* k) const { return vlan_json_arg(k, trunk_from_json); }
+    std::optional<vepa::PortOwner> owner(const char* k) const
+    {
+        if (a_[k].is_null())
+            return std::nullopt;
+        std::string why;
+        auto o = vepa::parse_port_owner(a_[k], &why);
+        if (!o)
+            throw CommandError(proto::kErrInvalid, "argument " + why);
+        return o;
+    }
     vepa_mode mode(const char* k) const
     {
         const std::string s = str(k);
@@ -118,6 +128,8 @@ template <typename T = PortArgs> T port_args(const Args& args)
         p.vlan = args.vlan("vlan");
     if (args.given("trunk"))
         p.trunk = args.trunk("trunk");
+    if (args.given("owner"))
+        p.owner = args.owner("owner");
     return p;
 }
 
@@ -127,7 +139,7 @@ namespace {
 
 Command parse_add_port(const json& args)
 {
-    Args a(args, {"name", "macs", "mode", "src_check", "vlan", "trunk", "type", "queues"});
+    Args a(args, {"name", "macs", "mode", "src_check", "vlan", "trunk", "owner", "type", "queues"});
     AddPort p = port_args<AddPort>(a);
     if (a.has("type")) {
         const std::string t = a.str("type");
@@ -145,7 +157,7 @@ Command parse_add_port(const json& args)
 
 Command parse_set_port(const json& args)
 {
-    return port_args<SetPort>(Args(args, {"name", "macs", "mode", "src_check", "vlan", "trunk"}));
+    return port_args<SetPort>(Args(args, {"name", "macs", "mode", "src_check", "vlan", "trunk", "owner"}));
 }
 
 Command parse_del_port(const json& args) { return DelPort{Args(args, {"name"}).name()}; }

@@ -16,6 +16,7 @@
 #include "lib/fd.hpp"
 #include "lib/mac.hpp"
 #include "vepa/abi.h"
+#include "vepa/port_owner.hpp"
 
 namespace vepad {
 
@@ -26,6 +27,7 @@ struct PortArgs { // add-port and set-port; an argument not given is nullopt (se
     std::optional<bool> src_check;
     std::optional<uint16_t> vlan; // the untagged VLAN; 0: none ("vlan": null)
     std::optional<Trunk> trunk;   // the tagged VLANs; empty: none ("trunk": null or [])
+    std::optional<std::optional<vepa::PortOwner>> owner; // given: the owner, or none ("owner": null)
 
     // The port's VLANs with those given here (vlan, trunk) in place.
     vepa::PortVlans vlans(vepa::PortVlans v = {}) const;

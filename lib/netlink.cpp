@@ -432,6 +432,32 @@ void NetlinkRequester::add_address(int ifindex, const IpPrefix& p)
         throw SysError(-err, "add an address to ifindex " + std::to_string(ifindex));
 }
 
+std::vector<IpPrefix> NetlinkRequester::addresses(int ifindex)
+{
+    char buf[256];
+    nlmsghdr* nlh = request(buf, RTM_GETADDR, NLM_F_DUMP);
+    auto* req = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+    req->ifa_family = AF_UNSPEC;
+    std::vector<IpPrefix> out;
+    const int err = transact(route_.get(), nlh, [&](const nlmsghdr* m) {
+        const auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(m));
+        if (m->nlmsg_type != RTM_NEWADDR || static_cast<int>(ifa->ifa_index) != ifindex)
+            return;
+        IpPrefix p;
+        p.family = ifa->ifa_family;
+        p.len = ifa->ifa_prefixlen;
+        const size_t n = p.family == AF_INET ? 4 : 16;
+        for_each_attr(m, sizeof(ifaddrmsg), [&](const nlattr* a) {
+            if (mnl_attr_get_type(a) == IFA_ADDRESS && mnl_attr_get_payload_len(a) == n)
+                std::memcpy(p.addr.data(), mnl_attr_get_payload(a), n);
+        });
+        out.push_back(p);
+    });
+    if (err < 0)
+        throw SysError(-err, "RTM_GETADDR dump");
+    return out;
+}
+
 void NetlinkRequester::add_route(int ifindex, const IpPrefix& dst, const IpPrefix& gw)
 {
     std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);

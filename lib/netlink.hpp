@@ -61,6 +61,8 @@ struct IpPrefix {
     int family = 0; // AF_INET or AF_INET6
     std::array<uint8_t, 16> addr{};
     uint8_t len = 0;
+
+    bool operator==(const IpPrefix&) const = default;
 };
 
 // What set_link changes (unset fields stay as they are).
@@ -93,6 +95,8 @@ public:
     bool delete_link(int ifindex);
     // Throw SysError on failure.
     void add_address(int ifindex, const IpPrefix& p);
+    // The device's addresses (both families, IFA_ADDRESS with its prefix length).
+    std::vector<IpPrefix> addresses(int ifindex);
     // A route to dst (len 0: default) via gw (family 0: on-link) out of ifindex, main table.
     void add_route(int ifindex, const IpPrefix& dst, const IpPrefix& gw);
 

@@ -13,6 +13,7 @@
 // Commands and their args (all optional unless marked *):
 //   add-port   name*, macs [MAC...], mode "vepa"|"private"|"bridge", src_check bool,
 //              vlan 1..4094|null, trunk [1..4094...]|"all"|null,
+//              owner {"tool"*, "name", "id", "ifname"}|null (vepa/port_owner.hpp),
 //              type "kernel"|"xsk", queues 1..64 (xsk) -> result: a port object
 //              vlan: the port's untagged VLAN (the guest's untagged frames are in it on the uplink);
 //              trunk: the VLANs whose frames pass tagged, or "all"; null or [] (and absent): none.
@@ -23,9 +24,10 @@
 //              creates: `name` (at most 12 characters) is the device AF_XDP sockets bind to,
 //              "vx-<name>" its vepa-side end; macs are required (there is no guest device to
 //              learn them from).
-//   set-port   name*, macs, mode, src_check, vlan, trunk -> result: a port object
+//   set-port   name*, macs, mode, src_check, vlan, trunk, owner -> result: a port object
 //              An argument not given leaves that setting as it is; vlan null removes the untagged
-//              VLAN, trunk null or [] the tagged ones.
+//              VLAN, trunk null or [] the tagged ones, owner null the owner.
+//              owner: who made the port (a CNI runtime, libvirt); vepad keeps and shows it, nothing more.
 //   del-port   name* -> result: {}
 //   list       -> {"ports": [port...]}
 //   stats      name -> {"uplink": counters, "ports": [{"name", "slot", "counters"}...]}
@@ -43,7 +45,7 @@
 // Port object:
 //   {"name", "ifindex" (0 when absent), "state": "up"|"down"|"absent"|"unsupported",
 //    "kind": "veth"|"tap"|"" , "macs": [...], "mac_source": "config"|"guest",
-//    "mode", "src_check", "vlan": VID|null, "trunk": [VID...] (empty: none)|"all",
+//    "mode", "src_check", "vlan": VID|null, "trunk": [VID...] (empty: none)|"all", "owner": owner|null,
 //    "slot", "delivery": "xdp"|"tc-peer"|"tc"|"",
 //    "attach": "xdp native"|"xdp generic"|"tc"|"", "type": "kernel"|"xsk",
 //    "xsk": null | {"device", "ifindex", "peer", "queues", "first_slot", "map" (pinned XSKMAP path),

@@ -3,7 +3,7 @@
 # refuses) and to the raw control socket (an error reply each, never a crash);
 # access control; a corrupt state file refused by name and left untouched;
 # per-port VLANs (--vlan, --trunk): shown, changed, kept across a restart,
-# checked, and a MAC shared by ports in disjoint VLANs.
+# checked, and a MAC shared by ports in disjoint VLANs; a port's owner (--owner).
 # Each case: a fresh vepad with c1 and tap1.
 . "$(dirname "$0")/lib.sh"
 
@@ -156,6 +156,44 @@ test_vlans_shown_and_changed() {
     check_eq "raw: vlan null and trunk [] remove them" '[true,null,[]]' \
         "$(raw_reply '{"cmd": "set-port", "args": {"name": "c2", "vlan": null, "trunk": []}}' |
             jq -c '[.ok, .result.vlan, .result.trunk]')"
+}
+
+# raw_request LINE: one request line on the control socket; prints the reply line.
+raw_request() {
+    /usr/bin/python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode() + b"\n")
+print(s.makefile().readline(), end="")' "$LAB_SOCKET" "$1"
+}
+list_owner() { vepactl list | awk -v n="$1" 'NR == 1 { c = index($0, "OWNER") } $1 == n { print substr($0, c) }'; }
+
+test_owner() {
+    section "add-port/set-port --owner: kept, listed, in the state file, removed"
+    local id=0123456789abcdef0123
+    check "add-port c2 --owner cni:vepanet:ID:eth0" quiet vepactl add-port c2 --owner "cni:vepanet:$id:eth0"
+    check_eq "list --json: the owner" "{\"tool\":\"cni\",\"name\":\"vepanet\",\"id\":\"$id\",\"ifname\":\"eth0\"}" \
+        "$(port_field c2 owner | jq -c '{tool, name, id, ifname}')"
+    check_eq "list: the OWNER column, the id shortened" "cni:vepanet:0123456789ab:eth0" "$(list_owner c2)"
+    check_eq "list: a port without one" "-" "$(list_owner c1)"
+    check_eq "list --json: null without one" null "$(port_field c1 owner)"
+    check_eq "the state file has it" "$id" \
+        "$(jq -r '.ports[] | select(.name == "c2") | .owner.id' "$LAB_DIR/state/ports-up0.json")"
+    lab_stop_vepad
+    start_vepad
+    check_eq "it comes back with vepad" "cni:vepanet:0123456789ab:eth0" "$(list_owner c2)"
+    check "set-port --owner libvirt:vm1" quiet vepactl set-port c2 --owner libvirt:vm1
+    check_eq "replaced" '"libvirt" "vm1" "" ""' "$(port_field c2 owner | jq -r '[.tool, .name, .id, .ifname] | map(tojson) | join(" ")')"
+    check "set-port --mode leaves it" quiet vepactl set-port c2 --mode private
+    check_eq "still libvirt:vm1" "libvirt:vm1" "$(list_owner c2)"
+    check "set-port --owner none" quiet vepactl set-port c2 --owner none
+    check_eq "removed" null "$(port_field c2 owner)"
+    section "bad owners: usage errors naming what is wrong"
+    check "an upper-case tool" refused 2 "owner.tool must be" add-port c3x --owner CNI:x
+    check "a space" refused 2 "without spaces" add-port c3x --owner "cni:a b"
+    check "an empty tool" refused 2 "owner.tool must be" set-port c1 --owner :x
+    check "an empty owner" refused 2 "owner.tool must be" add-port c3x --owner ""
+    check "the raw protocol refuses an unknown key" \
+        output_has '"code":"invalid-argument"' raw_request '{"cmd": "add-port", "args": {"name": "c3x", "owner": {"tool": "x", "pod": "p"}}}'
+    check "nothing was added" not port_listed c3x
 }
 
 test_vlans_kept_across_restart() {

@@ -72,7 +72,9 @@ TEST_CASE("port table: JSON round trip, and malformed files refused by name")
 {
     PortTable t;
     t.add(port("tap1", {"52:54:00:00:00:01", "52:54:00:00:00:02"}, VEPA_MODE_BRIDGE));
-    t.add(port("c1"));
+    PortConfig owned = port("c1");
+    owned.owner = vepa::PortOwner{"cni", "vepanet", "0123456789abcdef", "eth0"};
+    t.add(owned);
     const auto j = t.to_json("eth0");
     const PortTable back = PortTable::from_json(j, "x.json");
     CHECK(back.ports() == t.ports());
@@ -81,7 +83,8 @@ TEST_CASE("port table: JSON round trip, and malformed files refused by name")
           R"({"format": 1, "ports": [{"name": "a", "slot": 0}]})",
           R"({"format": 1, "ports": [{"name": "a", "slot": 1}, {"name": "b", "slot": 1}]})",
           R"({"format": 1, "ports": [{"name": "a", "slot": 1, "macs": ["zz"]}]})",
-          R"({"format": 1, "ports": [{"name": "a", "slot": 1, "mode": "hub"}]})"})
+          R"({"format": 1, "ports": [{"name": "a", "slot": 1, "mode": "hub"}]})",
+          R"({"format": 1, "ports": [{"name": "a", "slot": 1, "owner": {"tool": ""}}]})"})
         CHECK_THROWS_WITH(PortTable::from_json(nlohmann::json::parse(bad), "state.json"),
                           Catch::StartsWith("state.json: "));
 }

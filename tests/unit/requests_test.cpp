@@ -195,3 +195,47 @@ TEST_CASE("requests: bad VLANs are invalid arguments naming the key and the valu
     std::string big = R"({"cmd": "add-port", "args": {"name": "c1", "vlan": ")" + std::string(1000, 'x') + R"("}})";
     CHECK(message_of(big).size() < 120);
 }
+
+TEST_CASE("requests: add-port and set-port take an owner; set-port's null removes it")
+{
+    const auto a = std::get<AddPort>(
+        parse_request(R"({"cmd": "add-port", "args": {"name": "vp1", "owner": {"tool": "cni", "name": "vepanet",
+                         "id": "0123456789abcdef", "ifname": "eth0"}}})")
+            .cmd);
+    REQUIRE(a.owner);
+    REQUIRE(*a.owner);
+    CHECK(**a.owner == vepa::PortOwner{"cni", "vepanet", "0123456789abcdef", "eth0"});
+    CHECK((*a.owner)->str() == "cni:vepanet:0123456789ab:eth0");
+    CHECK_FALSE(std::get<AddPort>(parse_request(R"({"cmd": "add-port", "args": {"name": "vp1"}})").cmd).owner);
+    const auto s =
+        std::get<SetPort>(parse_request(R"({"cmd": "set-port", "args": {"name": "vp1", "owner": null}})").cmd);
+    REQUIRE(s.owner);
+    CHECK_FALSE(*s.owner);
+    // only the tool is required; empty parts are left out of the text form, inner ones kept
+    const auto t = std::get<AddPort>(
+        parse_request(R"({"cmd": "add-port", "args": {"name": "t", "owner": {"tool": "libvirt", "id": "u"}}})").cmd);
+    CHECK((*t.owner)->str() == "libvirt::u");
+}
+
+TEST_CASE("requests: a bad owner is an invalid argument saying what is wrong")
+{
+    auto message = [](const std::string& owner) {
+        try {
+            parse_request(R"({"cmd": "add-port", "args": {"name": "p", "owner": )" + owner + "}}");
+        } catch (const CommandError& e) {
+            return e.code() + ": " + e.what();
+        }
+        return std::string("ok");
+    };
+    CHECK(message(R"("cni")") == "invalid-argument: argument owner must be an object {\"tool\", \"name\", \"id\", \"ifname\"}");
+    CHECK(message(R"({"name": "n"})") == "invalid-argument: argument owner.tool must be 1 to 32 of a-z, 0-9, '_' and '-'");
+    CHECK(message(R"({"tool": "CNI"})") == "invalid-argument: argument owner.tool must be 1 to 32 of a-z, 0-9, '_' and '-'");
+    CHECK(message(R"({"tool": "cni", "pod": "x"})") ==
+          "invalid-argument: argument owner has an unknown key 'pod' (tool, name, id, ifname)");
+    CHECK(message(R"({"tool": "cni", "id": 5})") == "invalid-argument: argument owner.id must be a string");
+    CHECK(message(R"({"tool": "cni", "name": "a b"})") ==
+          "invalid-argument: argument owner.name must be at most 255 printable characters without spaces");
+    CHECK(message(R"({"tool": "cni", "id": ")" + std::string(256, 'a') + "\"}") ==
+          "invalid-argument: argument owner.id must be at most 255 printable characters without spaces");
+    CHECK(message(R"({"tool": "cni", "id": ")" + std::string(255, 'a') + "\"}") == "ok");
+}
