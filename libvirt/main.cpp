@@ -40,7 +40,7 @@ int check(const std::string& xml)
         return 0;
     }
     for (const auto& w : d.ports) {
-        nlohmann::json a = port_args(w);
+        nlohmann::json a = port_args(w, domain_owner(d));
         if (w.dev.empty())
             a["name"] = nullptr; // libvirt names the tap at start
         std::cout << w.match << ": " << a.dump() << " socket=" << (w.socket.empty() ? "(default)" : w.socket)
@@ -58,6 +58,8 @@ int run(std::string_view op, const std::string& xml)
     const DomainPorts d = parse_domain(xml, op == "release" ? Match::Lenient : Match::Strict);
     if (!d.marked)
         return 0;
+    if (d.uuid.empty())
+        throw MetadataError("the domain XML has no <uuid> (libvirt gives every domain one): the ports' owner needs it");
     if (op == "prepare") {
         attach_ports(d, d.named());
     } else if (op == "start") {

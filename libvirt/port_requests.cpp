@@ -19,41 +19,57 @@ json macs_json(const WantedPort& w) { return json::array({w.mac.str()}); }
 
 } // namespace
 
-json port_args(const WantedPort& w)
+PortOwner domain_owner(const DomainPorts& d)
+{
+    std::string name = d.name.substr(0, 255);
+    for (char& c : name)
+        if (c <= ' ' || c >= 0x7f)
+            c = '_';
+    return {kOwnerTool, name, d.uuid, ""};
+}
+
+json port_args(const WantedPort& w, const PortOwner& owner)
 {
     json a = {{"name", w.dev},
               {"macs", macs_json(w)},
               {"src_check", w.src_check},
               {"vlan", w.vlan ? json(*w.vlan) : json(nullptr)},
-              {"trunk", trunk_json(w)}};
+              {"trunk", trunk_json(w)},
+              {"owner", owner.json()}};
     if (w.mode)
         a["mode"] = *w.mode;
     return a;
 }
 
-bool same_settings(const json& port, const WantedPort& w)
+std::optional<PortOwner> owner_of(const json& port)
+{
+    if (!port.contains("owner") || port["owner"].is_null())
+        return std::nullopt;
+    std::string why;
+    return parse_port_owner(port["owner"], &why);
+}
+
+bool same_settings(const json& port, const WantedPort& w, const PortOwner& owner)
 {
     const json want_trunk = trunk_json(w);
     return port.value("macs", json()) == macs_json(w) && port.value("src_check", !w.src_check) == w.src_check &&
            port.value("vlan", json()) == (w.vlan ? json(*w.vlan) : json(nullptr)) &&
            port.value("trunk", json()) == (want_trunk.is_null() ? json::array() : want_trunk) &&
-           (!w.mode || port.value("mode", "") == *w.mode);
+           (!w.mode || port.value("mode", "") == *w.mode) && owner_of(port) == owner;
 }
 
-bool may_take(const json& port, const WantedPort& w) { return port.value("macs", json()) == macs_json(w); }
-
-Release release_match(const json& port, const WantedPort& w)
+bool is_domains(const json& port, const PortOwner& owner)
 {
-    const bool name_known = !w.dev.empty(), mac_known = !w.mac.is_zero();
-    if (!name_known && !mac_known)
-        return Release::No;
-    if (name_known && port.value("name", "") != w.dev)
-        return Release::No;
-    if (mac_known && port.value("macs", json()) != macs_json(w))
-        return Release::No;
-    if ((name_known && mac_known) || port.value("state", "") == "absent")
-        return Release::Yes;
-    return Release::WhenAbsent;
+    const auto o = owner_of(port);
+    return o && o->tool == kOwnerTool && !owner.id.empty() && o->id == owner.id;
+}
+
+bool may_take(const json& port, const WantedPort& w, const PortOwner& owner)
+{
+    if (is_domains(port, owner))
+        return true;
+    const bool ownerless = !port.contains("owner") || port["owner"].is_null();
+    return ownerless && port.value("macs", json()) == macs_json(w);
 }
 
 std::string describe(const WantedPort& w)

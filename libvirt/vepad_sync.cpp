@@ -1,8 +1,6 @@
 #include "libvirt/vepad_sync.hpp"
 
-#include <chrono>
 #include <iostream>
-#include <thread>
 
 #include "libvirt/hook_error.hpp"
 #include "libvirt/port_requests.hpp"
@@ -66,19 +64,26 @@ std::string settings(const WantedPort& w)
     return s + (w.src_check ? "" : ", no source check");
 }
 
+std::string owner_text(const json& port)
+{
+    const auto o = owner_of(port);
+    return o ? "owned by " + o->str() : "with MAC(s) " + port.value("macs", json::array()).dump() + ", no owner";
+}
+
 void attach_one(const DomainPorts& d, const WantedPort& w, const json& ports)
 {
+    const PortOwner owner = domain_owner(d);
     const json* cur = find_port(ports, w.dev);
-    if (cur && !may_take(*cur, w))
-        throw VepadError(where(w.socket) + " already has a port " + w.dev + " with MAC(s) " +
-                         cur->value("macs", json::array()).dump() + ", another guest's; remove it (vepactl del-port " +
-                         w.dev + ") or give the interface another <target dev>");
-    if (cur && same_settings(*cur, w)) {
+    if (cur && !may_take(*cur, w, owner))
+        throw VepadError(where(w.socket) + " already has a port " + w.dev + " (" + owner_text(*cur) +
+                         "), another guest's; remove it (vepactl del-port " + w.dev +
+                         ") or give the interface another <target dev>");
+    if (cur && same_settings(*cur, w, owner)) {
         say(d, "port " + w.dev + " is in " + where(w.socket) + " as wanted (" + settings(w) + ")");
         return;
     }
     const char* cmd = cur ? proto::kSetPort : proto::kAddPort;
-    const json r = call(w.socket, cmd, port_args(w));
+    const json r = call(w.socket, cmd, port_args(w, owner));
     if (!ok(r))
         throw VepadError(where(w.socket) + " refused the port " + describe(w) + ": " + refusal(r));
     say(d, std::string("port ") + w.dev + (cur ? " changed in " : " added to ") + where(w.socket) + " (" + settings(w) +
@@ -131,41 +136,24 @@ void attach_ports(const DomainPorts& d, const std::vector<WantedPort>& ports)
 
 void detach_ports(const DomainPorts& d)
 {
-    using clock = std::chrono::steady_clock;
+    const PortOwner owner = domain_owner(d);
     std::string errors;
     for (const std::string& socket : d.sockets()) {
-        std::vector<WantedPort> group;
-        for (const auto& w : d.ports)
-            if (w.socket == socket)
-                group.push_back(w);
         try {
-            // A port found by its name or its MAC alone goes once its tap is gone; vepad may
-            // not have seen libvirt delete the tap yet: look again for up to a second.
-            const auto end = clock::now() + std::chrono::seconds(1);
-            for (;;) {
-                bool waiting = false;
-                for (const auto& p : list_ports(socket)) {
-                    Release m = Release::No;
-                    for (const auto& w : group)
-                        if (m = release_match(p, w); m != Release::No)
-                            break;
-                    waiting |= m == Release::WhenAbsent;
-                    if (m != Release::Yes)
-                        continue;
-                    const std::string name = p.value("name", "");
-                    const json r = call(socket, proto::kDelPort, {{"name", name}});
-                    if (ok(r))
-                        say(d, "port " + name + " deleted from " + where(socket));
-                    else if (code(r) != proto::kErrNotFound)
-                        errors += "; " + where(socket) + " refused to delete the port " + name + ": " + refusal(r);
-                }
-                if (!waiting || clock::now() >= end)
-                    break;
-                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            for (const auto& p : list_ports(socket)) {
+                if (!is_domains(p, owner))
+                    continue;
+                const std::string name = p.value("name", "");
+                const json r = call(socket, proto::kDelPort, {{"name", name}});
+                if (ok(r))
+                    say(d, "port " + name + " deleted from " + where(socket));
+                else if (code(r) != proto::kErrNotFound)
+                    errors += "; " + where(socket) + " refused to delete the port " + name + ": " + refusal(r);
             }
         } catch (const proto::ClientError& e) {
             errors += "; cannot reach " + where(socket) + ": " + e.what() +
-                      ": the domain's ports stay in vepad (vepactl list; vepactl del-port NAME)";
+                      ": the domain's ports stay in vepad (vepactl list shows them with owner libvirt:" + owner.name +
+                      "; vepactl del-port NAME)";
         } catch (const VepadError& e) {
             errors += std::string("; ") + e.what();
         }

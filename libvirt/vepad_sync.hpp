@@ -17,8 +17,9 @@ inline constexpr int kCallTimeoutMs = 2000;
 // a port with required="no" is then left out with a warning on stderr.
 void attach_ports(const DomainPorts& d, const std::vector<WantedPort>& ports);
 
-// Deletes the domain's ports.  Throws VepadError (after trying every socket) when vepad
-// cannot be reached or refuses a deletion; a port already gone is fine.
+// Deletes the domain's ports: on each socket its metadata names, those whose owner is
+// the domain's UUID.  Throws VepadError (after trying every socket) when vepad cannot be
+// reached or refuses a deletion; a port already gone is fine.
 void detach_ports(const DomainPorts& d);
 
 } // namespace vepa::libvirt

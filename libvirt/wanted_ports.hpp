@@ -57,9 +57,10 @@ struct DomainPorts {
 bool mentions_vepad(std::string_view xml);
 
 // How a <vepad:port dev="..."> that matches no interface is taken.  libvirt drops the
-// names of the taps it made from the XML it gives the release hook: there, such a port
-// keeps its name from the metadata and an unknown (zero) MAC (Lenient).  Everywhere
-// else it is a mistake in the domain's definition (Strict).
+// names of the taps it made from the XML it gives the release hook (which needs only
+// the sockets and the UUID): there, such a port keeps its name from the metadata and
+// an unknown (zero) MAC (Lenient).  Everywhere else it is a mistake in the domain's
+// definition (Strict).
 enum class Match { Strict, Lenient };
 
 // Parses a domain XML as libvirt gives it to hooks.  A domain without vepad metadata

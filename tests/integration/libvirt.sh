@@ -105,10 +105,12 @@ suite_down() { lv_stop; lab_down; }
 # dom_xml NAME MAC TARGET METADATA: a TCG domain (64 MiB, no disk, network boot: its
 # iPXE sends DHCP requests) with one <interface type='ethernet'>, <target dev='TARGET'/>
 # unless TARGET is "", and METADATA inside <metadata>; written to $LV_DIR/xml/NAME.xml.
+# The UUID is the name's (uuid_of), so the hook run directly gets the same owner.
+uuid_of() { printf '%s' "$1" | md5sum | sed -E 's/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/\1-\2-\3-\4-\5/'; }
 dom_xml() {
     local name=$1 mac=$2 target=$3 metadata=$4 f=$LV_DIR/xml/$1.xml
     {
-        echo "<domain type='qemu'><name>$name</name><memory unit='MiB'>64</memory>"
+        echo "<domain type='qemu'><name>$name</name><uuid>$(uuid_of "$name")</uuid><memory unit='MiB'>64</memory>"
         echo "<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='network'/></os><seclabel type='none'/>"
         echo "<metadata>$metadata</metadata><devices>"
         echo "<interface type='ethernet'><mac address='$mac'/>${target:+<target dev='$target'/>}<model type='virtio'/></interface>"
@@ -153,6 +155,8 @@ test_named_tap() {
     check_eq "vepad has the port tapvm1 with the domain's MAC" "[\"$MAC_A\"]" "$(port_macs tapvm1)"
     check_eq "in the metadata's mode" vepa "$(port_field tapvm1 mode)"
     check_eq "on libvirt's tap" tap "$(port_field tapvm1 kind)"
+    check_eq "owned by the domain (its name and UUID)" "{\"id\":\"$(virsh_ domuuid vma)\",\"ifname\":\"\",\"name\":\"vma\",\"tool\":\"libvirt\"}" \
+        "$(port_field tapvm1 owner)"
     check "the port comes up" wait_for 10 state_is tapvm1 up
     check "the guest's iPXE frames are counted on the port (rx_packets > 0)" wait_for 40 rx_seen tapvm1
     check "and reach the switch (it learned $MAC_A on its port toward the host)" wait_for 5 switch_learned "$MAC_A"
@@ -176,6 +180,7 @@ test_libvirt_named_tap() {
     check "libvirt named the tap vnetN" grep -Eqx 'vnet[0-9]+' <<<"$tap"
     check_eq "vepad has the port $tap with the domain's MAC" "[\"$MAC_B\"]" "$(port_macs "$tap")"
     check_eq "in the metadata's mode" private "$(port_field "$tap" mode)"
+    check_eq "owned by the domain" "libvirt $(virsh_ domuuid vmb)" "$(port_field "$tap" owner.tool) $(port_field "$tap" owner.id)"
     check "the port comes up" wait_for 10 state_is "$tap" up
     check "virsh destroy succeeds" virsh_ destroy vmb
     check "the port is gone" not port_listed "$tap"
@@ -235,6 +240,11 @@ test_vepad_stopped() {
     check "libvirtd logged the hook's failure at release" libvirtd_log_has "the domain's ports stay in vepad"
     start_vepad
     check_eq "vepad still has the port, absent" absent "$(port_field tapvm7 state)"
+    section "started again, the domain takes the port left behind (its owner)"
+    check "virsh start succeeds" start vmg
+    check "the port comes up" wait_for 10 state_is tapvm7 up
+    check "virsh destroy succeeds" virsh_ destroy vmg
+    check "the port is gone" not port_listed tapvm7
 }
 
 test_unmarked_domain() {
@@ -276,23 +286,29 @@ test_hook_direct() {
     check "saying it changed the port" hook_said "port tapvm9 changed in"
     check_eq "mode, source check and VLANs as now wanted" "bridge false null []" \
         "$(port_field tapvm9 mode) $(port_field tapvm9 src_check) $(port_field tapvm9 vlan) $(port_field tapvm9 trunk)"
-    section "a port of that name with another MAC is another guest's"
+    section "a port of that name another domain owns, or made by hand with another MAC, is another guest's"
     xml=$(dom_xml vmi "$MAC_B" tapvm9 "$(vepad_md "dev='tapvm9'" "socket='$LAB_SOCKET'")")
     check "prepare fails" not hook vmi prepare "$xml"
-    check "saying whose it is" hook_said "already has a port tapvm9 with MAC(s) [\"$MAC_A\"], another guest's"
+    check "saying whose it is" hook_said "already has a port tapvm9 (owned by libvirt:vmh:$(uuid_of vmh | cut -c1-12)), another guest's"
     check "release leaves it" hook vmi release "$xml"
-    check_eq "it keeps its MAC" "[\"$MAC_A\"]" "$(port_macs tapvm9)"
-    section "release"
-    xml=$(dom_xml vmh "$MAC_A" tapvm9 "$(vepad_md "dev='tapvm9'" "socket='$LAB_SOCKET'")")
-    check "release deletes the port" hook vmh release "$xml"
-    check "it is gone" not port_listed tapvm9
-    check "release again succeeds" hook vmh release "$xml"
-    section "release of a libvirt-named tap's domain leaves a running guest's port with that MAC"
+    check_eq "it keeps its MAC and owner" "[\"$MAC_A\"] vmh" "$(port_macs tapvm9) $(port_field tapvm9 owner.name)"
+    vepactl add-port tapvm11 --mac "$MAC_C2" >/dev/null
+    xml=$(dom_xml vml "$MAC_B" tapvm11 "$(vepad_md "dev='tapvm11'" "socket='$LAB_SOCKET'")")
+    check "prepare of a name vepactl added with another MAC fails" not hook vml prepare "$xml"
+    check "saying so" hook_said "already has a port tapvm11 (with MAC(s) [\"$MAC_C2\"], no owner), another guest's"
+    section "a port made by hand with the interface's MAC is taken"
+    vepactl set-port tapvm11 --mac "$MAC_B" >/dev/null
+    check "prepare succeeds" hook vml prepare "$xml"
+    check_eq "the port has the domain as owner now" vml "$(port_field tapvm11 owner.name)"
+    section "release: the domain's ports, found by their owner, only those"
     add_ports c1
-    vepactl set-port c1 --mac "$MAC_C1" >/dev/null
-    xml=$(dom_xml vmj "$MAC_C1" "" "$(vepad_md "mac='$MAC_C1'" "socket='$LAB_SOCKET'")")
-    check "release succeeds" hook vmj release "$xml"
-    check "c1 is still there" port_listed c1
+    vepactl set-port c1 --mac "$MAC_C1" --owner "libvirt:other:$(uuid_of other)" >/dev/null || fatal "set-port c1 refused"
+    xml=$(dom_xml vmh "$MAC_C1" "" "$(vepad_md "mac='$MAC_C1'" "socket='$LAB_SOCKET'")")
+    check "release (its XML without the tap's name) succeeds" hook vmh release "$xml"
+    check "the port is gone" not port_listed tapvm9
+    check "another domain's port with the interface's MAC stays" port_listed c1
+    check "and another domain's port stays" port_listed tapvm11
+    check "release again succeeds" hook vmh release "$xml"
     section "unknown operations do nothing"
     check "migrate" hook vmh migrate "$xml" VEPAD_SOCKET=/nonexistent
     check "reconnect" hook vmh reconnect "$xml" VEPAD_SOCKET=/nonexistent
@@ -308,8 +324,8 @@ test_hook_direct() {
     check "saying so" hook_said "no reply from vepad within 2 s"
     section "release with vepad stopped: exit 1, saying the ports stay"
     lab_stop_vepad
-    check "release fails" not hook vmh release "$xml"
-    check "saying what to do" hook_said "the domain's ports stay in vepad"
+    check "release fails" not hook vml release "$LV_DIR/xml/vml.xml"
+    check "saying what to do" hook_said "the domain's ports stay in vepad (vepactl list shows them with owner libvirt:vml"
     section "--help, --check and a bad command line"
     check "--help exits 0" quiet "$HOOK_BIN" --help
     check "--help says where it is installed" quiet grep -q "/etc/libvirt/hooks/qemu.d/vepad" <("$HOOK_BIN" --help)

@@ -194,6 +194,8 @@ TEST_CASE("libvirt hook: at release a tap name libvirt dropped is taken from the
 // ---- requests and vepad's port objects ------------------------------------------
 
 namespace {
+const vepa::PortOwner kOwner{"libvirt", "vm1", "7c4f793b-bc9b-4c65-8563-7296e0e7f8dd", ""};
+
 WantedPort wanted()
 {
     WantedPort w;
@@ -202,95 +204,113 @@ WantedPort wanted()
     return w;
 }
 
-// A port object as vepad's list gives it.
-json vepad_port(const std::string& name, const std::string& mac, const std::string& state = "up")
+// A port object as vepad's list gives it, owned by the domain (or as given).
+json vepad_port(const std::string& name, const std::string& mac, const json& owner = kOwner.json())
 {
-    return {{"name", name},    {"state", state},         {"macs", {mac}},    {"mode", "vepa"},
-            {"vlan", nullptr}, {"trunk", json::array()}, {"src_check", true}};
+    return {{"name", name},    {"state", "up"},          {"macs", {mac}},     {"mode", "vepa"},
+            {"vlan", nullptr}, {"trunk", json::array()}, {"src_check", true}, {"owner", owner}};
 }
 } // namespace
 
-TEST_CASE("libvirt hook: add-port arguments carry every setting")
+TEST_CASE("libvirt hook: the owner is the domain's name and UUID")
+{
+    DomainPorts d;
+    d.name = "vm1";
+    d.uuid = "7c4f793b-bc9b-4c65-8563-7296e0e7f8dd";
+    CHECK(domain_owner(d) == kOwner);
+    d.name = "my vm\t\xc3\xa9" + std::string(300, 'x');
+    const auto o = domain_owner(d);
+    CHECK(o.name.size() == 255);
+    CHECK(o.name.rfind("my_vm___xx", 0) == 0);
+    std::string why;
+    CHECK(vepa::parse_port_owner(o.json(), &why)); // vepad takes it
+}
+
+TEST_CASE("libvirt hook: add-port arguments carry every setting and the owner")
 {
     WantedPort w = wanted();
-    CHECK(port_args(w) == json{{"name", "tapvm1"},
-                               {"macs", {"52:54:00:aa:00:01"}},
-                               {"src_check", true},
-                               {"vlan", nullptr},
-                               {"trunk", nullptr}});
+    CHECK(port_args(w, kOwner) == json{{"name", "tapvm1"},
+                                       {"macs", {"52:54:00:aa:00:01"}},
+                                       {"src_check", true},
+                                       {"vlan", nullptr},
+                                       {"trunk", nullptr},
+                                       {"owner", kOwner.json()}});
     w.mode = "bridge";
     w.vlan = 10;
     w.trunk = {20, 30};
     w.src_check = false;
-    const auto a = port_args(w);
+    const auto a = port_args(w, kOwner);
     CHECK(a["mode"] == "bridge");
     CHECK(a["vlan"] == 10);
     CHECK(a["trunk"] == json::array({20, 30}));
     CHECK(a["src_check"] == false);
     w.trunk_all = true;
-    CHECK(port_args(w)["trunk"] == "all");
+    CHECK(port_args(w, kOwner)["trunk"] == "all");
 }
 
 TEST_CASE("libvirt hook: a port as wanted needs no set-port; any difference does")
 {
     WantedPort w = wanted();
     json p = vepad_port("tapvm1", "52:54:00:aa:00:01");
-    CHECK(same_settings(p, w)); // mode not given: vepad's, whatever it is
+    CHECK(same_settings(p, w, kOwner)); // mode not given: vepad's, whatever it is
     w.mode = "vepa";
-    CHECK(same_settings(p, w));
+    CHECK(same_settings(p, w, kOwner));
     w.mode = "private";
-    CHECK_FALSE(same_settings(p, w));
+    CHECK_FALSE(same_settings(p, w, kOwner));
     w.mode.reset();
     w.vlan = 10;
-    CHECK_FALSE(same_settings(p, w));
+    CHECK_FALSE(same_settings(p, w, kOwner));
     p["vlan"] = 10;
-    CHECK(same_settings(p, w));
+    CHECK(same_settings(p, w, kOwner));
     w.trunk = {20};
-    CHECK_FALSE(same_settings(p, w));
+    CHECK_FALSE(same_settings(p, w, kOwner));
     p["trunk"] = {20};
-    CHECK(same_settings(p, w));
+    CHECK(same_settings(p, w, kOwner));
     w.trunk_all = true;
-    CHECK_FALSE(same_settings(p, w));
+    CHECK_FALSE(same_settings(p, w, kOwner));
     p["trunk"] = "all";
-    CHECK(same_settings(p, w));
+    CHECK(same_settings(p, w, kOwner));
     w.src_check = false;
-    CHECK_FALSE(same_settings(p, w));
+    CHECK_FALSE(same_settings(p, w, kOwner));
     p["src_check"] = false;
-    CHECK(same_settings(p, w));
+    CHECK(same_settings(p, w, kOwner));
+    p["owner"] = nullptr;
+    CHECK_FALSE(same_settings(p, w, kOwner));
+    p["owner"] = kOwner.json();
     p["macs"] = {"52:54:00:aa:00:01", "52:54:00:aa:00:09"};
-    CHECK_FALSE(same_settings(p, w));
+    CHECK_FALSE(same_settings(p, w, kOwner));
 }
 
-TEST_CASE("libvirt hook: a port of that name is taken only with the interface's MAC")
+TEST_CASE("libvirt hook: a port of that name is taken when it is the domain's or ownerless with its MAC")
 {
     const WantedPort w = wanted();
-    CHECK(may_take(vepad_port("tapvm1", "52:54:00:aa:00:01"), w));
-    CHECK_FALSE(may_take(vepad_port("tapvm1", "52:54:00:aa:00:09"), w));
-    json learned = vepad_port("tapvm1", "52:54:00:aa:00:01");
-    learned["macs"] = json::array();
-    CHECK_FALSE(may_take(learned, w));
+    CHECK(may_take(vepad_port("tapvm1", "52:54:00:aa:00:01"), w, kOwner));
+    CHECK(may_take(vepad_port("tapvm1", "52:54:00:aa:00:09"), w, kOwner)); // the domain's, its MAC changed
+    CHECK(may_take(vepad_port("tapvm1", "52:54:00:aa:00:01", nullptr), w, kOwner));
+    CHECK_FALSE(may_take(vepad_port("tapvm1", "52:54:00:aa:00:09", nullptr), w, kOwner));
+    const json other_domain = {{"tool", "libvirt"}, {"name", "vm2"}, {"id", "0c5e..."}, {"ifname", ""}};
+    CHECK_FALSE(may_take(vepad_port("tapvm1", "52:54:00:aa:00:01", other_domain), w, kOwner));
+    const json cni = {{"tool", "cni"}, {"name", "net"}, {"id", kOwner.id}, {"ifname", "eth0"}};
+    CHECK_FALSE(may_take(vepad_port("tapvm1", "52:54:00:aa:00:01", cni), w, kOwner));
 }
 
-TEST_CASE("libvirt hook: release deletes by name and MAC, or by one once the tap is gone")
+TEST_CASE("libvirt hook: release takes the ports whose owner is the domain's UUID, only those")
 {
-    WantedPort both = wanted();
-    CHECK(release_match(vepad_port("tapvm1", "52:54:00:aa:00:01"), both) == Release::Yes);
-    CHECK(release_match(vepad_port("tapvm1", "52:54:00:aa:00:09"), both) == Release::No);
-    CHECK(release_match(vepad_port("tapvm2", "52:54:00:aa:00:01"), both) == Release::No);
-
-    WantedPort name_only = wanted(); // a release XML without the tap's name: it comes from the metadata
-    name_only.mac = vepa::Mac();
-    CHECK(release_match(vepad_port("tapvm1", "52:54:00:aa:00:07", "absent"), name_only) == Release::Yes);
-    CHECK(release_match(vepad_port("tapvm1", "52:54:00:aa:00:07", "up"), name_only) == Release::WhenAbsent);
-    CHECK(release_match(vepad_port("tapvm2", "52:54:00:aa:00:07", "absent"), name_only) == Release::No);
-
-    WantedPort mac_only = wanted(); // a vnetN tap: its name is gone at release
-    mac_only.dev.clear();
-    CHECK(release_match(vepad_port("vnet0", "52:54:00:aa:00:01", "absent"), mac_only) == Release::Yes);
-    // Another guest's running port with that MAC (a start refused for it) is never deleted.
-    CHECK(release_match(vepad_port("tapA", "52:54:00:aa:00:01", "up"), mac_only) == Release::WhenAbsent);
-    CHECK(release_match(vepad_port("vnet0", "52:54:00:aa:00:02", "absent"), mac_only) == Release::No);
-
-    WantedPort none;
-    CHECK(release_match(vepad_port("x", "52:54:00:aa:00:01", "absent"), none) == Release::No);
+    CHECK(is_domains(vepad_port("tapvm1", "52:54:00:aa:00:01"), kOwner));
+    CHECK(is_domains(vepad_port("vnet3", "52:54:00:aa:00:02"), kOwner));
+    json renamed = kOwner.json();
+    renamed["name"] = "vm1-renamed"; // the UUID counts
+    CHECK(is_domains(vepad_port("tapvm1", "52:54:00:aa:00:01", renamed), kOwner));
+    CHECK_FALSE(is_domains(vepad_port("tapvm1", "52:54:00:aa:00:01", nullptr), kOwner));
+    json other = kOwner.json();
+    other["id"] = "0c5e0000-0000-0000-0000-000000000000";
+    CHECK_FALSE(is_domains(vepad_port("tapvm1", "52:54:00:aa:00:01", other), kOwner));
+    json cni = kOwner.json();
+    cni["tool"] = "cni";
+    CHECK_FALSE(is_domains(vepad_port("tapvm1", "52:54:00:aa:00:01", cni), kOwner));
+    vepa::PortOwner no_uuid = kOwner;
+    no_uuid.id.clear();
+    json empty_id = kOwner.json();
+    empty_id["id"] = "";
+    CHECK_FALSE(is_domains(vepad_port("tapvm1", "52:54:00:aa:00:01", empty_id), no_uuid));
 }
