@@ -6,7 +6,8 @@
 # metadata and a stopped vepad (required yes/no) fail or start the domain as
 # documented; a domain without vepad metadata is left alone.  The hook run directly
 # covers what libvirtd does not easily produce: a start again, changed settings, a
-# name another guest holds, a hung vepad, release with vepad gone.
+# name another guest holds, release by owner, a hung vepad, release with vepad gone.
+# And QEMU without libvirt: a tap made beforehand, vepactl add-port, -netdev tap.
 #
 # libvirtd runs in the lab's host namespace in a mount namespace of its own: temporary
 # directories over /etc/libvirt (configs of this test, the built hook as
@@ -267,6 +268,26 @@ test_unmarked_domain() {
     check_eq "every operation" 0 "$out"
     local other; other=$(dom_xml vmo "$MAC_U" tapvm8 "<x:ports xmlns:x='urn:example'><x:port dev='tapvm8'/></x:ports>")
     check "another namespace's metadata too" hook vmo prepare "$other" VEPAD_SOCKET=/nonexistent
+}
+
+test_qemu_without_libvirt() {
+    section "QEMU without libvirt: a tap made beforehand, vepactl add-port, -netdev tap"
+    check "ip tuntap add tapq1" ip -n "$NS_HOST" tuntap add dev tapq1 mode tap
+    on_cleanup ip -n "$NS_HOST" link del tapq1
+    check "link up" ip -n "$NS_HOST" link set tapq1 up
+    check "vepactl add-port tapq1 --mac $MAC_N" quiet vepactl add-port tapq1 --mac "$MAC_N"
+    check_eq "the port is down: no QEMU has the tap open" down "$(port_field tapq1 state)"
+    # nsenter execs QEMU: $! is QEMU itself, which the case's end kills.
+    nsenter --net="/run/netns/$NS_HOST" qemu-system-x86_64 -machine pc,accel=tcg -m 64 -nodefaults -display none \
+        -boot n -netdev tap,id=n0,ifname=tapq1,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac="$MAC_N" \
+        >"$LAB_DIR/qemu.log" 2>&1 &
+    local qemu=$!
+    check "the port comes up" wait_for 10 state_is tapq1 up
+    check "the guest's iPXE frames are counted on the port" wait_for 40 rx_seen tapq1
+    check "and reach the switch" wait_for 5 switch_learned "$MAC_N"
+    kill "$qemu"; wait "$qemu" 2>/dev/null
+    check "QEMU gone: the port is down" wait_for 5 state_is tapq1 down
+    check "vepactl del-port tapq1" quiet vepactl del-port tapq1
 }
 
 test_hook_direct() {
