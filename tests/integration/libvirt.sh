@@ -105,7 +105,8 @@ suite_down() { lv_stop; lab_down; }
 # --- domains ----------------------------------------------------------------------
 # dom_xml NAME MAC TARGET METADATA: a TCG domain (64 MiB, no disk, network boot: its
 # iPXE sends DHCP requests) with one <interface type='ethernet'>, <target dev='TARGET'/>
-# unless TARGET is "", and METADATA inside <metadata>; written to $LV_DIR/xml/NAME.xml.
+# unless TARGET is "" (TARGET "tapX:unmanaged": <target dev='tapX' managed='no'/>, a tap
+# made beforehand), and METADATA inside <metadata>; written to $LV_DIR/xml/NAME.xml.
 # The UUID is the name's (uuid_of), so the hook run directly gets the same owner.
 uuid_of() { printf '%s' "$1" | md5sum | sed -E 's/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/\1-\2-\3-\4-\5/'; }
 dom_xml() {
@@ -114,7 +115,11 @@ dom_xml() {
         echo "<domain type='qemu'><name>$name</name><uuid>$(uuid_of "$name")</uuid><memory unit='MiB'>64</memory>"
         echo "<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='network'/></os><seclabel type='none'/>"
         echo "<metadata>$metadata</metadata><devices>"
-        echo "<interface type='ethernet'><mac address='$mac'/>${target:+<target dev='$target'/>}<model type='virtio'/></interface>"
+        case $target in
+            *:unmanaged) target="<target dev='${target%:unmanaged}' managed='no'/>" ;;
+            ?*) target="<target dev='$target'/>" ;;
+        esac
+        echo "<interface type='ethernet'><mac address='$mac'/>$target<model type='virtio'/></interface>"
         echo "<memballoon model='none'/></devices></domain>"
     } >"$f"
     echo "$f"
@@ -173,9 +178,25 @@ test_named_tap() {
     check_eq "no port left" 0 "$(port_count)"
 }
 
+test_premade_tap() {
+    section "a tap made beforehand: <target dev='tapvm2' managed='no'/>"
+    ip -n "$NS_HOST" tuntap add dev tapvm2 mode tap || fatal "cannot make tapvm2"
+    ip -n "$NS_HOST" link set tapvm2 up
+    define vmp "$MAC_N" tapvm2:unmanaged "$(vepad_md "dev='tapvm2'" "socket='$LAB_SOCKET'")"
+    check "virsh start succeeds" start vmp
+    check_eq "vepad has the port tapvm2 with the domain's MAC" "[\"$MAC_N\"]" "$(port_macs tapvm2)"
+    check "the port comes up" wait_for 10 state_is tapvm2 up
+    check "virsh destroy succeeds" virsh_ destroy vmp
+    check "the port is gone" not port_listed tapvm2
+    check "the tap stays (libvirt did not make it)" host_link tapvm2
+}
+
 test_libvirt_named_tap() {
     section "a domain without <target dev>: libvirt names the tap (vnetN), the metadata names the MAC"
-    define vmb "$MAC_B" "" "$(vepad_md "mac='$MAC_B' mode='private'" "socket='$LAB_SOCKET'")"
+    define vmb "$MAC_B" "" ""
+    check "virsh metadata --uri --key vpd --set writes the metadata" virsh_ metadata vmb --uri "$NS_URI" --key vpd \
+        --set "<ports socket='$LAB_SOCKET'><port mac='$MAC_B' mode='private'/></ports>" --config
+    check "as <vpd:ports> (another prefix: the URI counts)" quiet grep -q "<vpd:ports xmlns:vpd=\"$NS_URI\"" <(virsh_ dumpxml vmb)
     check "virsh start succeeds" start vmb
     local tap; tap=$(dom_tap vmb)
     check "libvirt named the tap vnetN" grep -Eqx 'vnet[0-9]+' <<<"$tap"
@@ -343,6 +364,33 @@ test_hook_direct() {
     kill -CONT "$(lab_vepad_pid)"
     check "in 2 to 4 s ($ms ms)" [ "$ms" -ge 1900 ] && [ "$ms" -le 4000 ]
     check "saying so" hook_said "no reply from vepad within 2 s"
+    section "a vepad whose listen backlog is full (stopped, 4096 connections waiting): connect gives up too"
+    kill -STOP "$(lab_vepad_pid)"
+    python3 -c '
+import resource, socket, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
+held = []
+while True:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.setblocking(False)
+    try:
+        s.connect(sys.argv[1])
+    except BlockingIOError:
+        break
+    held.append(s)
+print(len(held), flush=True)
+sys.stdin.read()' "$LAB_SOCKET" < <(sleep 30) >"$LAB_DIR/backlog" &
+    local filler=$!
+    wait_for 10 test -s "$LAB_DIR/backlog"
+    check "the backlog is full ($(cat "$LAB_DIR/backlog") connections)" test "$(cat "$LAB_DIR/backlog")" -gt 0
+    t0=$(date +%s%N)
+    check "prepare fails" not hook vmk prepare "$xml"
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    check "in 2 to 4 s ($ms ms)" [ "$ms" -ge 1900 ] && [ "$ms" -le 4000 ]
+    check "saying vepad does not accept connections" hook_said "(vepad is not accepting connections)"
+    kill "$filler"; wait "$filler" 2>/dev/null
+    kill -CONT "$(lab_vepad_pid)"
+    check "vepad answers again" wait_for 10 vepad_answers
     section "release with vepad stopped: exit 1, saying the ports stay"
     lab_stop_vepad
     check "release fails" not hook vml release "$LV_DIR/xml/vml.xml"
