@@ -22,11 +22,11 @@ DESCRIPTION
     alone: the hook exits 0 without contacting vepad.
 
 INSTALLATION
-    Installed as SYSCONFDIR/libvirt/hooks/qemu.d/vepad (Debian:
+    Installed as SYSCONFDIR/libvirt/hooks/qemu.d/vepad (meson -Dsysconfdir=/etc:
     /etc/libvirt/hooks/qemu.d/vepad).  libvirt 6.5 and later runs every executable
     in that directory; libvirtd looks for hooks when it starts: restart it after
-    installing the first one (libvirt's hooks documentation).  The hook runs as libvirtd's user (root), which may use vepad's
-    control socket.
+    installing the first one (libvirt's hooks documentation).  The hook runs as
+    libvirtd's user (root), which may use vepad's control socket.
 
 DOMAIN XML
     <domain type='kvm'>
@@ -84,13 +84,17 @@ OPERATIONS
               libvirt makes it)
     start     adds the ports of the taps libvirt named itself (vnetN), matched by MAC;
               the taps exist, QEMU is not running yet
-    release   deletes the domain's ports (libvirt's last step, after a stop and after
-              a start that failed)
-    A port of that name with the same MAC (a start again, a port left by a crash) is
-    taken as it is, or changed with set-port when its settings differ.  A port of that
-    name with another MAC is another guest's: the start fails.  Every other operation
-    (started, stopped, migrate, restore, reconnect, attach, ...) does nothing; a NIC
-    hot-plugged into a running domain is not seen by the hook.
+    release   deletes the domain's ports: on each socket the metadata names, those
+              whose owner has the domain's UUID (libvirt's last step, after a stop and
+              after a start that failed)
+    Each port gets the owner {"tool": "libvirt", "name": DOMAIN, "id": UUID,
+    "ifname": ""} (vepactl list: libvirt:DOMAIN:UUID).  A port of that name that is
+    the domain's (a start again, a port left by a crash), or has no owner and the
+    interface's MAC (made by hand for this guest), is taken as it is, or changed with
+    set-port when its settings differ.  A port of that name owned by another, or
+    without owner and with other MACs, is another guest's: the start fails.  Every
+    other operation (started, stopped, migrate, restore, reconnect, attach, ...) does
+    nothing; a NIC hot-plugged into a running domain is not seen by the hook.
 
 FAILURES
     Each request to vepad waits at most 2 s, the connection included.  What goes
@@ -101,11 +105,13 @@ FAILURES
       interface or one not of type 'ethernet'): the start fails.
     - vepad refuses a port (a MAC another port has, a bad VLAN list, too many ports):
       the start fails with vepad's error code and message.
-    - vepad cannot be reached (not running, no reply within 2 s): with required="yes"
-      (the default) the start fails, since the guest would run with no VEPA port; with
-      required="no" the domain starts without that port and the hook writes a warning.
-    - At release, an unreachable vepad or a refused deletion leaves ports behind; the
-      hook exits 1, which libvirtd logs as an error; the domain stops anyway.
+    - vepad cannot be reached (not running, not accepting connections, no reply
+      within 2 s): with required="yes" (the default) the start fails, since the guest
+      would run with no VEPA port; with required="no" the domain starts without that
+      port and the hook writes a warning.
+    - At release, an unreachable vepad or a refused deletion leaves ports behind,
+      owned by the domain (its next start takes them); the hook exits 1, which
+      libvirtd logs as an error; the domain stops anyway.
 
 OPTIONS
     --check    read a domain XML on standard input and print the ports it asks for
