@@ -18,6 +18,8 @@ packages=(
     lldpad lldpd
     # the CNI plugin's tests: the host-local IPAM plugin
     containernetworking-plugins
+    # metrics: promtool checks the exposition and the alert rules; curl scrapes /metrics
+    prometheus curl
     # benchmarks: plots
     gnuplot-nox
     # sanitizers and the fuzzer runtime
