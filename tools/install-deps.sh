@@ -18,6 +18,10 @@ packages=(
     lldpad lldpd
     # the CNI plugin's tests: the host-local IPAM plugin
     containernetworking-plugins
+    # the podman test and the lab's podman container: a real runtime calling the CNI plugin
+    # (podman 4.3's CNI backend; runc, as crun refuses hybrid cgroup layouts; busybox-static
+    # for a minimal root filesystem run with --rootfs)
+    podman runc busybox-static
     # benchmarks: plots
     gnuplot-nox
     # sanitizers and the fuzzer runtime
