@@ -1,0 +1,304 @@
+#!/usr/bin/env bash
+# The CNI plugin `vepa` under a real runtime: rootful podman (4.3, CNI backend)
+# starting containers on the lab's host (podman runs in the host namespace, so
+# the plugin makes the host ends there and reaches the lab's vepad).  Podman's
+# state is the test's own: a temp --root/--runroot, CONTAINERS_CONF and
+# CONTAINERS_STORAGE_CONF naming files the test writes, its own CNI config
+# directory with a `vepa` conflist (host-local IPAM, data in the lab's
+# directory), file locks and a tmp dir of its own, a cgroup parent named after
+# the lab; the containers run busybox from a root filesystem made here (--rootfs).
+# Everything goes with the lab, also after a failure.
+#
+# Cases: two containers pinging each other through the switch (hairpin on, not
+# off) and the remote host; --mac-address and --ip; podman stop/start/rm and a
+# container exiting on its own (the port, the host end and the lease go);
+# anti-spoofing of a container's MAC change and of forged source MACs; podman
+# inspect showing what the plugin returned.
+. "$(dirname "$0")/lib.sh"
+
+CNI_DIR=$BUILD/cni
+CNI_PLUGINS=/usr/lib/cni
+NET=vepanet
+PD=   # podman's directory: state, configs, rootfs (podman_up)
+
+# What the test needs beyond the lab; when something is missing it cannot run here.
+podman_missing() {
+    local p
+    for p in podman runc busybox; do
+        command -v "$p" >/dev/null || { echo "no $p (apt: podman runc busybox-static; tools/install-deps.sh)"; return; }
+    done
+    [ -x "$CNI_PLUGINS/host-local" ] || echo "no $CNI_PLUGINS/host-local (apt: containernetworking-plugins)"
+}
+
+# --- podman's own world ---------------------------------------------------------
+# A minimal root filesystem: busybox-static and the applets the test uses.
+make_rootfs() {
+    local root=$1 a
+    mkdir -p "$root"/{bin,etc,proc,sys,dev,tmp,run}
+    cp "$(command -v busybox)" "$root/bin/busybox"
+    for a in sh sleep ip ping cat; do ln -s busybox "$root/bin/$a"; done
+}
+
+# The network: the vepa plugin on the lab's vepad, host-local IPAM in 10.20.0.150-.199
+# (its data in the lab's directory, so each case starts with no lease).
+conflist() {
+    jq -n --arg net "$NET" --arg sock "$LAB_SOCKET" --arg dir "$LAB_DIR/ipam" '{
+        cniVersion: "1.0.0", name: $net,
+        plugins: [{type: "vepa", socket: $sock, mode: "vepa", capabilities: {mac: true},
+                   ipam: {type: "host-local", dataDir: $dir,
+                          ranges: [[{subnet: "10.20.0.0/24", rangeStart: "10.20.0.150", rangeEnd: "10.20.0.199"}]]}}]
+    }'
+}
+
+podman_up() {
+    PD=$(mktemp -d "/tmp/$LAB-podman.XXXXXX") || return 1
+    make_rootfs "$PD/rootfs" && mkdir -p "$PD/net" "$PD/tmp" || return 1
+    conflist >"$PD/net/$NET.conflist" || return 1
+    # cgroupfs: no systemd here; runc: crun refuses this machine's hybrid cgroup layout;
+    # file locks in tmp_dir, not the host-wide /dev/shm/libpod_lock.
+    cat >"$PD/containers.conf" <<EOF
+[network]
+network_backend = "cni"
+cni_plugin_dirs = ["$CNI_DIR", "$CNI_PLUGINS"]
+network_config_dir = "$PD/net"
+default_network = "$NET"
+
+[engine]
+cgroup_manager = "cgroupfs"
+runtime = "runc"
+events_logger = "file"
+events_logfile_path = "$PD/events.log"
+tmp_dir = "$PD/tmp"
+lock_type = "file"
+EOF
+    printf '[storage]\ndriver = "vfs"\nrunroot = "%s"\ngraphroot = "%s"\n' "$PD/runroot" "$PD/root" >"$PD/storage.conf"
+    export CONTAINERS_CONF=$PD/containers.conf CONTAINERS_STORAGE_CONF=$PD/storage.conf
+}
+
+# Every container removed, then what podman could leave: mounts under its directory,
+# the container netns it made, the cgroup parent; then the directory.
+podman_down() {
+    [ -n "$PD" ] && [ -d "$PD" ] || return 0
+    pod rm -a -f -t 0 >/dev/null 2>&1
+    local m ns
+    for m in $(awk -v d="$PD/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r); do umount -l "$m"; done
+    for ns in $(sort -u "$PD/sandboxes" 2>/dev/null); do
+        [ -e "/run/netns/$ns" ] && ip netns del "$ns"
+    done
+    rm -rf "$PD"
+    find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -depth -type d -name "$LAB-podman" -exec rmdir {} + 2>/dev/null
+    PD=
+    return 0
+}
+
+# Between cases: no container left (each DEL while the case's vepad still runs), then the lab.
+podman_reset() {
+    pod rm -a -f -t 0 >/dev/null || { echo "podman rm -a failed"; return 1; }
+    [ -z "$(pod ps -aq)" ] || { echo "containers left: $(pod ps -a)"; return 1; }
+}
+
+suite_up() { lab_up && podman_up; }
+suite_reset() { podman_reset && lab_reset; }
+suite_down() { podman_down; lab_down; }
+
+# podman in the lab's host namespace (nsenter keeps the mount namespace and its cgroup mounts).
+pod() { nsenter --net="/run/netns/$NS_HOST" podman --root "$PD/root" --runroot "$PD/runroot" "$@"; }
+
+# ctr_run NAME [podman run options...]: a container on the vepa network sleeping, detached.
+ctr_run() {
+    local name=$1; shift
+    pod run -d --name "$name" --network "$NET" --runtime runc --cgroup-parent "/$LAB-podman" \
+        --ulimit nofile=20000:20000 --ulimit nproc=1024:1024 "$@" --rootfs "$PD/rootfs" /bin/sleep 3600 \
+        >"$LAB_DIR/run.$name" 2>&1 || { cat "$LAB_DIR/run.$name"; return 1; }
+    sandbox "$name" >/dev/null
+}
+
+# A container's values as podman has them (its netns, as the lab names namespaces: netns-UUID).
+inspect() { pod inspect --format "$2" "$1"; }
+sandbox() {
+    local ns; ns=$(inspect "$1" '{{.NetworkSettings.SandboxKey}}')
+    ns=${ns#/run/netns/}
+    [ -n "$ns" ] && echo "$ns" | tee -a "$PD/sandboxes"
+}
+podman_ip() { inspect "$1" "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}"; }
+podman_mac() { inspect "$1" "{{(index .NetworkSettings.Networks \"$NET\").MacAddress}}"; }
+# What the container's eth0 really has.
+eth0_mac() { ip -n "$(sandbox "$1")" -j link show eth0 | jq -r '.[0].address'; }
+eth0_ip() { ip -n "$(sandbox "$1")" -j addr show eth0 | jq -r '.[0].addr_info[] | select(.family=="inet") | "\(.local)/\(.prefixlen)"'; }
+# The host end of its veth: the eth0 peer's ifindex in the host namespace.
+host_end() {
+    local peer; peer=$(ip -n "$(sandbox "$1")" -j link show eth0 | jq -r '.[0].link_index')
+    ip -n "$NS_HOST" -j link show | jq -r --argjson i "$peer" '.[] | select(.ifindex == $i) | .ifname'
+}
+host_end_exists() { ip -n "$NS_HOST" link show "$1" >/dev/null 2>&1; }
+leased() { [ -e "$LAB_DIR/ipam/$NET/$1" ]; }   # leased IP: host-local holds it
+vp_links() { ip -n "$NS_HOST" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -c '^vp' || true; }
+container_state() { inspect "$1" '{{.State.Status}}'; }
+
+case_setup() {
+    [ -x "$CNI_DIR/vepa" ] || fatal "$CNI_DIR/vepa is not built"
+    start_vepad
+    lab_hairpin on
+}
+
+test_two_containers() {
+    section "two containers started by podman run on the vepa network"
+    check "podman run a" ctr_run a
+    check "podman run b" ctr_run b
+    local ha hb ipa ipb ma mb
+    ha=$(host_end a) hb=$(host_end b) ipa=$(podman_ip a) ipb=$(podman_ip b) ma=$(eth0_mac a) mb=$(eth0_mac b)
+    check "a's host end is named vp + 11 hex digits" grep -Eqx 'vp[0-9a-f]{11}' <<<"$ha"
+    check_eq "vepad's port for a is up" up "$(port_field "$ha" state)"
+    check_eq "with a's MAC (learned from the guest)" "[\"$ma\"]" "$(port_field "$ha" macs)"
+    check_eq "vepad's port for b is up" up "$(port_field "$hb" state)"
+    check_eq "with b's MAC" "[\"$mb\"]" "$(port_field "$hb" macs)"
+    check "a and b have addresses from host-local's range" \
+        grep -Eq '^10\.20\.0\.1[5-9][0-9] 10\.20\.0\.1[5-9][0-9]$' <<<"$ipa $ipb"
+
+    section "hairpin ON at the switch: a and b reach each other through it"
+    local sa sb n
+    sa=$(sandbox a) sb=$(sandbox b)
+    check "a pings b" reachable "$sa" "$ipb"
+    n=$(count_inbound "$NS_SW" swp-host "icmp and host $ipa and host $ipb" -- lab_ping "$sa" "$ipb" 3)
+    check_ge "the switch received their echo requests and replies from the host (3 pings)" 6 "$n"
+    local rx0 tx0 rx1 tx1
+    read -r rx0 tx0 <<<"$(lab_switch_counters)"
+    check "b pings a" reachable "$sb" "$ipa"
+    read -r rx1 tx1 <<<"$(lab_switch_counters)"
+    check_ge "the switch port's counters: frames from the host" 4 $((rx1 - rx0))
+    check_ge "and reflected back to it" 4 $((tx1 - tx0))
+    check "busybox ping inside container a (podman exec --privileged) reaches b" \
+        quiet pod exec --privileged a ping -c 2 -W 1 "$ipb"
+
+    section "hairpin OFF: no local switching"
+    lab_hairpin off
+    lab_flush_arp "$sa" "$sb"
+    check "a cannot reach b" unreachable "$sa" "$ipb"
+    check "b cannot reach a" unreachable "$sb" "$ipa"
+    check "a still reaches the remote host" reachable "$sa" "$IP_REM"
+    lab_hairpin on
+    lab_flush_arp "$sa" "$sb"
+    check "hairpin on again: a reaches b" reachable "$sa" "$ipb"
+    check "b reaches the remote host" reachable "$sb" "$IP_REM"
+    check "the remote host reaches a" reachable "$NS_REM" "$ipa"
+}
+
+test_mac_and_ip() {
+    section "podman run --mac-address --ip (CNI_ARGS MAC= and IP=)"
+    local mac=02:00:0a:14:00:a0 ip=10.20.0.160
+    check "podman run m --mac-address $mac --ip $ip" ctr_run m --mac-address "$mac" --ip "$ip"
+    local h; h=$(host_end m)
+    check_eq "the container's eth0 has the MAC" "$mac" "$(eth0_mac m)"
+    check_eq "and the address" "$ip/24" "$(eth0_ip m)"
+    check "host-local leased it" leased "$ip"
+    check_eq "vepad's port has the MAC" "[\"$mac\"]" "$(port_field "$h" macs)"
+    check_eq "configured, not learned" config "$(port_field "$h" mac_source)"
+    check_eq "podman inspect shows the MAC" "$mac" "$(podman_mac m)"
+    check_eq "and the address" "$ip" "$(podman_ip m)"
+    check "the container reaches the remote host" reachable "$(sandbox m)" "$IP_REM"
+    check "the remote host reaches it" reachable "$NS_REM" "$ip"
+    check "a second container asking for the same address is refused" not ctr_run m2 --ip "$ip"
+    check_eq "and leaves no port or veth behind" "1 1" "$(vepactl list --json | jq '.ports | length') $(vp_links)"
+    check "m keeps its lease" leased "$ip"
+    check_eq "and its port" up "$(port_field "$h" state)"
+}
+
+test_inspect() {
+    section "podman parses the plugin's result"
+    check "podman run i" ctr_run i
+    local ip; ip=$(eth0_ip i)
+    check "the container has an address" grep -Eq '^10\.20\.0\.1[5-9][0-9]/24$' <<<"$ip"
+    check_eq "podman inspect: IPAddress" "${ip%/*}" "$(podman_ip i)"
+    check_eq "IPPrefixLen" "${ip#*/}" "$(inspect i "{{(index .NetworkSettings.Networks \"$NET\").IPPrefixLen}}")"
+    check_eq "Gateway (host-local's default, the subnet's first address)" 10.20.0.1 \
+        "$(inspect i "{{(index .NetworkSettings.Networks \"$NET\").Gateway}}")"
+    # The plugin made this MAC up: podman can only know it from the result.
+    check_eq "MacAddress (the random MAC the plugin chose)" "$(eth0_mac i)" "$(podman_mac i)"
+    check_eq "SandboxKey: the netns of the container's process" "$(sandbox i)" "$(ip netns identify "$(inspect i '{{.State.Pid}}')")"
+    local net; net=$(pod network inspect "$NET")
+    check_eq "podman network inspect: the network's driver is the plugin" vepa "$(jq -r '.[0].driver' <<<"$net")"
+    check_eq "podman network ls lists it" "$NET" "$(pod network ls --format '{{.Name}}' | grep -x "$NET")"
+}
+
+test_stop_start_rm() {
+    section "podman stop: the port, the host end and the lease go"
+    check "podman run s" ctr_run s
+    local h ip ns
+    h=$(host_end s) ip=$(podman_ip s) ns=$(sandbox s)
+    check "host-local leased $ip" leased "$ip"
+    check "podman stop" quiet pod stop -t 0 s
+    check_eq "the container is exited" exited "$(container_state s)"
+    check "vepad's port is gone" not port_listed "$h"
+    check "the host end is gone" not host_end_exists "$h"
+    check "the lease is released" not leased "$ip"
+    check "the container's netns is gone" not test -e "/run/netns/$ns"
+
+    section "podman start: attached again"
+    check "podman start" quiet pod start s
+    h=$(host_end s) ip=$(podman_ip s)
+    check_eq "vepad's port is up" up "$(port_field "$h" state)"
+    check "host-local leased $ip" leased "$ip"
+    check "the container reaches the remote host" reachable "$(sandbox s)" "$IP_REM"
+
+    section "podman rm -f"
+    ns=$(sandbox s)
+    check "podman rm -f" quiet pod rm -f -t 0 s
+    check "vepad's port is gone" not port_listed "$h"
+    check "the host end is gone" not host_end_exists "$h"
+    check "the lease is released" not leased "$ip"
+    check "the container's netns is gone" not test -e "/run/netns/$ns"
+    check_eq "no port, no vp veth left" "0 0" "$(vepactl list --json | jq '.ports | length') $(vp_links)"
+
+    section "a container that exits on its own: podman's cleanup (conmon's exit command) detaches it"
+    check "podman run e (sleep 3)" quiet pod run -d --name e --network "$NET" --runtime runc \
+        --cgroup-parent "/$LAB-podman" --ulimit nofile=20000:20000 --ulimit nproc=1024:1024 \
+        --rootfs "$PD/rootfs" /bin/sleep 3
+    h=$(host_end e) ip=$(podman_ip e)
+    sandbox e >/dev/null
+    check_eq "its port is up" up "$(port_field "$h" state)"
+    check "vepad's port goes (no podman command run meanwhile)" wait_for 10 not port_listed "$h"
+    check "the host end is gone" not host_end_exists "$h"
+    check "the lease is released" not leased "$ip"
+}
+
+test_anti_spoofing() {
+    section "anti-spoofing: a container whose MAC is configured (--mac-address) changes it"
+    local mac=02:00:0a:14:00:b0 spoof=02:00:0a:14:00:bf
+    check "podman run x --mac-address $mac" ctr_run x --mac-address "$mac"
+    check "podman run y" ctr_run y
+    local hx hy sx sy ipx ipy my d0
+    hx=$(host_end x) hy=$(host_end y) sx=$(sandbox x) sy=$(sandbox y) ipx=$(podman_ip x) ipy=$(podman_ip y) my=$(eth0_mac y)
+    check "x reaches y" reachable "$sx" "$ipy"
+    check "x reaches the remote host" reachable "$sx" "$IP_REM"
+    d0=$(lab_stat "$hx" drops.spoofed)
+    ip -n "$sx" link set eth0 address "$spoof"
+    lab_flush_arp "$sx" "$sy" "$NS_REM"
+    check "x (now $spoof) cannot reach y" unreachable "$sx" "$ipy"
+    check "nor the remote host" unreachable "$sx" "$IP_REM"
+    check_ge "vepactl stats counts its frames as spoofed" 2 $(( $(lab_stat "$hx" drops.spoofed) - d0 ))
+    check_eq "vepad's port keeps the configured MAC" "[\"$mac\"]" "$(port_field "$hx" macs)"
+    ip -n "$sx" link set eth0 address "$mac"
+    lab_flush_arp "$sx" "$sy" "$NS_REM"
+    check "back on its MAC, x reaches y again" reachable "$sx" "$ipy"
+
+    section "a container with a learned MAC sending another's MAC as source"
+    local n
+    d0=$(lab_stat "$hy" drops.spoofed)
+    n=$(count_inbound "$NS_REM" eth0 "ether proto 0x88b5" -- in_ns "$sy" "$RAWSEND_BIN" eth0 "$(test_frame "$MAC_REM" "$mac")" 10)
+    check_eq "frames from y with x's MAC never reach the remote host" 0 "$n"
+    check_eq "and are counted as spoofed" 10 $(( $(lab_stat "$hy" drops.spoofed) - d0 ))
+    n=$(count_inbound "$NS_REM" eth0 "ether proto 0x88b5" -- in_ns "$sy" "$RAWSEND_BIN" eth0 "$(test_frame "$MAC_REM" "$my")" 10)
+    check_eq "with its own MAC they do" 10 "$n"
+
+    section "without --mac-address the MAC is learned: vepad follows a change (use --mac-address to pin it)"
+    ip -n "$sy" link set eth0 address "$spoof"
+    check "vepactl list shows y's new MAC" wait_for 3 port_is "$hy" 'macs[0]' "$spoof"
+    lab_flush_arp "$sy" "$NS_REM"
+    check "and y keeps reaching the remote host" reachable "$sy" "$IP_REM"
+}
+
+if [ "${TEST:-}" != list ] && [ "$(id -u)" -eq 0 ]; then
+    missing=$(podman_missing)
+    if [ -n "$missing" ]; then echo "SKIP: $missing"; exit 77; fi
+fi
+run_tests
