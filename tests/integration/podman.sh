@@ -13,7 +13,8 @@
 # off) and the remote host; --mac-address and --ip; podman stop/start/rm and a
 # container exiting on its own (the port, the host end and the lease go);
 # anti-spoofing of a container's MAC change and of forged source MACs; podman
-# inspect showing what the plugin returned.
+# inspect showing what the plugin returned; vepad stopped (podman run fails
+# saying why, podman start attaches once it is back, podman rm -f still succeeds).
 . "$(dirname "$0")/lib.sh"
 
 CNI_DIR=$BUILD/cni
@@ -86,7 +87,9 @@ podman_down() {
         [ -e "/run/netns/$ns" ] && ip netns del "$ns"
     done
     rm -rf "$PD"
-    find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -depth -type d -name "$LAB-podman" -exec rmdir {} + 2>/dev/null
+    for m in /sys/fs/cgroup/"$LAB-podman" /sys/fs/cgroup/*/"$LAB-podman"; do   # conmon's cgroups under it, then itself
+        [ -d "$m" ] && find "$m" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
     PD=
     return 0
 }
@@ -275,6 +278,10 @@ test_anti_spoofing() {
     lab_flush_arp "$sx" "$sy" "$NS_REM"
     check "x (now $spoof) cannot reach y" unreachable "$sx" "$ipy"
     check "nor the remote host" unreachable "$sx" "$IP_REM"
+    # Not only the replies (to a MAC no port owns) are lost: x's own frames never leave.
+    check_eq "none of x's frames (from $spoof) reaches y" 0 \
+        "$(count_inbound "$sy" eth0 "ether src $spoof" -- lab_ping "$sx" "$ipy" 2)"
+    check_eq "nor the switch" 0 "$(count_inbound "$NS_SW" swp-host "ether src $spoof" -- lab_ping "$sx" "$IP_REM" 2)"
     check_ge "vepactl stats counts its frames as spoofed" 2 $(( $(lab_stat "$hx" drops.spoofed) - d0 ))
     check_eq "vepad's port keeps the configured MAC" "[\"$mac\"]" "$(port_field "$hx" macs)"
     ip -n "$sx" link set eth0 address "$mac"
@@ -295,6 +302,28 @@ test_anti_spoofing() {
     check "vepactl list shows y's new MAC" wait_for 3 port_is "$hy" 'macs[0]' "$spoof"
     lab_flush_arp "$sy" "$NS_REM"
     check "and y keeps reaching the remote host" reachable "$sy" "$IP_REM"
+}
+
+test_vepad_stopped() {
+    section "vepad stopped: podman run fails with the plugin's reason, leaving nothing"
+    lab_stop_vepad
+    check "podman run v fails" not ctr_run v
+    check "podman says why (the plugin's error)" grep -q "vepad is unreachable at $LAB_SOCKET" "$LAB_DIR/run.v"
+    check_eq "no vp veth, no lease left" "0 0" "$(vp_links) $(find "$LAB_DIR/ipam/$NET" -name '10.*' 2>/dev/null | wc -l)"
+    section "vepad back: podman start attaches the container"
+    start_vepad
+    check "podman start v" quiet pod start v
+    local h; h=$(host_end v)
+    check_eq "vepad's port is up" up "$(port_field "$h" state)"
+    check "the container reaches the remote host" reachable "$(sandbox v)" "$IP_REM"
+    section "vepad stopped again: podman rm -f still succeeds (DEL is idempotent)"
+    local ip; ip=$(podman_ip v)
+    lab_stop_vepad
+    check "podman rm -f" quiet pod rm -f -t 0 v
+    check "the host end is gone" not host_end_exists "$h"
+    check "the lease is released" not leased "$ip"
+    start_vepad
+    check_eq "vepad keeps the port, absent (its DEL found vepad stopped)" absent "$(port_field "$h" state)"
 }
 
 if [ "${TEST:-}" != list ] && [ "$(id -u)" -eq 0 ]; then
