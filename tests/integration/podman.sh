@@ -17,10 +17,8 @@
 # saying why, podman start attaches once it is back, podman rm -f still succeeds).
 . "$(dirname "$0")/lib.sh"
 
-CNI_DIR=$BUILD/cni
 CNI_PLUGINS=/usr/lib/cni
-NET=vepanet
-PD=   # podman's directory: state, configs, rootfs (podman_up)
+NET=$LAB_NET
 
 # What the test needs beyond the lab; when something is missing it cannot run here.
 podman_missing() {
@@ -31,98 +29,24 @@ podman_missing() {
     [ -x "$CNI_PLUGINS/host-local" ] || echo "no $CNI_PLUGINS/host-local (apt: containernetworking-plugins)"
 }
 
-# --- podman's own world ---------------------------------------------------------
-# A minimal root filesystem: busybox-static and the applets the test uses.
-make_rootfs() {
-    local root=$1 a
-    mkdir -p "$root"/{bin,etc,proc,sys,dev,tmp,run}
-    cp "$(command -v busybox)" "$root/bin/busybox"
-    for a in sh sleep ip ping cat; do ln -s busybox "$root/bin/$a"; done
-}
-
-# The network: the vepa plugin on the lab's vepad, host-local IPAM in 10.20.0.150-.199
-# (its data in the lab's directory, so each case starts with no lease).
-conflist() {
-    jq -n --arg net "$NET" --arg sock "$LAB_SOCKET" --arg dir "$LAB_DIR/ipam" '{
-        cniVersion: "1.0.0", name: $net,
-        plugins: [{type: "vepa", socket: $sock, mode: "vepa", capabilities: {mac: true},
-                   ipam: {type: "host-local", dataDir: $dir,
-                          ranges: [[{subnet: "10.20.0.0/24", rangeStart: "10.20.0.150", rangeEnd: "10.20.0.199"}]]}}]
-    }'
-}
-
-podman_up() {
-    PD=$(mktemp -d "/tmp/$LAB-podman.XXXXXX") || return 1
-    make_rootfs "$PD/rootfs" && mkdir -p "$PD/net" "$PD/tmp" || return 1
-    conflist >"$PD/net/$NET.conflist" || return 1
-    # cgroupfs: no systemd here; runc: crun refuses this machine's hybrid cgroup layout;
-    # file locks in tmp_dir, not the host-wide /dev/shm/libpod_lock.
-    cat >"$PD/containers.conf" <<EOF
-[network]
-network_backend = "cni"
-cni_plugin_dirs = ["$CNI_DIR", "$CNI_PLUGINS"]
-network_config_dir = "$PD/net"
-default_network = "$NET"
-
-[engine]
-cgroup_manager = "cgroupfs"
-runtime = "runc"
-events_logger = "file"
-events_logfile_path = "$PD/events.log"
-tmp_dir = "$PD/tmp"
-lock_type = "file"
-EOF
-    printf '[storage]\ndriver = "vfs"\nrunroot = "%s"\ngraphroot = "%s"\n' "$PD/runroot" "$PD/root" >"$PD/storage.conf"
-    export CONTAINERS_CONF=$PD/containers.conf CONTAINERS_STORAGE_CONF=$PD/storage.conf
-}
-
-# Every container removed, then what podman could leave: mounts under its directory,
-# the container netns it made, the cgroup parent; then the directory.
-podman_down() {
-    [ -n "$PD" ] && [ -d "$PD" ] || return 0
-    pod rm -a -f -t 0 >/dev/null 2>&1
-    local m ns
-    for m in $(awk -v d="$PD/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r); do umount -l "$m"; done
-    for ns in $(sort -u "$PD/sandboxes" 2>/dev/null); do
-        [ -e "/run/netns/$ns" ] && ip netns del "$ns"
-    done
-    rm -rf "$PD"
-    for m in /sys/fs/cgroup/"$LAB-podman" /sys/fs/cgroup/*/"$LAB-podman"; do   # conmon's cgroups under it, then itself
-        [ -d "$m" ] && find "$m" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
-    PD=
-    return 0
-}
-
-# Between cases: no container left (each DEL while the case's vepad still runs), then the lab.
+# podman's world (tools/lablib.sh) is made with the lab and goes with it (lab_down);
+# between cases no container is left (each DEL while the case's vepad still runs).
 podman_reset() {
     pod rm -a -f -t 0 >/dev/null || { echo "podman rm -a failed"; return 1; }
     [ -z "$(pod ps -aq)" ] || { echo "containers left: $(pod ps -a)"; return 1; }
 }
-
-suite_up() { lab_up && podman_up; }
+suite_up() { lab_up && lab_podman_up; }
 suite_reset() { podman_reset && lab_reset; }
-suite_down() { podman_down; lab_down; }
 
-# podman in the lab's host namespace (nsenter keeps the mount namespace and its cgroup mounts).
-pod() { nsenter --net="/run/netns/$NS_HOST" podman --root "$PD/root" --runroot "$PD/runroot" "$@"; }
-
-# ctr_run NAME [podman run options...]: a container on the vepa network sleeping, detached.
+pod() { lab_podman "$@"; }
+# ctr_run NAME [podman run options...]: a container on the vepa network, sleeping, detached.
 ctr_run() {
-    local name=$1; shift
-    pod run -d --name "$name" --network "$NET" --runtime runc --cgroup-parent "/$LAB-podman" \
-        --ulimit nofile=20000:20000 --ulimit nproc=1024:1024 "$@" --rootfs "$PD/rootfs" /bin/sleep 3600 \
-        >"$LAB_DIR/run.$name" 2>&1 || { cat "$LAB_DIR/run.$name"; return 1; }
-    sandbox "$name" >/dev/null
+    lab_podman_run "$@" >"$LAB_DIR/run.$1" 2>&1 || { cat "$LAB_DIR/run.$1"; return 1; }
 }
 
 # A container's values as podman has them (its netns, as the lab names namespaces: netns-UUID).
 inspect() { pod inspect --format "$2" "$1"; }
-sandbox() {
-    local ns; ns=$(inspect "$1" '{{.NetworkSettings.SandboxKey}}')
-    ns=${ns#/run/netns/}
-    [ -n "$ns" ] && echo "$ns" | tee -a "$PD/sandboxes"
-}
+sandbox() { lab_podman_netns "$1"; }
 podman_ip() { inspect "$1" "{{(index .NetworkSettings.Networks \"$NET\").IPAddress}}"; }
 podman_mac() { inspect "$1" "{{(index .NetworkSettings.Networks \"$NET\").MacAddress}}"; }
 # What the container's eth0 really has.
@@ -139,7 +63,7 @@ vp_links() { ip -n "$NS_HOST" -o link show | awk -F': ' '{print $2}' | cut -d@ -
 container_state() { inspect "$1" '{{.State.Status}}'; }
 
 case_setup() {
-    [ -x "$CNI_DIR/vepa" ] || fatal "$CNI_DIR/vepa is not built"
+    [ -x "$CNI_BIN_DIR/vepa" ] || fatal "$CNI_BIN_DIR/vepa is not built"
     start_vepad
     lab_hairpin on
 }
@@ -253,11 +177,8 @@ test_stop_start_rm() {
     check_eq "no port, no vp veth left" "0 0" "$(vepactl list --json | jq '.ports | length') $(vp_links)"
 
     section "a container that exits on its own: podman's cleanup (conmon's exit command) detaches it"
-    check "podman run e (sleep 3)" quiet pod run -d --name e --network "$NET" --runtime runc \
-        --cgroup-parent "/$LAB-podman" --ulimit nofile=20000:20000 --ulimit nproc=1024:1024 \
-        --rootfs "$PD/rootfs" /bin/sleep 3
+    check "podman run e (sleep 3)" ctr_run e -- /bin/sleep 3
     h=$(host_end e) ip=$(podman_ip e)
-    sandbox e >/dev/null
     check_eq "its port is up" up "$(port_field "$h" state)"
     check "vepad's port goes (no podman command run meanwhile)" wait_for 10 not port_listed "$h"
     check "the host end is gone" not host_end_exists "$h"
