@@ -11,7 +11,8 @@
 #                      the host's tap1, as QEMU does
 #   remote  (LAB-rem)  eth0, a host beyond the switch
 #
-# Addresses 10.20.0.0/24: c1 .11, c2 .12, vm3 .13, remote .100.
+# Addresses 10.20.0.0/24: c1 .11, c2 .12, vm3 .13, remote .100; podman containers
+# (lab_podman_run) .150-.199 from host-local.
 # Every name carries $LAB (unique per run); lab_down removes everything.
 
 LAB=${LAB:-vl$$}

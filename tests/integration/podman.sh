@@ -13,7 +13,8 @@
 # off) and the remote host; --mac-address and --ip; podman stop/start/rm and a
 # container exiting on its own (the port, the host end and the lease go);
 # anti-spoofing of a container's MAC change and of forged source MACs; podman
-# inspect showing what the plugin returned; vepad stopped (podman run fails
+# inspect showing what the plugin returned; one container on two networks (one
+# of them 0.4.0), network disconnect/connect; vepad stopped (podman run fails
 # saying why, podman start attaches once it is back, podman rm -f still succeeds).
 . "$(dirname "$0")/lib.sh"
 
@@ -144,7 +145,7 @@ test_inspect() {
     check_eq "SandboxKey: the netns of the container's process" "$(sandbox i)" "$(ip netns identify "$(inspect i '{{.State.Pid}}')")"
     local net; net=$(pod network inspect "$NET")
     check_eq "podman network inspect: the network's driver is the plugin" vepa "$(jq -r '.[0].driver' <<<"$net")"
-    check_eq "podman network ls lists it" "$NET" "$(pod network ls --format '{{.Name}}' | grep -x "$NET")"
+    check_eq "podman network ls lists it with the plugin as its driver" "$NET vepa" "$(pod network ls --format '{{.Name}} {{.Driver}}' | grep "^$NET ")"
 }
 
 test_stop_start_rm() {
@@ -223,6 +224,34 @@ test_anti_spoofing() {
     check "vepactl list shows y's new MAC" wait_for 3 port_is "$hy" 'macs[0]' "$spoof"
     lab_flush_arp "$sy" "$NS_REM"
     check "and y keeps reaching the remote host" reachable "$sy" "$IP_REM"
+}
+
+test_two_networks() {
+    section "one container on two vepa networks (eth0, eth1); the second's conflist at cniVersion 0.4.0"
+    jq '.name = "vepanet2" | .cniVersion = "0.4.0" | .plugins[0].ipam.ranges[0][0].rangeStart = "10.20.0.200" |
+        .plugins[0].ipam.ranges[0][0].rangeEnd = "10.20.0.220"' "$LAB_PODMAN_DIR/net/$NET.conflist" \
+        >"$LAB_PODMAN_DIR/net/vepanet2.conflist"
+    check "podman run n --network $NET --network vepanet2" ctr_run n --network vepanet2
+    local ns h0 h1 peer
+    ns=$(sandbox n)
+    h0=$(host_end n)
+    peer=$(ip -n "$ns" -j link show eth1 | jq -r '.[0].link_index')
+    h1=$(ip -n "$NS_HOST" -j link show | jq -r --argjson i "$peer" '.[] | select(.ifindex == $i) | .ifname')
+    check "two host ends, named apart" test -n "$h0" -a -n "$h1" -a "$h0" != "$h1"
+    check_eq "both ports up" "up up" "$(port_field "$h0" state) $(port_field "$h1" state)"
+    check_eq "eth1's port has eth1's MAC" "[\"$(ip -n "$ns" -j link show eth1 | jq -r '.[0].address')\"]" "$(port_field "$h1" macs)"
+    check_eq "podman inspect: eth1's address from vepanet2's range (a 0.4.0 result)" \
+        "$(ip -n "$ns" -j addr show eth1 | jq -r '.[0].addr_info[] | select(.family=="inet") | .local')" \
+        "$(inspect n '{{(index .NetworkSettings.Networks "vepanet2").IPAddress}}')"
+    check "the container reaches the remote host from eth1" quiet in_ns "$ns" ping -I eth1 -c 2 -i 0.2 -W 1 "$IP_REM"
+    section "podman network disconnect / connect: only that network's port goes and comes back"
+    check "podman network disconnect vepanet2 n" quiet pod network disconnect vepanet2 n
+    check "eth1's port is gone" not port_listed "$h1"
+    check_eq "eth0's stays up" up "$(port_field "$h0" state)"
+    check "podman network connect vepanet2 n" quiet pod network connect vepanet2 n
+    check_eq "eth1's port is back, up" up "$(port_field "$h1" state)"
+    check "podman rm -f" quiet pod rm -f -t 0 n
+    check_eq "no port, no vp veth left" "0 0" "$(vepactl list --json | jq '.ports | length') $(vp_links)"
 }
 
 test_vepad_stopped() {
