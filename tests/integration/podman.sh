@@ -2,12 +2,13 @@
 # The CNI plugin `vepa` under a real runtime: rootful podman (4.3, CNI backend)
 # starting containers on the lab's host (podman runs in the host namespace, so
 # the plugin makes the host ends there and reaches the lab's vepad).  Podman's
-# state is the test's own: a temp --root/--runroot, CONTAINERS_CONF and
-# CONTAINERS_STORAGE_CONF naming files the test writes, its own CNI config
-# directory with a `vepa` conflist (host-local IPAM, data in the lab's
-# directory), file locks and a tmp dir of its own, a cgroup parent named after
-# the lab; the containers run busybox from a root filesystem made here (--rootfs).
-# Everything goes with the lab, also after a failure.
+# state is the lab's own (tools/lablib.sh, lab_podman_up): a temp --root and
+# --runroot, CONTAINERS_CONF and CONTAINERS_STORAGE_CONF naming files written
+# there, its own CNI config directory with a `vepa` conflist (host-local IPAM,
+# leases in the lab's directory), file locks and a tmp dir of its own, a cgroup
+# parent named after the lab; the containers run busybox-static from a root
+# filesystem made there (--rootfs).  Everything goes with the lab (lab_down), also
+# after a failure; between cases no container is left.
 #
 # Cases: two containers pinging each other through the switch (hairpin on, not
 # off) and the remote host; --mac-address and --ip; podman stop/start/rm and a
@@ -192,8 +193,8 @@ test_anti_spoofing() {
     local mac=02:00:0a:14:00:b0 spoof=02:00:0a:14:00:bf
     check "podman run x --mac-address $mac" ctr_run x --mac-address "$mac"
     check "podman run y" ctr_run y
-    local hx hy sx sy ipx ipy my d0
-    hx=$(host_end x) hy=$(host_end y) sx=$(sandbox x) sy=$(sandbox y) ipx=$(podman_ip x) ipy=$(podman_ip y) my=$(eth0_mac y)
+    local hx hy sx sy ipy my d0
+    hx=$(host_end x) hy=$(host_end y) sx=$(sandbox x) sy=$(sandbox y) ipy=$(podman_ip y) my=$(eth0_mac y)
     check "x reaches y" reachable "$sx" "$ipy"
     check "x reaches the remote host" reachable "$sx" "$IP_REM"
     d0=$(lab_stat "$hx" drops.spoofed)
