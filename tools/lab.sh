@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-demo}
-case $mode in demo|shell) ;; -h|--help) sed -n '2,10p' "$0"; exit 0 ;; *) echo "usage: $0 [demo|shell]" >&2; exit 2 ;; esac
+case $mode in demo|shell) ;; -h|--help) sed -n '2,11p' "$0"; exit 0 ;; *) echo "usage: $0 [demo|shell]" >&2; exit 2 ;; esac
 [ "$(id -u)" -eq 0 ] || { echo "lab.sh: run as root (sudo tools/lab.sh)" >&2; exit 1; }
 
 tools/install-deps.sh
