@@ -260,11 +260,12 @@ lab_podman_up() {
                    ipam: {type: "host-local", dataDir: $ipam,
                           ranges: [[{subnet: "10.20.0.0/24", rangeStart: "10.20.0.150", rangeEnd: "10.20.0.199"}]]}}]
     }' >"$d/net/$LAB_NET.conflist" || return 1
-    # cgroupfs: no systemd here; runc: crun refuses a hybrid cgroup layout; nofile at our
-    # hard limit, as a process without CAP_SYS_RESOURCE cannot raise it to podman's
-    # default 1048576 (runc: "error setting rlimit type 7"), nproc low for the same reason
-    # (root in the initial user namespace is exempt from it anyway); file locks in
-    # tmp_dir, not the host-wide /dev/shm/libpod_lock.
+    # cgroupfs: no systemd here (podman would fall back to it); runc: crun refuses a
+    # hybrid cgroup layout; nofile at our hard limit, as a process without
+    # CAP_SYS_RESOURCE cannot raise it to podman's default 1048576 (runc: "error
+    # setting rlimit type 7"), nproc low for the same reason (root in the initial user
+    # namespace is exempt from it anyway); file locks in tmp_dir, not the host-wide
+    # /dev/shm/libpod_lock.
     cat >"$d/containers.conf" <<EOC || return 1
 [containers]
 default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=1024:1024"]

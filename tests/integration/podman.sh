@@ -180,12 +180,13 @@ test_stop_start_rm() {
 
     section "a container that exits on its own: podman's cleanup (conmon's exit command) detaches it"
     check "podman run e (sleep 3)" ctr_run e -- /bin/sleep 3
-    h=$(host_end e) ip=$(podman_ip e)
+    local ns_e; h=$(host_end e) ip=$(podman_ip e) ns_e=$(sandbox e)
     check_eq "its port is up" up "$(port_field "$h" state)"
     check "vepad's port goes (no podman command run meanwhile)" wait_for 10 not port_listed "$h"
     # The plugin's DEL goes on after the del-port: the host end, then IPAM.
     check "the host end is gone" wait_for 3 not host_end_exists "$h"
     check "the lease is released" wait_for 3 not leased "$ip"
+    check "its netns is gone" wait_for 3 not test -e "/run/netns/$ns_e"
 }
 
 test_anti_spoofing() {
