@@ -20,6 +20,10 @@ packages=(
     containernetworking-plugins
     # metrics: promtool checks the exposition and the alert rules; curl scrapes /metrics
     prometheus curl
+    # the podman test and the lab's podman container: a real runtime calling the CNI plugin
+    # (podman 4.3's CNI backend; runc, as crun refuses hybrid cgroup layouts; busybox-static
+    # for a minimal root filesystem run with --rootfs)
+    podman runc busybox-static
     # benchmarks: plots
     gnuplot-nox
     # sanitizers and the fuzzer runtime
