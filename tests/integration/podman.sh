@@ -81,6 +81,8 @@ test_two_containers() {
     check_eq "with a's MAC (learned from the guest)" "[\"$ma\"]" "$(port_field "$ha" macs)"
     check_eq "vepad's port for b is up" up "$(port_field "$hb" state)"
     check_eq "with b's MAC" "[\"$mb\"]" "$(port_field "$hb" macs)"
+    check_eq "the port's owner: cni, the network, podman's container id, eth0" \
+        "cni $NET $(pod inspect --format '{{.Id}}' a) eth0" "$(port_field "$ha" owner | jq -r '"\(.tool) \(.name) \(.id) \(.ifname)"')"
     check "a and b have addresses from host-local's range" \
         grep -Eq '^10\.20\.0\.1[5-9][0-9] 10\.20\.0\.1[5-9][0-9]$' <<<"$ipa $ipb"
 
