@@ -362,6 +362,8 @@ void print_stopping(const Options&, const json& r)
               << "\n";
 }
 
+void print_metrics(const Options&, const json& r) { std::cout << r.value("text", ""); }
+
 // ---- the commands: options, request, result -------------------------------
 
 // What a command's print step sees: --json, the command's options, and --socket and --timeout for one that asks
@@ -624,6 +626,8 @@ const Command kCommands[] = {
     {proto::kStats, "counters and drop reasons", stats_options, stats_args, print_json_or_text<print_stats>},
     {proto::kStatus, "uplink, programs, pin directory", no_options, no_args, print_json_or_text<print_status>},
     {proto::kProbe, "check now whether the switch reflects (hairpin)", no_options, no_args, print_probe_outcome},
+    {proto::kMetrics, "Prometheus metrics (text exposition format)", no_options, no_args,
+     print_json_or_text<print_metrics>},
     {proto::kShutdown, "stop vepad", shutdown_options, shutdown_args, print_json_or_text<print_stopping>},
 };
 
@@ -665,6 +669,10 @@ Commands:
                   probe and by what the bridge says over LLDP (802.1Qbg EVB).
   probe           Check now whether the switch reflects, and print the result
                   (exit 0 reflecting, 3 not reflecting, 4 unknown).
+  metrics         The Prometheus text exposition (format 0.0.4) vepad serves
+                  at GET /metrics when metrics_listen is set: per-port and
+                  uplink counters, drops by reason, port states, reflective
+                  relay, reconciles, control requests (README, Metrics).
   shutdown [--detach]
                   Stop vepad; with --detach also remove its programs and maps
                   (without, the dataplane keeps forwarding).

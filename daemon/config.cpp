@@ -1,5 +1,7 @@
 #include "daemon/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -125,6 +127,18 @@ void set_rx_filter(Config& c, const std::string& v)
     c.rx_filter = *m;
 }
 
+void set_metrics_listen(Config& c, const std::string& v)
+{
+    if (v.empty() || v == "none") {
+        c.metrics_listen.reset();
+        return;
+    }
+    c.metrics_listen = parse_listen_address(v);
+    if (!c.metrics_listen)
+        throw Error("must be ADDRESS:PORT (a numeric IPv4 address, or an IPv6 one in brackets, and a port from 1 "
+                    "to 65535) or none, not '" + v + "'");
+}
+
 const Setting kSettings[] = {
     {"uplink", "IFNAME", "the uplink interface toward the adjacent switch (required here or in the config)",
      [](Config& c, const std::string& v) { set_ifname(c.uplink, v); }},
@@ -156,6 +170,10 @@ const Setting kSettings[] = {
      "filter, for every port MAC and the probe's destination, plus all-multicast; default), fdb (the entries "
      "only), promisc (promiscuous mode) or none (leave the uplink's filter alone)",
      set_rx_filter},
+    {"metrics_listen", "ADDRESS:PORT",
+     "serve Prometheus metrics over HTTP at GET /metrics on this address, e.g. 127.0.0.1:9477 or [::1]:9477 "
+     "(default none: only `vepactl metrics`)",
+     set_metrics_listen},
 };
 
 const Setting* find_setting(const std::string& key)
@@ -175,6 +193,23 @@ std::string known_keys()
 }
 
 } // namespace
+
+std::optional<ListenAddress> parse_listen_address(const std::string& s)
+{
+    const size_t colon = s.rfind(':');
+    if (colon == std::string::npos || colon + 1 == s.size())
+        return std::nullopt;
+    std::string addr = s.substr(0, colon);
+    const std::string port = s.substr(colon + 1);
+    const bool v6 = addr.size() > 2 && addr.front() == '[' && addr.back() == ']';
+    if (v6)
+        addr = addr.substr(1, addr.size() - 2);
+    unsigned char buf[16];
+    if (::inet_pton(v6 ? AF_INET6 : AF_INET, addr.c_str(), buf) != 1 || !digits(port, 5) || std::stoul(port) < 1 ||
+        std::stoul(port) > 65535)
+        return std::nullopt;
+    return ListenAddress{addr, static_cast<uint16_t>(std::stoul(port))};
+}
 
 std::string Setting::option() const
 {

@@ -15,6 +15,14 @@
 
 namespace vepad {
 
+// "127.0.0.1:9477" or "[::1]:9477": a numeric address (v4 or v6) and a port.
+struct ListenAddress {
+    std::string address;
+    uint16_t port = 0;
+    std::string str() const { return (address.find(':') != std::string::npos ? "[" + address + "]" : address) + ":" + std::to_string(port); }
+};
+std::optional<ListenAddress> parse_listen_address(const std::string& s);
+
 struct Config {
     std::string uplink;
     std::string config_file = VEPAD_CONFIG_FILE;
@@ -30,6 +38,7 @@ struct Config {
     int probe_interval = 30;      // seconds between reflection probes; 0: only on start, uplink up, request
     int lldp_interval = 30;       // seconds between LLDPDUs (EVB station); 0: no LLDP agent
     RxFilterMode rx_filter = RxFilterMode::Auto; // how the uplink is made to accept the ports' frames
+    std::optional<ListenAddress> metrics_listen;  // where GET /metrics is served; none: nowhere
 
     std::string effective_pin_dir() const { return pin_dir.empty() ? "/sys/fs/bpf/vepad/" + uplink : pin_dir; }
     std::string state_file() const { return state_dir + "/ports-" + uplink + ".json"; }

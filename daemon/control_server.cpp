@@ -54,11 +54,22 @@ bool peer_allowed(uid_t uid, gid_t gid, pid_t pid, std::optional<gid_t> group)
     return false;
 }
 
-json ControlServer::handle_line(const std::string& line, const Dispatch& dispatch, std::vector<vepa::UniqueFd>* fds)
+json ControlServer::handle_line(const std::string& line, const Dispatch& dispatch, std::vector<vepa::UniqueFd>* fds,
+                                const Observe* observe)
+{
+    const char* cmd = "";
+    json response = answer(line, dispatch, fds, &cmd);
+    if (observe && *observe)
+        (*observe)(cmd, response["ok"] == true ? "ok" : response["error"]["code"].get<std::string>());
+    return response;
+}
+
+json ControlServer::answer(const std::string& line, const Dispatch& dispatch, std::vector<vepa::UniqueFd>* fds,
+                           const char** cmd)
 {
     json id = nullptr;
     try {
-        Request req = parse_request(line, &id);
+        Request req = parse_request(line, &id, cmd);
         const size_t nfds = fds ? fds->size() : 0;
         if (auto* x = std::get_if<AttachXsk>(&req.cmd)) {
             if (nfds != 1)
@@ -120,7 +131,7 @@ private:
                 read(); // blank line: nothing to answer (descriptors with it are closed)
                 return;
             }
-            respond(handle_line(line, srv_.dispatch_, &fds), false);
+            respond(handle_line(line, srv_.dispatch_, &fds, &srv_.opts_.observe), false);
             return;
         }
         if (in_.size() > proto::kMaxLine) { // the line outgrew kMaxLine

@@ -29,12 +29,16 @@ public:
     // Carries out a parsed request and returns its result object; refuses by
     // throwing CommandError.
     using Dispatch = std::function<nlohmann::json(const Request& request)>;
+    // Told of every request answered: its command ("" when it could not be read) and
+    // "ok" or the error code.
+    using Observe = std::function<void(const std::string& command, const std::string& result)>;
 
     struct Options {
         std::string path;
         std::optional<gid_t> group; // allowed besides root; nullopt: root only
         size_t max_clients = 128;
         std::chrono::seconds idle_timeout{60}; // for a request to arrive complete
+        Observe observe;                        // may be empty
     };
 
     ControlServer(boost::asio::io_context& io, Options opts, Dispatch dispatch);
@@ -45,11 +49,13 @@ public:
     // Exposed for the fuzz target: the response to one raw request line.
     // fds: descriptors that came with the line (SCM_RIGHTS); attach-xsk takes one.
     static nlohmann::json handle_line(const std::string& line, const Dispatch& dispatch,
-                                      std::vector<vepa::UniqueFd>* fds = nullptr);
+                                      std::vector<vepa::UniqueFd>* fds = nullptr, const Observe* observe = nullptr);
 
 private:
     class Session;
     void accept();
+    static nlohmann::json answer(const std::string& line, const Dispatch& dispatch, std::vector<vepa::UniqueFd>* fds,
+                                 const char** cmd);
 
     Options opts_;
     Dispatch dispatch_;

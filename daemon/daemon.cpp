@@ -90,8 +90,12 @@ Daemon::Daemon(Config cfg) : cfg_(std::move(cfg)), signals_(io_, SIGTERM, SIGINT
 int Daemon::run()
 {
     loop_->request(true, When::Now);
-    server_ = std::make_unique<ControlServer>(io_, ControlServer::Options{cfg_.socket, group_id(cfg_.socket_group)},
-                                              [this](const Request& req) { return dispatch(req); });
+    ControlServer::Options control{cfg_.socket, group_id(cfg_.socket_group)};
+    control.observe = [this](const std::string& cmd, const std::string& result) { requests_.count(cmd, result); };
+    server_ = std::make_unique<ControlServer>(io_, control, [this](const Request& req) { return dispatch(req); });
+    if (cfg_.metrics_listen)
+        metrics_http_ = std::make_unique<MetricsHttp>(io_, MetricsHttp::Options{*cfg_.metrics_listen},
+                                                      [this] { return metrics_text(); });
     monitor_->start();
     watch_xsk_sockets();
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
@@ -109,6 +113,7 @@ int Daemon::run()
     io_.run();
 
     server_.reset();
+    metrics_http_.reset();
     if (detach_at_exit_) {
         reconciler_->detach_all();
         dp_.reset();
@@ -191,6 +196,7 @@ json Daemon::dispatch(const Request& req)
                           [this](const Status&) { return status(); },
                           [this](const ProbeRelay&) { return probe_relay(); },
                           [this](const Shutdown& c) { return shutdown(c); },
+                          [this](const Metrics&) { return json{{"text", metrics_text()}}; },
                       },
                       req.cmd);
 }
@@ -217,6 +223,15 @@ json Daemon::status() const
     const StatusFacts f{VEPAD_VERSION, dp_->pin_dir(),         ports_->state_file().path(),
                         cfg_.socket,   ports_->table().size(), relay_->to_json()};
     return status_json(*reconciler_, *dp_, f);
+}
+
+std::string Daemon::metrics_text() const
+{
+    MetricsSources s{list_ports(), port_stats(Stats{}), status(), &requests_};
+    s.reconcile_runs = loop_->runs();
+    s.reconcile_failures = loop_->failures();
+    s.reconcile_failing = loop_->failing();
+    return render_metrics(s);
 }
 
 json Daemon::probe_relay()

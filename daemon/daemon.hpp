@@ -17,6 +17,8 @@
 #include "daemon/config.hpp"
 #include "daemon/control_server.hpp"
 #include "daemon/lldp_agent.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/metrics_http.hpp"
 #include "daemon/port_service.hpp"
 #include "daemon/reconcile_loop.hpp"
 #include "daemon/reconciler.hpp"
@@ -43,6 +45,7 @@ private:
     nlohmann::json status() const;
     nlohmann::json probe_relay();
     nlohmann::json shutdown(const Shutdown& c);
+    std::string metrics_text() const;
 
     // What follows every reconcile.
     void after_reconcile();
@@ -66,6 +69,8 @@ private:
     std::unique_ptr<RelayWatch> relay_;
     std::unique_ptr<RtnlMonitor> monitor_;
     std::unique_ptr<ControlServer> server_;
+    std::unique_ptr<MetricsHttp> metrics_http_;
+    RequestCounts requests_;
     boost::asio::steady_timer xsk_timer_;
     bool detach_at_exit_ = false;
 };

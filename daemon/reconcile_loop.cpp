@@ -34,6 +34,7 @@ void ReconcileLoop::run_pending()
     if (!std::exchange(pending_, false))
         return; // a command's run took this request along
     const bool full = std::exchange(full_pending_, false);
+    ++runs_;
     try {
         run_(full);
         if (backoff_.count())
@@ -41,6 +42,7 @@ void ReconcileLoop::run_pending()
         backoff_ = std::chrono::seconds(0);
         retry_.cancel();
     } catch (const std::exception& e) {
+        ++failures_;
         full_pending_ = true; // not pending_: the retry timer or the next request runs it
         backoff_ = std::min(std::chrono::seconds(30), std::max(std::chrono::seconds(1), backoff_ * 2));
         spdlog::error("reconcile failed: {}; retrying in full in {} s or at the next event", e.what(),

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 
 namespace vepad {
@@ -24,6 +25,8 @@ public:
     enum class When { Now, Soon };
     void request(bool full, When when);
     bool failing() const { return backoff_.count() > 0; }
+    uint64_t runs() const { return runs_; }         // since start, failed ones included
+    uint64_t failures() const { return failures_; }
 
 private:
     void run_pending();
@@ -36,6 +39,7 @@ private:
     bool pending_ = false; // a request not yet run
     bool full_pending_ = false;
     bool posted_ = false;
+    uint64_t runs_ = 0, failures_ = 0;
 };
 
 } // namespace vepad

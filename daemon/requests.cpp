@@ -205,6 +205,7 @@ const CommandParser kCommands[] = {
     {proto::kAddPort, parse_add_port},    {proto::kSetPort, parse_set_port},     {proto::kDelPort, parse_del_port},
     {proto::kList, no_args<List>},        {proto::kStats, parse_stats},          {proto::kStatus, no_args<Status>},
     {proto::kProbe, no_args<ProbeRelay>}, {proto::kAttachXsk, parse_attach_xsk}, {proto::kShutdown, parse_shutdown},
+    {proto::kMetrics, no_args<Metrics>},
 };
 
 // The request's JSON object; throws bad-request.
@@ -234,7 +235,7 @@ json parse_json(std::string_view line)
 
 } // namespace
 
-Request parse_request(std::string_view line, json* id_out)
+Request parse_request(std::string_view line, json* id_out, const char** cmd_out)
 {
     const json req = parse_json(line);
     Request r;
@@ -250,6 +251,8 @@ Request parse_request(std::string_view line, json* id_out)
     const std::string cmd = req["cmd"];
     for (const CommandParser& c : kCommands)
         if (cmd == c.name) {
+            if (cmd_out)
+                *cmd_out = c.name;
             r.cmd = c.parse(args);
             return r;
         }

@@ -54,8 +54,9 @@ struct AttachXsk {    // an AF_XDP socket for an xsk port's queue
 struct Shutdown {
     std::optional<bool> detach;
 };
+struct Metrics {}; // the Prometheus text exposition
 
-using Command = std::variant<AddPort, SetPort, DelPort, List, Stats, Status, ProbeRelay, AttachXsk, Shutdown>;
+using Command = std::variant<AddPort, SetPort, DelPort, List, Stats, Status, ProbeRelay, AttachXsk, Shutdown, Metrics>;
 
 struct Request {
     nlohmann::json id; // echoed back (null when absent)
@@ -63,8 +64,9 @@ struct Request {
 };
 
 // Parse one request line.  Throws CommandError (bad-request, unknown-command,
-// invalid-argument) with the request's id in *id_out when it could be read.
-Request parse_request(std::string_view line, nlohmann::json* id_out = nullptr);
+// invalid-argument) with the request's id in *id_out when it could be read, and
+// the command's name (a proto::k* constant) in *cmd_out once it is known.
+Request parse_request(std::string_view line, nlohmann::json* id_out = nullptr, const char** cmd_out = nullptr);
 
 // The JSON nesting a request may have.
 constexpr int kMaxRequestDepth = 32;

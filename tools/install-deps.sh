@@ -18,6 +18,12 @@ packages=(
     lldpad lldpd
     # the CNI plugin's tests: the host-local IPAM plugin
     containernetworking-plugins
+    # metrics: promtool checks the exposition and the alert rules; curl scrapes /metrics
+    prometheus curl
+    # the podman test and the lab's podman container: a real runtime calling the CNI plugin
+    # (podman 4.3's CNI backend; runc, as crun refuses hybrid cgroup layouts; busybox-static
+    # for a minimal root filesystem run with --rootfs)
+    podman runc busybox-static
     # the libvirt hook: XML parsing (build); libvirtd, virtlogd, virsh and the QEMU driver with a
     # TCG QEMU and its iPXE ROMs for integration-libvirt (libvirt-daemon-system brings the configs,
     # /etc/libvirt/hooks and the libvirt-qemu user; the test runs libvirtd with configs of its own)

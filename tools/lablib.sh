@@ -11,7 +11,8 @@
 #                      the host's tap1, as QEMU does
 #   remote  (LAB-rem)  eth0, a host beyond the switch
 #
-# Addresses 10.20.0.0/24: c1 .11, c2 .12, vm3 .13, remote .100.
+# Addresses 10.20.0.0/24: c1 .11, c2 .12, vm3 .13, remote .100; podman containers
+# (lab_podman_run) .150-.199 from host-local.
 # Every name carries $LAB (unique per run); lab_down removes everything.
 
 LAB=${LAB:-vl$$}
@@ -193,6 +194,7 @@ lab_stop_vepad() {
 
 lab_down() {
     set +e
+    lab_podman_down
     if [ -S "$LAB_SOCKET" ]; then vepactl shutdown --detach >/dev/null 2>&1; fi
     local pid; pid=$(lab_vepad_pid)
     if [ -n "$pid" ]; then
@@ -233,4 +235,98 @@ lab_stat() {
     else
         vepactl stats "$port" --json | jq -r ".ports[0].counters.$field"
     fi
+}
+
+# --- podman on the lab's host (CNI backend, the vepa plugin) -----------------------
+# Rootful podman with state of its own in LAB_PODMAN_DIR: --root/--runroot there,
+# CONTAINERS_CONF and CONTAINERS_STORAGE_CONF naming files written there (the host's
+# /etc/containers is not read), the network config directory with a conflist for
+# network $LAB_NET (the vepa plugin on the lab's vepad, host-local IPAM in
+# 10.20.0.150-.199, its leases in $LAB_DIR/ipam), file locks and a tmp dir there,
+# the containers' cgroups under /$LAB-podman.  The containers run busybox-static
+# from a root filesystem made there (--rootfs).  lab_down removes it all.
+LAB_PODMAN_DIR=${LAB_PODMAN_DIR:-/tmp/$LAB-podman}
+LAB_NET=vepanet
+CNI_BIN_DIR=$BUILD/cni
+
+lab_podman_up() {
+    local d=$LAB_PODMAN_DIR a
+    mkdir -p "$d"/{net,tmp} "$d"/rootfs/{bin,etc,proc,sys,dev,tmp,run} || return 1
+    cp "$(command -v busybox)" "$d/rootfs/bin/busybox" || return 1
+    for a in sh sleep ip ping cat; do ln -sf busybox "$d/rootfs/bin/$a"; done
+    jq -n --arg net "$LAB_NET" --arg sock "$LAB_SOCKET" --arg ipam "$LAB_DIR/ipam" '{
+        cniVersion: "1.0.0", name: $net,
+        plugins: [{type: "vepa", socket: $sock, mode: "vepa",
+                   ipam: {type: "host-local", dataDir: $ipam,
+                          ranges: [[{subnet: "10.20.0.0/24", rangeStart: "10.20.0.150", rangeEnd: "10.20.0.199"}]]}}]
+    }' >"$d/net/$LAB_NET.conflist" || return 1
+    # cgroupfs: no systemd here (podman would fall back to it); runc: crun refuses a
+    # hybrid cgroup layout; nofile at our hard limit, as a process without
+    # CAP_SYS_RESOURCE cannot raise it to podman's default 1048576 (runc: "error
+    # setting rlimit type 7"), nproc low for the same reason (root in the initial user
+    # namespace is exempt from it anyway); file locks in tmp_dir, not the host-wide
+    # /dev/shm/libpod_lock.
+    cat >"$d/containers.conf" <<EOC || return 1
+[containers]
+default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=1024:1024"]
+
+[network]
+network_backend = "cni"
+cni_plugin_dirs = ["$CNI_BIN_DIR", "/usr/lib/cni"]
+network_config_dir = "$d/net"
+default_network = "$LAB_NET"
+
+[engine]
+cgroup_manager = "cgroupfs"
+runtime = "runc"
+events_logger = "file"
+events_logfile_path = "$d/events.log"
+tmp_dir = "$d/tmp"
+lock_type = "file"
+EOC
+    printf '[storage]\ndriver = "vfs"\nrunroot = "%s"\ngraphroot = "%s"\n' "$d/runroot" "$d/root" >"$d/storage.conf"
+}
+
+# podman in the lab's host namespace (nsenter, not ip netns exec: that remounts /sys and
+# hides the cgroup mounts), so the plugin makes the host ends there.
+lab_podman() {
+    CONTAINERS_CONF=$LAB_PODMAN_DIR/containers.conf CONTAINERS_STORAGE_CONF=$LAB_PODMAN_DIR/storage.conf \
+        nsenter --net="/run/netns/$NS_HOST" podman --root "$LAB_PODMAN_DIR/root" --runroot "$LAB_PODMAN_DIR/runroot" "$@"
+}
+
+# lab_podman_run NAME [podman run options...] [-- command...]: a detached container on
+# $LAB_NET (default command: a long sleep); prints its id.
+lab_podman_run() {
+    local name=$1 opts=(); shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+    [ "${1:-}" != -- ] || shift
+    [ $# -gt 0 ] || set -- /bin/sleep 86400
+    lab_podman run -d --name "$name" --network "$LAB_NET" --cgroup-parent "/$LAB-podman" "${opts[@]}" \
+        --rootfs "$LAB_PODMAN_DIR/rootfs" "$@"
+}
+
+# A container's network namespace, as the lab names namespaces (netns-UUID; for in_ns, lab_ping).
+lab_podman_netns() {
+    local key; key=$(lab_podman inspect --format '{{.NetworkSettings.SandboxKey}}' "$1") || return 1
+    [ -n "$key" ] && echo "${key#/run/netns/}"
+}
+
+# Every container removed (each DEL reaching vepad if it runs), then what podman could
+# leave: their namespaces, mounts under its directory, the cgroups; then the directory.
+lab_podman_down() {
+    [ -d "$LAB_PODMAN_DIR" ] || return 0
+    local id ns m netns=()
+    if command -v podman >/dev/null && [ -e "/run/netns/$NS_HOST" ]; then
+        for id in $(lab_podman ps -aq 2>/dev/null); do
+            ns=$(lab_podman_netns "$id" 2>/dev/null) && netns+=("$ns")
+        done
+        lab_podman rm -a -f -t 0 >/dev/null 2>&1
+    fi
+    for ns in "${netns[@]}"; do [ ! -e "/run/netns/$ns" ] || ip netns del "$ns"; done
+    for m in $(awk -v d="$LAB_PODMAN_DIR/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r); do umount -l "$m"; done
+    rm -rf "$LAB_PODMAN_DIR"
+    for m in /sys/fs/cgroup/"$LAB-podman" /sys/fs/cgroup/*/"$LAB-podman"; do   # conmon's cgroups in it, then itself
+        [ ! -d "$m" ] || find "$m" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
+    return 0
 }

@@ -41,6 +41,7 @@
 //              (when the client closes it the kernel empties the slot and vepad marks the port
 //              down).  A request with descriptors that is not attach-xsk is refused.
 //   shutdown   detach bool -> {}   (detach: remove programs and maps, then exit)
+//   metrics    -> {"text": the Prometheus text exposition (format 0.0.4), as GET /metrics serves it}
 //
 // Port object:
 //   {"name", "ifindex" (0 when absent), "state": "up"|"down"|"absent"|"unsupported",
@@ -95,6 +96,7 @@ inline constexpr const char* kStatus = "status";
 inline constexpr const char* kProbe = "probe";
 inline constexpr const char* kAttachXsk = "attach-xsk";
 inline constexpr const char* kShutdown = "shutdown";
+inline constexpr const char* kMetrics = "metrics";
 
 // Error codes.
 inline constexpr const char* kErrBadRequest = "bad-request"; // not JSON, not an object, wrong types
