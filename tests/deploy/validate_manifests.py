@@ -450,6 +450,11 @@ def check_pod_spec_refs(d, cms):
                 R.check(f"{d}: volume {name}: ConfigMap {ref} has key {it['key']}", it["key"] in data,
                         f"keys: {sorted(data)}")
     for role, c in containers(spec):
+        for e in c.get("envFrom") or []:
+            ref = e.get("configMapRef")
+            if ref:
+                R.check(f"{d}: {c['name']}: envFrom ConfigMap {ref['name']} is in the manifests",
+                        (d.namespace, ref["name"]) in cms)
         for e in c.get("env") or []:
             ref = (e.get("valueFrom") or {}).get("configMapKeyRef")
             if ref:
