@@ -541,25 +541,25 @@ def check_vepad_mounts(d, spec, c, unit):
 
 
 def effective_vepad_settings(argv, conf):
+    """vepad's settings: the config file's, then the command line's (which win)."""
     s = dict(conf)
     flags, _ = split_flags(argv, PROGS.vepad_opts)
     for name, value in flags:
-        key = name[2:].replace("-", "_")
-        s[key] = value if PROGS.vepad_opts.get(name) else "yes"
-    return s, flags
+        s[name[2:].replace("-", "_")] = value if PROGS.vepad_opts.get(name) else "yes"
+    return s
 
 
 def under(path, mounts):
     return any(path == mp or path.startswith(mp.rstrip("/") + "/") for mp in mounts)
 
 
-def vepad_parses(argv, tmp, expect_sentinel=True):
-    """Run vepad's option and config parsers on argv; returns (accepted, output)."""
+def vepad_parses(argv):
+    """Run vepad's option and config parsers on argv: (accepted, exit status, output)."""
     cmd = [PROGS.vepad] + argv[1:] + ["--xdp-mode", SENTINEL]
     if os.geteuid() == 0 and shutil.which("setpriv"):
         # If the parsers ever let it through, vepad starts as nobody and cannot touch the node.
         cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
-    rc, out, err = run(cmd, timeout=20, env=dict(os.environ, JOURNAL_STREAM=""))
+    rc, out, err = run(cmd, timeout=20)
     text = (out + err).strip()
     return rc == 1 and "--xdp-mode must be" in text and f"'{SENTINEL}'" in text, rc, text
 
@@ -582,7 +582,7 @@ def check_vepad_command(d, spec, c, entrypoint, cms, tmp):
             rewritten = [a.replace(m["mountPath"].rstrip("/") + "/", dst + "/") for a in rewritten]
     R.check(f"{d}: vepad's command line does not set --xdp-mode (the validator's sentinel; set xdp_mode in vepad.conf)",
             not any(a.split("=")[0] == "--xdp-mode" for a in argv))
-    ok, rc, text = vepad_parses(rewritten, tmp)
+    ok, rc, text = vepad_parses(rewritten)
     R.check(f"{d}: vepad accepts `{' '.join(argv)}` with the ConfigMap's files (its option and config parsers)", ok,
             f"exit {rc}: {text}")
     flags, _ = split_flags(argv, PROGS.vepad_opts)
@@ -593,10 +593,10 @@ def check_vepad_command(d, spec, c, entrypoint, cms, tmp):
     unknown = set(conf) - PROGS.config_keys
     R.check(f"{d}: vepad.conf keys are vepad's options ({', '.join(sorted(conf))})", not unknown,
             f"unknown: {sorted(unknown)}; known: {sorted(PROGS.config_keys)}")
-    return conf, effective_vepad_settings(argv, conf)
+    return effective_vepad_settings(argv, conf)
 
 
-def check_vepad_settings(d, settings, flags, mounts):
+def check_vepad_settings(d, settings, mounts):
     R.check(f"{d}: an uplink is set (vepad.conf or --uplink): {settings.get('uplink')}", bool(settings.get("uplink")))
     R.check(f"{d}: the dataplane stays on SIGTERM (no detach_on_exit, no --detach-on-exit)",
             settings.get("detach_on_exit", "no") in ("no", "false", "0", "off"), settings.get("detach_on_exit"))
@@ -680,10 +680,11 @@ def check_install_cni_script(d, spec, c, cms, image_files, tmp):
         if path in image_files:
             repl[path] = image_files[path]
     # Final files in node directories come from a rename in the same directory.
+    node_mounts = [m["mountPath"] for m in c.get("volumeMounts") or [] if "hostPath" in volumes[m["name"]]]
     for cmd in script_commands(script):
         if cmd[0] in ("cp", "install", "cat", "tee"):
             for dst in cmd[1:]:
-                if dst.startswith("/host/"):
+                if under(dst, node_mounts):
                     R.check(f"{d}: {c['name']}: `{' '.join(cmd)}` writes a temporary name (.NAME), not the final file",
                             os.path.basename(dst).startswith("."))
         if cmd[0] == "mv":
@@ -1095,13 +1096,13 @@ def validate(args, source, deploy, tmp):
     with open(bad, "w") as f:
         f.write("uplink = eth1\nxdp_mode = bogus\n")
     os.chmod(bad, 0o644)
-    ok, rc, text = vepad_parses(["vepad", "--config", bad], tmp)
+    ok, rc, text = vepad_parses(["vepad", "--config", bad])
     R.check("vepad: a config with a bad value is refused by name and line", not ok and f"{bad}:2:" in text, text)
     good = os.path.join(tmp, "good.conf")
     with open(good, "w") as f:
         f.write("uplink = eth1\n")
     os.chmod(good, 0o644)
-    ok, rc, text = vepad_parses(["vepad", "--config", good], tmp)
+    ok, rc, text = vepad_parses(["vepad", "--config", good])
     R.check("vepad: a good config reaches the sentinel option", ok, text)
 
     image_files, entrypoint = check_containerfile(os.path.join(deploy, "Containerfile"), source,
@@ -1128,8 +1129,8 @@ def validate(args, source, deploy, tmp):
             continue
         check_vepad_security(d, c, unit)
         mounts = check_vepad_mounts(d, spec, c, unit)
-        conf, (settings, flags) = check_vepad_command(d, spec, c, entrypoint, cms, tmp)
-        socket = check_vepad_settings(d, settings, flags, mounts)
+        settings = check_vepad_command(d, spec, c, entrypoint, cms, tmp)
+        socket = check_vepad_settings(d, settings, mounts)
         sockets.add(socket)
         check_probes(d, c)
         for where, _, cmd in invocations(spec, entrypoint):
