@@ -34,7 +34,8 @@ LLDP with the 802.1Qbg EVB TLV. `vepactl status` shows both; vepad warns when
 the switch does not reflect while two or more ports are in vepa or private mode.
 
 Exit status: 0 after a clean stop, 1 when it cannot start (bad configuration,
-corrupt state file, another vepad on the same uplink, BPF load failure).)";
+corrupt state file, another vepad on the same uplink, BPF load failure);
+--check-config: 0 when the configuration is valid, 1 when not.)";
 
 int main(int argc, char** argv)
 {
@@ -62,6 +63,10 @@ int main(int argc, char** argv)
                s.option(), [&o, key](const std::string& v) { o[key] = v; }, s.help)
             ->type_name(s.value_name);
     }
+    bool check_only = false;
+    app.add_flag("--check-config", check_only,
+                 "read the config file and the options, report the first error (exit 1) or that they are valid "
+                 "(exit 0), and exit without starting; needs no privileges");
     app.set_version_flag("--version", std::string("vepad ") + VEPAD_VERSION);
     try {
         app.parse(argc, argv);
@@ -81,6 +86,11 @@ int main(int argc, char** argv)
         vepad::Config cfg;
         vepad::load_config_file(config_file, cfg, config_given);
         vepad::finish_config(cfg, o);
+        if (check_only) {
+            std::cout << "vepad: configuration valid: uplink " << cfg.uplink << ", config file " << config_file
+                      << (config_given ? "" : " (default)") << "\n";
+            return 0;
+        }
         spdlog::set_level(spdlog::level::from_str(cfg.log_level == "warning" ? "warn" : cfg.log_level));
         // While loading, libbpf's warnings (a verifier log, say) matter; once vepad
         // runs, its expected refusals (libxdp's dispatcher on kernels that refuse

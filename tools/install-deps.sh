@@ -14,6 +14,8 @@ packages=(
     iproute2 ethtool iputils-ping tcpdump util-linux kmod systemd procps jq python3
     # the units' RestrictAddressFamilies=, enforced in the systemd test as systemd does
     python3-seccomp
+    # the Kubernetes manifests' test (tests/deploy): YAML; objdump is in binutils (g++)
+    python3-yaml
     # LLDP peers for the reflective-relay tests: lldpad (802.1Qbg EVB bridge), lldpd
     lldpad lldpd
     # the CNI plugin's tests: the host-local IPAM plugin
