@@ -9,7 +9,7 @@ packages=(
     # build
     meson ninja-build pkg-config g++ clang llvm libbpf-dev libxdp-dev bpftool
     linux-libc-dev libboost-dev libspdlog-dev nlohmann-json3-dev libmnl-dev libsystemd-dev
-    libcli11-dev catch2
+    libcli11-dev catch2 libpugixml-dev
     # tests and the lab: namespaces, veth/tap, ethtool, ping, captures, unit checks
     iproute2 ethtool iputils-ping tcpdump util-linux kmod systemd procps jq python3
     # the units' RestrictAddressFamilies=, enforced in the systemd test as systemd does
@@ -26,10 +26,10 @@ packages=(
     # (podman 4.3's CNI backend; runc, as crun refuses hybrid cgroup layouts; busybox-static
     # for a minimal root filesystem run with --rootfs)
     podman runc busybox-static
-    # the libvirt hook: XML parsing (build); libvirtd, virtlogd, virsh and the QEMU driver with a
+    # the libvirt hook's test: libvirtd, virtlogd, virsh and the QEMU driver with a
     # TCG QEMU and its iPXE ROMs for integration-libvirt (libvirt-daemon-system brings the configs,
     # /etc/libvirt/hooks and the libvirt-qemu user; the test runs libvirtd with configs of its own)
-    libpugixml-dev libvirt-daemon-system libvirt-clients qemu-system-x86
+    libvirt-daemon-system libvirt-clients qemu-system-x86
     # benchmarks: plots
     gnuplot-nox
     # sanitizers and the fuzzer runtime
