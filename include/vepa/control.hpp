@@ -97,6 +97,7 @@ inline constexpr const char* kProbe = "probe";
 inline constexpr const char* kAttachXsk = "attach-xsk";
 inline constexpr const char* kShutdown = "shutdown";
 inline constexpr const char* kMetrics = "metrics";
+inline constexpr const char* kMonitor = "monitor";
 
 // Error codes.
 inline constexpr const char* kErrBadRequest = "bad-request"; // not JSON, not an object, wrong types
