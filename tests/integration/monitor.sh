@@ -73,9 +73,9 @@ test_forwarded_sample() {
     check_eq "monitoring on: drops and forwarding" 3 "$(monitor_flags)"
     check "c1 reaches the remote host" reachable "$NS_C1" "$IP_REM"
     check "c1's frames to the uplink (T1, port_tc, redirect)" wait_for 3 bash -c \
-        "jq -e 'select(.type == \"event\" and .rule == \"T1\" and .port == \"c1\" and .to == \"uplink\" and .action == \"redirect\")' $LAB_DIR/fwd >/dev/null"
+        "jq -s -e 'any(.[]; .type == \"event\" and .rule == \"T1\" and .port == \"c1\" and .to == \"uplink\" and .action == \"redirect\")' $LAB_DIR/fwd >/dev/null"
     check "the replies to c1 (R1, uplink_tc, redirect-peer)" wait_for 3 bash -c \
-        "jq -e 'select(.type == \"event\" and .rule == \"R1\" and .port == \"uplink\" and .to == \"c1\" and .action == \"redirect-peer\")' $LAB_DIR/fwd >/dev/null"
+        "jq -s -e 'any(.[]; .type == \"event\" and .rule == \"R1\" and .port == \"uplink\" and .to == \"c1\" and .action == \"redirect-peer\")' $LAB_DIR/fwd >/dev/null"
     check_eq "nothing of c2's" 0 "$(events fwd '.port == "c2" or .to == "c2"' | grep -c .)"
     monitor_stop fwd
 }
@@ -107,7 +107,7 @@ test_rate_cap() {
     monitor_start capped --drops --rate 1 --json
     in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$(test_frame "$MAC_REM" "$MAC_C2")" 50
     check "a lost report of at least 45 within 3 s" wait_for 3 bash -c \
-        "jq -e 'select(.type == \"lost\" and .lost >= 45)' $LAB_DIR/capped >/dev/null"
+        "jq -s -e 'any(.[]; .type == \"lost\" and .lost >= 45)' $LAB_DIR/capped >/dev/null"
     check_ge "at most 5 events got through (1/s)" "$(events capped | grep -c .)" 5
     monitor_stop capped
     check "the summary reports them lost" grep -qE '^[0-9]+ events?, (4[5-9]|50) lost' "$LAB_DIR/capped.err"
