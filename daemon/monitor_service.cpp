@@ -33,6 +33,8 @@ MonitorService::MonitorService(boost::asio::io_context& io, vepa::Dataplane& dp,
 
 MonitorService::~MonitorService()
 {
+    for (Client& c : clients_)
+        c.sink->on_close = nullptr; // their sessions may outlive this
     clients_.clear();
     try {
         apply();
