@@ -5,7 +5,10 @@
 #include <cstring>
 
 #include "cli/monitor_format.hpp"
+#include "daemon/command_error.hpp"
 #include "daemon/monitor_event.hpp"
+#include "daemon/requests.hpp"
+#include "daemon/stream_sink.hpp"
 
 using namespace vepad;
 using nlohmann::json;
@@ -182,4 +185,48 @@ TEST_CASE("monitor: the summary", "[monitor]")
     e.rule = VEPA_RULE_NONE;
     s.add(event_json(e, ports(), 0));
     CHECK(s.str() == "3 events, 7 lost; by rule: - 1, T5 2");
+}
+
+TEST_CASE("monitor: the request's args", "[monitor]")
+{
+    const Request r = parse_request(
+        R"({"cmd":"monitor","args":{"port":"c1","mac":"02:00:00:00:00:01","drops":true,"rule":"t5","vlan":10,)"
+        R"("sample":4,"rate":100}})");
+    const auto& m = std::get<Monitor>(r.cmd);
+    CHECK(m.filter.port == "c1");
+    CHECK(m.filter.mac == vepa::Mac::parse("02:00:00:00:00:01"));
+    CHECK(m.filter.drops);
+    CHECK(m.filter.rule == VEPA_RULE_T5);
+    CHECK(m.filter.vlan == 10);
+    CHECK(m.filter.sample == 4);
+    CHECK(m.filter.rate == 100);
+    CHECK_FALSE(m.filter.wants_forwarding()); // drops only
+    CHECK(std::get<Monitor>(parse_request(R"({"cmd":"monitor","args":{"port":"uplink"}})").cmd).filter.port ==
+          "uplink");
+    for (const char* bad : {R"({"cmd":"monitor","args":{"rule":"T9"}})", R"({"cmd":"monitor","args":{"sample":0}})",
+                            R"({"cmd":"monitor","args":{"mac":"nope"}})", R"({"cmd":"monitor","args":{"vlan":4096}})",
+                            R"({"cmd":"monitor","args":{"port":"a/b"}})", R"({"cmd":"monitor","args":{"x":1}})"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(parse_request(bad), CommandError);
+    }
+}
+
+TEST_CASE("monitor: a stream's queue is bounded; overflow closes it once", "[monitor]")
+{
+    StreamSink sink(100);
+    int closed = 0, ready = 0;
+    sink.on_close = [&] { closed++; };
+    sink.on_ready = [&] { ready++; };
+    CHECK(sink.push(std::string(40, 'a')));
+    CHECK(sink.push(std::string(40, 'b')));
+    CHECK(sink.take() == std::string(40, 'a') + "\n" + std::string(40, 'b') + "\n");
+    CHECK(sink.push(std::string(60, 'c'))); // room again once taken
+    CHECK_FALSE(sink.push(std::string(60, 'd')));
+    CHECK(sink.closed());
+    CHECK(sink.overflowed());
+    CHECK(sink.empty());
+    CHECK_FALSE(sink.push("e"));
+    sink.close();
+    CHECK(closed == 1);
+    CHECK(ready == 4); // three lines, then the close
 }
