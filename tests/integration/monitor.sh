@@ -3,7 +3,8 @@
 # real daemon.  A spoofed frame's drop event (rule, reason, ports named, MACs),
 # the text line, forwarded frames with --sample 1, a client that never reads
 # dropped while forwarding and status stay fine, records over the rate cap
-# counted lost, and monitoring off in the map once the last client leaves.
+# counted lost, monitoring off in the map once the last client leaves and
+# after a vepad killed while a client watched.
 . "$(dirname "$0")/lib.sh"
 
 case_setup() {
@@ -111,6 +112,23 @@ test_rate_cap() {
     check_ge "at most 5 events got through (1/s)" "$(events capped | grep -c .)" 5
     monitor_stop capped
     check "the summary reports them lost" grep -qE '^[0-9]+ events?, (4[5-9]|50) lost' "$LAB_DIR/capped.err"
+}
+
+test_crash_while_monitoring() {
+    section "a vepad killed while a client monitors: the next one switches monitoring off"
+    monitor_start crash --sample 1 --json
+    check_eq "monitoring on" 3 "$(monitor_flags)"
+    kill -9 "$(lab_vepad_pid)"
+    wait "$(cat "$LAB_DIR/crash.pid")"
+    check_eq "the client ends with status 1 (vepad closed the stream)" 1 "$?"
+    check_eq "the pinned map still says on" 3 "$(monitor_flags)"
+    start_vepad
+    check_eq "the new vepad turned it off" 0 "$(monitor_flags)"
+    check "c1 reaches the remote host" reachable "$NS_C1" "$IP_REM"
+    monitor_start again --drops --json
+    in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$(test_frame "$MAC_REM" "$MAC_C2")" 1
+    check "and monitors again: the drop arrives" wait_for 5 bash -c "jq -s -e 'any(.[]; .reason == \"spoofed\")' $LAB_DIR/again >/dev/null"
+    monitor_stop again
 }
 
 run_tests
