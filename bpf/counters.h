@@ -4,6 +4,7 @@
 #define VEPA_BPF_COUNTERS_H
 
 #include "maps.h"
+#include "monitor.h"
 
 static __always_inline struct vepa_counters *vepa_counters(__u32 slot)
 {
@@ -52,12 +53,18 @@ static __always_inline void vepa_count_probe(void)
 		c->probe_packets++;
 }
 
-static __always_inline void vepa_count_drop(__u32 slot, __u32 reason)
+/*
+ * Every drop comes here: counted on slot, and recorded (vepactl monitor) with
+ * the frame f as far as it was parsed, when monitoring takes drops.
+ */
+static __always_inline void vepa_count_drop(void *ctx, const enum vepa_hook hook, const struct vepa_frame *f,
+					    __u32 slot, __u32 reason)
 {
 	struct vepa_counters *c = vepa_counters(slot);
 
 	if (c && reason < VEPA_DROP__MAX)
 		c->drops[reason]++;
+	vepa_monitor_drop(ctx, hook, f, slot, reason);
 }
 
 #endif /* VEPA_BPF_COUNTERS_H */

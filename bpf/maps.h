@@ -108,4 +108,26 @@ struct {
 	__type(value, __u32);
 } VEPA_MAP(rxmacs) SEC(".maps");
 
+/* Decision records for vepactl monitor (struct vepa_event), read by vepad. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, VEPA_EVENTS_BYTES);
+} VEPA_MAP(events) SEC(".maps");
+
+/* Whether and what to record: vepad sets it while a client monitors. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vepa_monitor);
+} VEPA_MAP(monitor) SEC(".maps");
+
+/* The rate cap's token bucket, the sample counter and records lost, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vepa_monitor_state);
+} VEPA_MAP(monstate) SEC(".maps");
+
 #endif /* VEPA_BPF_MAPS_H */

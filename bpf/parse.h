@@ -46,6 +46,9 @@ struct vepa_frame {
 	__u8 meta;      /* TC: the outer tag is in skb metadata, not in data */
 	__u32 len;      /* whole frame as on the wire, all fragments, a metadata tag included */
 	__u32 rx_len;   /* len as the frame came */
+	__u16 slot;     /* the sender's counters slot, once known (decision records) */
+	__u8 prog;      /* enum vepa_prog: the program looking at the frame (decision records) */
+	__u8 pad;
 };
 
 #define VEPA_VID_MASK 0x0fff
@@ -154,8 +157,12 @@ static __always_inline int vepa_parse(void *data, void *data_end, __u32 len, __u
 	__be16 proto;
 	int i;
 
+	f->len = len + outside_tags * sizeof(*tag);
+	f->rx_len = f->len;
 	if (vepa_pull_eth(&c, &eth) < 0)
 		return VEPA_DROP_TRUNCATED;
+	vepa_mac_copy(f->dst, eth->h_dest);
+	vepa_mac_copy(f->src, eth->h_source);
 	proto = eth->h_proto;
 
 #pragma unroll
@@ -171,14 +178,9 @@ static __always_inline int vepa_parse(void *data, void *data_end, __u32 len, __u
 	/* From the tag count: the verifier lets only CAP_PERFMON programs subtract pointers. */
 	if (len <= sizeof(*eth) + i * sizeof(*tag))
 		return VEPA_DROP_NO_PAYLOAD;
+	f->proto = proto;
 	if (vepa_is_group(eth->h_source) || vepa_is_zero(eth->h_source))
 		return VEPA_DROP_BAD_SRC;
-
-	vepa_mac_copy(f->dst, eth->h_dest);
-	vepa_mac_copy(f->src, eth->h_source);
-	f->proto = proto;
-	f->len = len + outside_tags * sizeof(*tag);
-	f->rx_len = f->len;
 	return VEPA_ADMITTED;
 }
 

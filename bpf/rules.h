@@ -144,8 +144,8 @@ static __always_inline int vepa_oversize(const struct vepa_config *cfg, __u32 le
  * alike: well formed (M), not PAUSE (T6), and from a port, in a VLAN of the
  * port (V1, V2) and one of the port's source MACs (T5, V6).  TC, which knows whether a long frame is GSO, also drops
  * one longer than the uplink carries, and a port's frame when there is no
- * uplink.  port: the sender, NULL for the uplink.  Returns VEPA_ADMITTED, or
- * the reason the frame is dropped, counted on the sender.
+ * uplink.  port: the sender, NULL for the uplink (f->slot: its slot).  Returns
+ * VEPA_ADMITTED, or the reason the frame is dropped, counted on the sender.
  */
 static __always_inline int vepa_admit(void *ctx, const enum vepa_hook hook, const struct vepa_config *cfg,
 				      const struct vepa_port *port, struct vepa_frame *f)
@@ -164,7 +164,7 @@ static __always_inline int vepa_admit(void *ctx, const enum vepa_hook hook, cons
 	if (reason < 0 && hook == VEPA_TC && port && !cfg->uplink_ifindex)
 		reason = VEPA_DROP_NO_UPLINK;
 	if (reason >= 0)
-		vepa_count_drop(port ? port->ref.slot : VEPA_SLOT_UPLINK, reason);
+		vepa_count_drop(ctx, hook, f, f->slot, reason);
 	return reason;
 }
 
@@ -178,9 +178,10 @@ static __always_inline int vepa_port_admit(void *ctx, const enum vepa_hook hook,
 {
 	*port = vepa_port(vepa_ctx_ifindex(ctx, hook));
 	if (!*port) {
-		vepa_count_drop(VEPA_SLOT_UPLINK, VEPA_DROP_NOT_A_PORT);
+		vepa_count_drop(ctx, hook, f, VEPA_SLOT_UPLINK, VEPA_DROP_NOT_A_PORT);
 		return VEPA_DROP_NOT_A_PORT;
 	}
+	f->slot = (*port)->ref.slot;
 	return vepa_admit(ctx, hook, cfg, *port, f);
 }
 
@@ -206,6 +207,14 @@ static __always_inline const struct vepa_port_ref *vepa_bridge_peer(const struct
 	if (to && to->mode == VEPA_MODE_BRIDGE && to->ifindex != port->ref.ifindex)
 		return to;
 	return NULL;
+}
+
+/* T1 (vepa, private), T3 (bridge unicast), T4 (bridge group): a port's frame out the uplink. */
+static __always_inline __u8 vepa_uplink_rule(const struct vepa_port *port, const struct vepa_frame *f)
+{
+	if (port->ref.mode != VEPA_MODE_BRIDGE)
+		return VEPA_RULE_T1;
+	return vepa_is_group(f->dst) ? VEPA_RULE_T4 : VEPA_RULE_T3;
 }
 
 /*

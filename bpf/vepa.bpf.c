@@ -46,10 +46,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* ---- forwarding ---------------------------------------------------------- */
 
-/* Drop a frame, counting why on slot: the verdict. */
-static __always_inline int vepa_drop(const enum vepa_hook hook, __u32 slot, __u32 reason)
+/* Drop frame f, counting (and recording) why on slot: the verdict. */
+static __always_inline int vepa_drop(void *ctx, const enum vepa_hook hook, const struct vepa_frame *f, __u32 slot,
+				     __u32 reason)
 {
-	vepa_count_drop(slot, reason);
+	vepa_count_drop(ctx, hook, f, slot, reason);
 	return hook == VEPA_XDP ? XDP_DROP : TC_ACT_SHOT;
 }
 
@@ -83,28 +84,33 @@ static __always_inline int vepa_redirect(const enum vepa_hook hook, const struct
 /*
  * Forward frame f, received on slot from, to to: redirect, with its VLAN tag
  * on or off as to takes it (V1, V3, V5), then count it received and sent when
- * it went (a TC redirect always goes).  XDP changes the frame only once the
- * redirect is set: a frame it passes to TC is as it came.  TC also meets
- * targets whose link is down (XDP passes their frames on): the frame is
- * dropped, counted as received from the sender and as the target's drop.
+ * it went (a TC redirect always goes), and record it by rule when sampled.
+ * XDP changes the frame only once the redirect is set: a frame it passes to TC
+ * is as it came.  TC also meets targets whose link is down (XDP passes their
+ * frames on): the frame is dropped, counted as received from the sender and as
+ * the target's drop.
  */
 static __always_inline int vepa_forward(void *ctx, const enum vepa_hook hook, __u32 from,
-					const struct vepa_port_ref *to, struct vepa_frame *f)
+					const struct vepa_port_ref *to, struct vepa_frame *f, __u8 rule)
 {
 	const __u32 rx_len = f->rx_len;
 	int ret;
 
 	if (hook == VEPA_TC && to->delivery == VEPA_DELIVER_DOWN) {
 		vepa_count_rx(from, rx_len);
-		return vepa_drop(hook, to->slot, VEPA_DROP_PORT_DOWN);
+		return vepa_drop(ctx, hook, f, to->slot, VEPA_DROP_PORT_DOWN);
 	}
 	ret = vepa_redirect(hook, to);
 	if (hook == VEPA_XDP && ret != XDP_REDIRECT)
 		return ret;
 	if (f->vid && vepa_set_tagged(ctx, hook, f, vepa_wants_tag(to, f)) < 0)
-		return vepa_drop(hook, from, VEPA_DROP_VLAN);
+		return vepa_drop(ctx, hook, f, from, VEPA_DROP_VLAN);
 	vepa_count_rx(from, rx_len);
 	vepa_count_tx(to->slot, f->len);
+	vepa_monitor_forward(ctx, hook, f, rule,
+			     hook == VEPA_TC && to->delivery == VEPA_DELIVER_TC_PEER ? VEPA_ACT_REDIRECT_PEER
+										 : VEPA_ACT_REDIRECT,
+			     to->slot, 0);
 	return ret;
 }
 
@@ -112,6 +118,7 @@ static __always_inline int vepa_forward(void *ctx, const enum vepa_hook hook, __
 
 struct vepa_fanout {
 	struct __sk_buff *skb;
+	const struct vepa_frame *f;
 	const struct vepa_flood_list *list;
 	__u32 modes;      /* VEPA_MODE_BIT()s of the receivers */
 	__u32 exclude;    /* ifindex never copied to (the sender), 0 for none */
@@ -119,6 +126,7 @@ struct vepa_fanout {
 	__u16 vid;        /* the frame's VLAN: only its members get a copy (V4, V5) */
 	__u8 tagged;      /* this round copies to the receivers that take the frame so */
 	__u8 others;      /* a member takes it the other way: a second round */
+	__u16 sent;       /* copies sent */
 };
 
 static long vepa_fanout_one(__u32 i, void *data)
@@ -139,10 +147,12 @@ static long vepa_fanout_one(__u32 i, void *data)
 		fo->others = 1;
 		return 0;
 	}
-	if (bpf_clone_redirect(fo->skb, to->ifindex, 0) == 0)
+	if (bpf_clone_redirect(fo->skb, to->ifindex, 0) == 0) {
 		vepa_count_tx(to->slot, fo->len);
-	else
-		vepa_count_drop(to->slot, VEPA_DROP_CLONE_FAILED);
+		fo->sent++;
+	} else {
+		vepa_count_drop(fo->skb, VEPA_TC, fo->f, to->slot, VEPA_DROP_CLONE_FAILED);
+	}
 	return 0;
 }
 
@@ -156,30 +166,32 @@ static __always_inline void vepa_fanout_round(struct vepa_fanout *fo)
  * A copy of frame f to every present port whose mode is in modes, except
  * exclude, that is in f's VLAN: first to those that take the frame as it
  * is, then, the tag put on or taken off, to the others.  The frame is left
- * in either state (f says which): the caller sets the one it needs.
+ * in either state (f says which): the caller sets the one it needs.  Returns
+ * the copies sent.
  */
-static __always_inline void vepa_fanout(struct __sk_buff *skb, struct vepa_frame *f, __u32 modes, __u32 exclude)
+static __always_inline __u16 vepa_fanout(struct __sk_buff *skb, struct vepa_frame *f, __u32 modes, __u32 exclude)
 {
 	struct vepa_fanout fo = {
-		.skb = skb, .modes = modes, .exclude = exclude, .len = f->len, .vid = f->vid, .tagged = f->tagged,
+		.skb = skb, .f = f, .modes = modes, .exclude = exclude, .len = f->len, .vid = f->vid, .tagged = f->tagged,
 	};
 	__u32 zero = 0;
 	void *inner;
 
 	if (!modes)
-		return;
+		return 0;
 	inner = bpf_map_lookup_elem(&VEPA_MAP(flood), &zero);
 	if (!inner)
-		return;
+		return 0;
 	fo.list = bpf_map_lookup_elem(inner, &zero);
 	if (!fo.list)
-		return;
+		return 0;
 	vepa_fanout_round(&fo);
 	if (!fo.others || vepa_set_tagged(skb, VEPA_TC, f, !f->tagged) < 0)
-		return;
+		return fo.sent;
 	fo.tagged = f->tagged;
 	fo.len = f->len;
 	vepa_fanout_round(&fo);
+	return fo.sent;
 }
 
 /* ---- uplink ------------------------------------------------------------ */
@@ -189,7 +201,7 @@ int vepa_uplink_xdp(struct xdp_md *ctx)
 {
 	const struct vepa_config *cfg = vepa_config();
 	const struct vepa_port_ref *to;
-	struct vepa_frame f = {};
+	struct vepa_frame f = { .prog = VEPA_PROG_UPLINK_XDP };
 
 	if (!cfg || (cfg->flags & VEPA_CFG_F_VLANS))                   /* a tag XDP cannot see: TC's */
 		return XDP_PASS;
@@ -203,8 +215,16 @@ int vepa_uplink_xdp(struct xdp_md *ctx)
 	if (!to || to->delivery != VEPA_DELIVER_XDP)                    /* R2, or TC delivers */
 		return XDP_PASS;
 	if (vepa_private_blocks(cfg, &f, to))                           /* R7 */
-		return vepa_drop(VEPA_XDP, to->slot, VEPA_DROP_PRIVATE);
-	return vepa_forward(ctx, VEPA_XDP, VEPA_SLOT_UPLINK, to, &f);   /* R1 */
+		return vepa_drop(ctx, VEPA_XDP, &f, to->slot, VEPA_DROP_PRIVATE);
+	return vepa_forward(ctx, VEPA_XDP, VEPA_SLOT_UPLINK, to, &f, VEPA_RULE_R1); /* R1 */
+}
+
+/* R3-R6: the rule that chose a group frame's receivers, by its sender (NULL: external). */
+static __always_inline __u8 vepa_group_rule(const struct vepa_port_ref *from)
+{
+	if (!from)
+		return VEPA_RULE_R3;
+	return from->mode == VEPA_MODE_VEPA ? VEPA_RULE_R4 : from->mode == VEPA_MODE_BRIDGE ? VEPA_RULE_R5 : VEPA_RULE_R6;
 }
 
 /*
@@ -215,10 +235,13 @@ static __always_inline void vepa_uplink_fanout(struct __sk_buff *skb, struct vep
 {
 	const struct vepa_port_ref *from = vepa_mac_owner(f->src, f->vid);
 	const __u8 tagged = f->tagged;
+	__u16 sent;
 
-	vepa_fanout(skb, f, vepa_group_receivers(from), from ? from->ifindex : 0);
+	sent = vepa_fanout(skb, f, vepa_group_receivers(from), from ? from->ifindex : 0);
 	if (vepa_set_tagged(skb, VEPA_TC, f, tagged) < 0)
-		vepa_count_drop(VEPA_SLOT_UPLINK, VEPA_DROP_VLAN);
+		vepa_count_drop(skb, VEPA_TC, f, VEPA_SLOT_UPLINK, VEPA_DROP_VLAN);
+	vepa_monitor_forward(skb, VEPA_TC, f, vepa_group_rule(from), VEPA_ACT_FANOUT, sent,
+			     VEPA_EV_F_HOST | (from ? VEPA_EV_F_REFLECTED : 0));
 }
 
 SEC("tc")
@@ -226,7 +249,7 @@ int vepa_uplink_tc(struct __sk_buff *skb)
 {
 	const struct vepa_config *cfg = vepa_config();
 	const struct vepa_port_ref *to;
-	struct vepa_frame f = {};
+	struct vepa_frame f = { .prog = VEPA_PROG_UPLINK_TC };
 
 	if (!cfg)
 		return TC_ACT_OK;
@@ -238,6 +261,8 @@ int vepa_uplink_tc(struct __sk_buff *skb)
 		/* 802.1 link-local frames (LLDP, STP) are the host's, never flooded. */
 		if (!vepa_is_link_local(f.dst))
 			vepa_uplink_fanout(skb, &f);                    /* R3-R6, V4 */
+		else
+			vepa_monitor_forward(skb, VEPA_TC, &f, VEPA_RULE_R3, VEPA_ACT_HOST, 0, 0);
 		vepa_count_host(f.len);
 		return TC_ACT_OK;
 	}
@@ -249,11 +274,12 @@ int vepa_uplink_tc(struct __sk_buff *skb)
 			return TC_ACT_SHOT;
 		}
 		vepa_count_host(f.len);                                 /* R2 */
+		vepa_monitor_forward(skb, VEPA_TC, &f, VEPA_RULE_R2, VEPA_ACT_HOST, 0, 0);
 		return TC_ACT_OK;
 	}
 	if (vepa_private_blocks(cfg, &f, to))                           /* R7 */
-		return vepa_drop(VEPA_TC, to->slot, VEPA_DROP_PRIVATE);
-	return vepa_forward(skb, VEPA_TC, VEPA_SLOT_UPLINK, to, &f);    /* R1 */
+		return vepa_drop(skb, VEPA_TC, &f, to->slot, VEPA_DROP_PRIVATE);
+	return vepa_forward(skb, VEPA_TC, VEPA_SLOT_UPLINK, to, &f, VEPA_RULE_R1); /* R1 */
 }
 
 /* ---- ports -------------------------------------------------------------- */
@@ -265,7 +291,7 @@ int vepa_port_xdp(struct xdp_md *ctx)
 	const struct vepa_port *port;
 	const struct vepa_port_ref *to;
 	struct vepa_port_ref up;
-	struct vepa_frame f = {};
+	struct vepa_frame f = { .prog = VEPA_PROG_PORT_XDP };
 
 	if (!cfg)
 		return XDP_PASS;
@@ -280,11 +306,11 @@ int vepa_port_xdp(struct xdp_md *ctx)
 	if (to) {
 		if (to->delivery != VEPA_DELIVER_XDP)                   /* T2 via TC */
 			return XDP_PASS;
-		return vepa_forward(ctx, VEPA_XDP, port->ref.slot, to, &f); /* T2 */
+		return vepa_forward(ctx, VEPA_XDP, port->ref.slot, to, &f, VEPA_RULE_T2); /* T2 */
 	}
 	/* The uplink is in the devmap only when it takes XDP frames; else TC sends. */
 	up = vepa_uplink_ref(cfg);
-	return vepa_forward(ctx, VEPA_XDP, port->ref.slot, &up, &f);   /* T1, T3 */
+	return vepa_forward(ctx, VEPA_XDP, port->ref.slot, &up, &f, vepa_uplink_rule(port, &f)); /* T1, T3 */
 }
 
 SEC("tc")
@@ -294,7 +320,8 @@ int vepa_port_tc(struct __sk_buff *skb)
 	const struct vepa_port *port;
 	const struct vepa_port_ref *to;
 	struct vepa_port_ref up;
-	struct vepa_frame f = {};
+	struct vepa_frame f = { .prog = VEPA_PROG_PORT_TC };
+	__u16 sent;
 
 	if (!cfg)
 		return TC_ACT_OK;
@@ -303,18 +330,36 @@ int vepa_port_tc(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 
 	if (vepa_bridge_group(port, f.dst)) {                           /* T4, V5 */
-		if (!vepa_is_link_local(f.dst))
-			vepa_fanout(skb, &f, VEPA_MODE_BIT(VEPA_MODE_BRIDGE), port->ref.ifindex);
+		if (!vepa_is_link_local(f.dst)) {
+			sent = vepa_fanout(skb, &f, VEPA_MODE_BIT(VEPA_MODE_BRIDGE), port->ref.ifindex);
+			vepa_monitor_forward(skb, VEPA_TC, &f, VEPA_RULE_T4, VEPA_ACT_FANOUT, sent, 0);
+		}
 	} else {
 		to = vepa_bridge_peer(port, &f);
 		if (to)
-			return vepa_forward(skb, VEPA_TC, port->ref.slot, to, &f); /* T2 */
+			return vepa_forward(skb, VEPA_TC, port->ref.slot, to, &f, VEPA_RULE_T2); /* T2 */
 	}
 	up = vepa_uplink_ref(cfg);
-	return vepa_forward(skb, VEPA_TC, port->ref.slot, &up, &f);    /* T1, T3 */
+	return vepa_forward(skb, VEPA_TC, port->ref.slot, &up, &f, vepa_uplink_rule(port, &f)); /* T1, T3, T4 */
 }
 
 /* ---- xsk ports ------------------------------------------------------------ */
+
+/* An xsk port's frame with nowhere to go: counted and recorded (unparsed: MACs and length only). */
+static __always_inline int vepa_xsk_drop(struct xdp_md *ctx, __u32 slot, __u32 reason)
+{
+	struct vepa_frame f = { .prog = VEPA_PROG_XSK_XDP, .slot = slot };
+	void *data = (void *)(long)ctx->data;
+	struct ethhdr *eth = data;
+
+	f.rx_len = bpf_xdp_get_buff_len(ctx);
+	if ((void *)(eth + 1) <= (void *)(long)ctx->data_end) {
+		vepa_mac_copy(f.dst, eth->h_dest);
+		vepa_mac_copy(f.src, eth->h_source);
+		f.proto = eth->h_proto;
+	}
+	return vepa_drop(ctx, VEPA_XDP, &f, slot, reason);
+}
 
 SEC("xdp")
 int vepa_xsk_xdp(struct xdp_md *ctx)
@@ -325,12 +370,12 @@ int vepa_xsk_xdp(struct xdp_md *ctx)
 	__u32 key;
 
 	if (!x)
-		return vepa_drop(VEPA_XDP, VEPA_SLOT_UPLINK, VEPA_DROP_NOT_A_PORT);
+		return vepa_xsk_drop(ctx, VEPA_SLOT_UPLINK, VEPA_DROP_NOT_A_PORT);
 	VEPA_VARIANT_MARK(queue);
 	key = x->first_slot + queue;
 	/* No socket on this queue (none yet, or it closed): the port is down. */
 	if (queue >= x->queues || !bpf_map_lookup_elem(&VEPA_MAP(xsks), &key))
-		return vepa_drop(VEPA_XDP, x->slot, VEPA_DROP_PORT_DOWN);
+		return vepa_xsk_drop(ctx, x->slot, VEPA_DROP_PORT_DOWN);
 	return bpf_redirect_map(&VEPA_MAP(xsks), key, XDP_DROP);
 }
 

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/monitor.hpp"
 #include "lib/port_vlans.hpp"
 #include "vepa/abi.h"
 #include "vepa/control.hpp"
@@ -56,6 +57,11 @@ struct Options {
     std::optional<std::string> owner;      // --owner TOOL[:NAME[:ID[:IFNAME]]] (set-port: or none)
     std::optional<std::string> stats_name; // stats [IFNAME]
     bool detach = false;                   // shutdown --detach
+    struct {                               // monitor's filters
+        std::optional<std::string> port, mac, rule;
+        std::optional<unsigned> vlan, sample, rate;
+        bool drops = false;
+    } mon;
 };
 
 // A command line that makes no request (vepactl: COMMAND: what, exit 2), found after CLI11's checks.
@@ -478,6 +484,24 @@ void stats_options(CLI::App& cmd, Options& o)
         "IFNAME", [&o](const std::string& v) { o.stats_name = v; }, "one port only");
 }
 
+void monitor_options(CLI::App& cmd, Options& o)
+{
+    cmd.add_option("--port", o.mon.port, "events of this port only (sender or receiver; uplink too)")
+        ->type_name("NAME");
+    cmd.add_option("--mac", o.mon.mac, "events with this source or destination MAC only")->type_name("MAC");
+    cmd.add_flag("--drops", o.mon.drops, "drops only (the default unless --sample)");
+    cmd.add_option("--rule", o.mon.rule, "events of this rule only (T1-T6, R1-R7, M1-M5, V1-V7)")->type_name("ID");
+    cmd.add_option("--vlan", o.mon.vlan, "events of this VLAN only (0: untagged)")
+        ->type_name("VID")
+        ->check(CLI::Range(0, 4095));
+    cmd.add_option("--sample", o.mon.sample, "forwarding decisions too: one in N")
+        ->type_name("N")
+        ->check(CLI::Range(1, 1000000));
+    cmd.add_option("--rate", o.mon.rate, "at most N records per second per CPU (default 10000)")
+        ->type_name("N")
+        ->check(CLI::Range(1, 1000000));
+}
+
 void shutdown_options(CLI::App& cmd, Options& o)
 {
     cmd.add_flag("--detach", o.detach, "also remove vepad's programs and maps");
@@ -607,6 +631,26 @@ void stats_args(const Options& o, json& args)
 
 void shutdown_args(const Options& o, json& args) { args["detach"] = o.detach; }
 
+void monitor_args(const Options& o, json& args)
+{
+    if (o.mon.port)
+        args["port"] = *o.mon.port;
+    if (o.mon.mac)
+        args["mac"] = *o.mon.mac;
+    if (o.mon.drops)
+        args["drops"] = true;
+    if (o.mon.rule)
+        args["rule"] = *o.mon.rule;
+    if (o.mon.vlan)
+        args["vlan"] = *o.mon.vlan;
+    if (o.mon.sample)
+        args["sample"] = *o.mon.sample;
+    if (o.mon.rate)
+        args["rate"] = *o.mon.rate;
+    if (o.mon.drops && o.mon.sample)
+        throw UsageError("--drops and --sample exclude each other (--sample adds forwarding decisions)");
+}
+
 struct Command {
     const char* name;                                    // the subcommand and the protocol's command
     const char* help;                                    // one line, for --help
@@ -628,6 +672,8 @@ const Command kCommands[] = {
     {proto::kProbe, "check now whether the switch reflects (hairpin)", no_options, no_args, print_probe_outcome},
     {proto::kMetrics, "Prometheus metrics (text exposition format)", no_options, no_args,
      print_json_or_text<print_metrics>},
+    {proto::kMonitor, "live decision events (drops; forwarding with --sample)", monitor_options, monitor_args,
+     nullptr},
     {proto::kShutdown, "stop vepad", shutdown_options, shutdown_args, print_json_or_text<print_stopping>},
 };
 
@@ -673,6 +719,29 @@ Commands:
                   at GET /metrics when metrics_listen is set: per-port and
                   uplink counters, drops by reason, port states, reflective
                   relay, reconciles, control requests (README, Metrics).
+  monitor [--port NAME] [--mac MAC] [--drops] [--rule ID] [--vlan VID]
+          [--sample N] [--rate N]
+      Live decisions of the dataplane, one line per event, until Ctrl-C, which
+      prints a summary (events, records lost, events by rule) on stderr.  Every
+      drop is an event; with --sample N also one in N forwarding decisions
+      (unicast redirects, group fan-outs, frames for the host).  A line:
+        10:21:03.512 port_tc   c2      -> DROP     T5 spoofed  src 02:00:0a:14:00:0b
+                     (c2 has 02:00:0a:14:00:0c) ipv4 98B
+      time, program (uplink_xdp, uplink_tc, port_xdp, port_tc, xsk_xdp), the
+      sending port (uplink for frames from the switch), where the frame went
+      (DROP, a port, host, N ports[+host] for a group fan-out), the rule of
+      docs/VEPA-SEMANTICS.md that decided (T1-T6, R1-R7, M1-M5 malformed,
+      V2; - for none), the drop reason or how it was sent (redirect,
+      redirect-peer), the addresses, ethertype, VLAN, length, and reflected
+      (a group frame with a local port's source) or gso.  Filters combine:
+      --port (sender or receiver), --mac (source or destination), --rule,
+      --vlan.  The dataplane records only while a monitor runs, at most --rate
+      records per second per CPU (default 10000; the smallest any monitor
+      asked for); records over it, or that find the ring buffer full, are
+      counted lost and reported.  --json prints vepad's stream as it comes:
+      one JSON object per line, {"type": "event", ...} or {"type": "lost",
+      "lost": N} (the fields: README, Debugging).  Exit status 0 after
+      Ctrl-C, 1 when vepad refuses or closes the stream.
   shutdown [--detach]
                   Stop vepad; with --detach also remove its programs and maps
                   (without, the dataplane keeps forwarding).
@@ -746,6 +815,8 @@ int run(const Command& cmd, const GlobalOptions& global, const Options& opts)
         std::cerr << "vepactl: " << cmd.name << ": " << e.what() << "\n";
         return kExitUsage;
     }
+    if (!cmd.print_result) // a stream: monitor
+        return vepactl::run_monitor(global.socket, req["args"], global.as_json);
     try {
         json reply = call(global.socket, req, global.timeout * 1000);
         if (const auto why = refusal(reply)) {

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "daemon/command_error.hpp"
+#include "daemon/stream_sink.hpp"
 #include "lib/error.hpp"
 #include "vepa/control.hpp"
 
@@ -55,17 +56,17 @@ bool peer_allowed(uid_t uid, gid_t gid, pid_t pid, std::optional<gid_t> group)
 }
 
 json ControlServer::handle_line(const std::string& line, const Dispatch& dispatch, std::vector<vepa::UniqueFd>* fds,
-                                const Observe* observe)
+                                const Observe* observe, std::shared_ptr<StreamSink>* stream)
 {
     const char* cmd = "";
-    json response = answer(line, dispatch, fds, &cmd);
+    json response = answer(line, dispatch, fds, &cmd, stream);
     if (observe && *observe)
         (*observe)(cmd, response["ok"] == true ? "ok" : response["error"]["code"].get<std::string>());
     return response;
 }
 
 json ControlServer::answer(const std::string& line, const Dispatch& dispatch, std::vector<vepa::UniqueFd>* fds,
-                           const char** cmd)
+                           const char** cmd, std::shared_ptr<StreamSink>* stream)
 {
     json id = nullptr;
     try {
@@ -80,7 +81,15 @@ json ControlServer::answer(const std::string& line, const Dispatch& dispatch, st
         } else if (nfds) {
             throw CommandError(proto::kErrBadRequest, "file descriptors came with a request that takes none");
         }
-        return {{"id", id}, {"ok", true}, {"result", dispatch(req)}};
+        if (auto* m = std::get_if<Monitor>(&req.cmd)) {
+            if (!stream)
+                throw CommandError(proto::kErrBadRequest, "monitor needs a connection of its own");
+            m->sink = std::make_shared<StreamSink>();
+        }
+        json result = dispatch(req);
+        if (auto* m = std::get_if<Monitor>(&req.cmd))
+            *stream = m->sink;
+        return {{"id", id}, {"ok", true}, {"result", std::move(result)}};
     } catch (const CommandError& e) {
         return error_response(id, e.code().c_str(), e.what());
     } catch (const std::exception& e) {
@@ -131,7 +140,11 @@ private:
                 read(); // blank line: nothing to answer (descriptors with it are closed)
                 return;
             }
-            respond(handle_line(line, srv_.dispatch_, &fds, &srv_.opts_.observe), false);
+            std::shared_ptr<StreamSink> stream;
+            json resp = handle_line(line, srv_.dispatch_, &fds, &srv_.opts_.observe, &stream);
+            if (stream)
+                return start_stream(resp, std::move(stream));
+            respond(resp, false);
             return;
         }
         if (in_.size() > proto::kMaxLine) { // the line outgrew kMaxLine
@@ -202,6 +215,64 @@ private:
         });
     }
 
+    // The monitor reply is written, then whatever the sink gets, until either side closes.
+    void start_stream(const json& resp, std::shared_ptr<StreamSink> sink)
+    {
+        auto self = shared_from_this();
+        sink_ = std::move(sink);
+        std::weak_ptr<Session> weak = self;
+        sink_->on_ready = [weak] {
+            if (auto s = weak.lock())
+                s->flush();
+        };
+        writing_ = true;
+        out_ = resp.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+        asio::async_write(sock_, asio::buffer(out_), [self](const boost::system::error_code& ec, size_t) {
+            self->wrote(ec);
+        });
+        watch_close();
+    }
+
+    void flush()
+    {
+        if (sink_->closed())
+            return shutdown(); // a pending write is cancelled: a client dropped for not reading goes at once
+        if (writing_)
+            return;
+        if (sink_->empty())
+            return;
+        auto self = shared_from_this();
+        writing_ = true;
+        out_ = sink_->take();
+        asio::async_write(sock_, asio::buffer(out_),
+                          [self](const boost::system::error_code& ec, size_t) { self->wrote(ec); });
+    }
+
+    void wrote(const boost::system::error_code& ec)
+    {
+        writing_ = false;
+        if (ec) {
+            sink_->close();
+            return shutdown();
+        }
+        flush();
+    }
+
+    // A streaming client sends nothing more: anything it does is read and ignored; its close ends the stream.
+    void watch_close()
+    {
+        auto self = shared_from_this();
+        sock_.async_wait(local::socket::wait_read, [self](const boost::system::error_code& ec) {
+            char buf[4096];
+            const ssize_t n = ec ? -1 : ::recv(self->sock_.native_handle(), buf, sizeof(buf), MSG_DONTWAIT);
+            if (ec || n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+                self->sink_->close();
+                return self->shutdown();
+            }
+            self->watch_close();
+        });
+    }
+
     void shutdown()
     {
         boost::system::error_code ec;
@@ -218,6 +289,8 @@ private:
     bool fds_truncated_ = false;
     bool eof_ = false;
     std::string out_;
+    std::shared_ptr<StreamSink> sink_; // a monitor stream: its lines
+    bool writing_ = false;
     ControlServer& srv_;
     std::shared_ptr<size_t> clients_;
 };

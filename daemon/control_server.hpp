@@ -2,7 +2,9 @@
 // socket (protocol in vepa/control.hpp).  Each connection is read one line at
 // a time and answered in order; oversized or malformed lines get an error and
 // never reach the dispatcher as anything but an error; peers that are neither
-// root nor in the socket's group are refused.
+// root nor in the socket's group are refused.  A monitor request turns its
+// connection into a stream: the reply, then the lines its StreamSink gets,
+// until the client closes (or reads too slowly, and is dropped).
 #pragma once
 
 #include <sys/types.h>
@@ -48,14 +50,16 @@ public:
 
     // Exposed for the fuzz target: the response to one raw request line.
     // fds: descriptors that came with the line (SCM_RIGHTS); attach-xsk takes one.
+    // stream: where a monitor request's sink is put (nullptr: monitor is refused).
     static nlohmann::json handle_line(const std::string& line, const Dispatch& dispatch,
-                                      std::vector<vepa::UniqueFd>* fds = nullptr, const Observe* observe = nullptr);
+                                      std::vector<vepa::UniqueFd>* fds = nullptr, const Observe* observe = nullptr,
+                                      std::shared_ptr<StreamSink>* stream = nullptr);
 
 private:
     class Session;
     void accept();
     static nlohmann::json answer(const std::string& line, const Dispatch& dispatch, std::vector<vepa::UniqueFd>* fds,
-                                 const char** cmd);
+                                 const char** cmd, std::shared_ptr<StreamSink>* stream);
 
     Options opts_;
     Dispatch dispatch_;

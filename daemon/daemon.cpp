@@ -96,6 +96,8 @@ int Daemon::run()
     if (cfg_.metrics_listen)
         metrics_http_ = std::make_unique<MetricsHttp>(io_, MetricsHttp::Options{*cfg_.metrics_listen},
                                                       [this] { return metrics_text(); });
+    events_ = std::make_unique<MonitorService>(io_, *dp_, [this] { return ports_by_slot(); },
+                                               MonitorService::Options{});
     monitor_->start();
     watch_xsk_sockets();
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
@@ -114,6 +116,7 @@ int Daemon::run()
 
     server_.reset();
     metrics_http_.reset();
+    events_.reset();
     if (detach_at_exit_) {
         reconciler_->detach_all();
         dp_.reset();
@@ -197,6 +200,7 @@ json Daemon::dispatch(const Request& req)
                           [this](const ProbeRelay&) { return probe_relay(); },
                           [this](const Shutdown& c) { return shutdown(c); },
                           [this](const Metrics&) { return json{{"text", metrics_text()}}; },
+                          [this](const Monitor& c) { return events_->subscribe(c); },
                       },
                       req.cmd);
 }
@@ -222,7 +226,22 @@ json Daemon::status() const
 {
     const StatusFacts f{VEPAD_VERSION, dp_->pin_dir(),         ports_->state_file().path(),
                         cfg_.socket,   ports_->table().size(), relay_->to_json()};
-    return status_json(*reconciler_, *dp_, f);
+    json s = status_json(*reconciler_, *dp_, f);
+    if (events_)
+        s["monitor"] = events_->to_json();
+    return s;
+}
+
+PortsBySlot Daemon::ports_by_slot() const
+{
+    PortsBySlot out;
+    for (const auto& [name, p] : ports_->table().ports()) {
+        SlotPort sp{name, p.macs};
+        if (auto it = reconciler_->ports().find(name); it != reconciler_->ports().end() && !it->second.macs.empty())
+            sp.macs = it->second.macs;
+        out.emplace(p.slot, std::move(sp));
+    }
+    return out;
 }
 
 std::string Daemon::metrics_text() const

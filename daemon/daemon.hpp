@@ -19,6 +19,7 @@
 #include "daemon/lldp_agent.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/metrics_http.hpp"
+#include "daemon/monitor_service.hpp"
 #include "daemon/port_service.hpp"
 #include "daemon/reconcile_loop.hpp"
 #include "daemon/reconciler.hpp"
@@ -46,6 +47,7 @@ private:
     nlohmann::json probe_relay();
     nlohmann::json shutdown(const Shutdown& c);
     std::string metrics_text() const;
+    PortsBySlot ports_by_slot() const;
 
     // What follows every reconcile.
     void after_reconcile();
@@ -70,6 +72,7 @@ private:
     std::unique_ptr<RtnlMonitor> monitor_;
     std::unique_ptr<ControlServer> server_;
     std::unique_ptr<MetricsHttp> metrics_http_;
+    std::unique_ptr<MonitorService> events_;
     RequestCounts requests_;
     boost::asio::steady_timer xsk_timer_;
     bool detach_at_exit_ = false;

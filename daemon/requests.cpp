@@ -189,6 +189,39 @@ Command parse_shutdown(const json& args)
     return s;
 }
 
+Command parse_monitor(const json& args)
+{
+    Args a(args, {"port", "mac", "drops", "rule", "vlan", "sample", "rate"});
+    Monitor m;
+    if (a.has("port")) {
+        const std::string p = a.str("port");
+        if (p != "uplink" && !valid_ifname(p))
+            throw CommandError(proto::kErrInvalid, "'" + p + "' is not a valid port name");
+        m.filter.port = p;
+    }
+    if (a.has("mac")) {
+        const std::string s = a.str("mac");
+        m.filter.mac = vepa::Mac::parse(s);
+        if (!m.filter.mac)
+            throw CommandError(proto::kErrInvalid, "invalid MAC address '" + s + "'");
+    }
+    if (a.has("drops"))
+        m.filter.drops = a.boolean("drops");
+    if (a.has("rule")) {
+        const std::string r = a.str("rule");
+        m.filter.rule = parse_rule(r);
+        if (!m.filter.rule)
+            throw CommandError(proto::kErrInvalid, "rule must be T1-T6, R1-R7, M1-M5 or V1-V7, not '" + r + "'");
+    }
+    if (a.has("vlan"))
+        m.filter.vlan = static_cast<uint16_t>(a.number("vlan", 0, VEPA_VID_ANY));
+    if (a.has("sample"))
+        m.filter.sample = static_cast<uint32_t>(a.number("sample", 1, 1000000));
+    if (a.has("rate"))
+        m.filter.rate = static_cast<uint32_t>(a.number("rate", 1, 1000000));
+    return m;
+}
+
 // A command without arguments: any argument is refused.
 template <typename C> Command no_args(const json& args)
 {
@@ -205,7 +238,7 @@ const CommandParser kCommands[] = {
     {proto::kAddPort, parse_add_port},    {proto::kSetPort, parse_set_port},     {proto::kDelPort, parse_del_port},
     {proto::kList, no_args<List>},        {proto::kStats, parse_stats},          {proto::kStatus, no_args<Status>},
     {proto::kProbe, no_args<ProbeRelay>}, {proto::kAttachXsk, parse_attach_xsk}, {proto::kShutdown, parse_shutdown},
-    {proto::kMetrics, no_args<Metrics>},
+    {proto::kMetrics, no_args<Metrics>},  {proto::kMonitor, parse_monitor},
 };
 
 // The request's JSON object; throws bad-request.

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/monitor_event.hpp"
+#include "daemon/stream_sink.hpp"
 #include "daemon/vlan_json.hpp"
 #include "lib/fd.hpp"
 #include "lib/mac.hpp"
@@ -55,8 +57,13 @@ struct Shutdown {
     std::optional<bool> detach;
 };
 struct Metrics {}; // the Prometheus text exposition
+struct Monitor {   // a stream of decision events
+    MonitorFilter filter;
+    std::shared_ptr<StreamSink> sink; // where the events go; set by the server
+};
 
-using Command = std::variant<AddPort, SetPort, DelPort, List, Stats, Status, ProbeRelay, AttachXsk, Shutdown, Metrics>;
+using Command =
+    std::variant<AddPort, SetPort, DelPort, List, Stats, Status, ProbeRelay, AttachXsk, Shutdown, Metrics, Monitor>;
 
 struct Request {
     nlohmann::json id; // echoed back (null when absent)

@@ -85,6 +85,8 @@ ssize_t send_chunk(int sock, const char* data, size_t len, int pass_fd)
 
 } // namespace
 
+int connect_socket(const std::string& path) { return connect_to(path); }
+
 nlohmann::json call(const std::string& path, const nlohmann::json& request, int timeout_ms, int fd)
 {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);

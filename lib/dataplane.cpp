@@ -16,8 +16,10 @@ namespace vepa {
 namespace fs = std::filesystem;
 
 namespace {
-const char* const kMapNames[] = {VEPA_MAP_MACS,  VEPA_MAP_PORTS,  VEPA_MAP_STATS,    VEPA_MAP_DEVS,  VEPA_MAP_FLOOD,
-                                 VEPA_MAP_CONFIG, VEPA_MAP_XSKS, VEPA_MAP_XSKPORTS, VEPA_MAP_VLANS, VEPA_MAP_RXMACS};
+const char* const kMapNames[] = {VEPA_MAP_MACS,     VEPA_MAP_PORTS,  VEPA_MAP_STATS,   VEPA_MAP_DEVS,
+                                 VEPA_MAP_FLOOD,    VEPA_MAP_CONFIG, VEPA_MAP_XSKS,    VEPA_MAP_XSKPORTS,
+                                 VEPA_MAP_VLANS,    VEPA_MAP_RXMACS, VEPA_MAP_EVENTS,  VEPA_MAP_MONITOR,
+                                 VEPA_MAP_MONSTATE};
 
 int map_fd(vepa_bpf* skel, const char* name)
 {
@@ -56,7 +58,7 @@ std::vector<std::string> Dataplane::map_names() { return {std::begin(kMapNames),
 
 std::vector<std::string> Dataplane::foreign_pins(const std::string& dir)
 {
-    static const std::regex re("^(macs|ports|stats|devs|flood|config|xsks|xskports|vlans|rxmacs)_v([0-9]+)$");
+    static const std::regex re("^(macs|ports|stats|devs|flood|config|xsks|xskports|vlans|rxmacs|events|monitor|monstate)_v([0-9]+)$");
     std::vector<std::string> out;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -123,6 +125,11 @@ Dataplane::Dataplane(const DataplaneOptions& opts) : pin_dir_(opts.pin_dir)
         vlans_ = std::make_unique<VlanMap>(dup_fd(map_fd(skel_, VEPA_MAP_VLANS), "vlans"), VEPA_MAP_VLANS);
         rxmacs_ = std::make_unique<RxMacMap>(dup_fd(map_fd(skel_, VEPA_MAP_RXMACS), "rxmacs"), VEPA_MAP_RXMACS);
         flood_ = std::make_unique<FloodList>(dup_fd(map_fd(skel_, VEPA_MAP_FLOOD), "flood"));
+        monitor_ =
+            std::make_unique<MonitorMap>(dup_fd(map_fd(skel_, VEPA_MAP_MONITOR), "monitor"), VEPA_MAP_MONITOR);
+        monstate_ =
+            std::make_unique<MonStateMap>(dup_fd(map_fd(skel_, VEPA_MAP_MONSTATE), "monstate"), VEPA_MAP_MONSTATE);
+        events_ = dup_fd(map_fd(skel_, VEPA_MAP_EVENTS), "events");
     } catch (...) {
         vepa_bpf__destroy(skel_);
         throw;

@@ -25,6 +25,8 @@ using XskMap = BpfMap<uint32_t, uint32_t>; // update (socket fd) and delete only
 using XskPortMap = BpfMap<uint32_t, vepa_xsk_port>;
 using VlanMap = BpfMap<uint32_t, vepa_vlan_set>;
 using RxMacMap = BpfMap<vepa_mac_key, uint32_t>;
+using MonitorMap = BpfMap<uint32_t, vepa_monitor>;
+using MonStateMap = PerCpuMap<uint32_t, vepa_monitor_state>;
 
 // The programs vepad attaches, and how status names them.
 enum class Program { UplinkXdp, UplinkTc, PortXdp, PortTc, XskXdp };
@@ -78,6 +80,9 @@ public:
     XskPortMap& xskports() { return *xskports_; }
     VlanMap& vlans() { return *vlans_; }
     RxMacMap& rxmacs() { return *rxmacs_; }
+    MonitorMap& monitor() { return *monitor_; }
+    MonStateMap& monstate() { return *monstate_; }
+    int events_fd() const { return events_.get(); } // the decision ring buffer (struct vepa_event)
 
     // Names of the pinned files this layout uses.
     static std::vector<std::string> map_names();
@@ -100,6 +105,9 @@ private:
     std::unique_ptr<XskPortMap> xskports_;
     std::unique_ptr<VlanMap> vlans_;
     std::unique_ptr<RxMacMap> rxmacs_;
+    std::unique_ptr<MonitorMap> monitor_;
+    std::unique_ptr<MonStateMap> monstate_;
+    UniqueFd events_;
 };
 
 } // namespace vepa

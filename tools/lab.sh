@@ -86,9 +86,16 @@ lab_hairpin on
 say "Hairpin ON again: the probe comes back"
 run vepactl probe
 
-say "Anti-spoofing: c1 sends with c2's MAC as source; vepad drops it and says why"
+say "Anti-spoofing: c1 sends with c2's MAC as source; vepad drops it and says why (vepactl monitor --drops)"
 spoof="ffffffffffff${MAC_C2//:/}88b5$(printf '%02x' $(seq 0 45) | tr -d ' ')"
+echo '$ vepactl monitor --drops &'
+VEPAD_SOCKET=$LAB_SOCKET "$VEPACTL_BIN" monitor --drops &
+mon=$!
+sleep 0.5
 run in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$spoof" 5
+sleep 0.5
+echo '$ kill -INT %1   # Ctrl-C: the summary'
+kill -INT $mon; wait $mon || true
 run vepactl stats c1
 
 say "An AF_XDP port: a user-space function (vepa-xsk echo) gets its frames from vepad by socket"

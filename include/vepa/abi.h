@@ -35,6 +35,9 @@
 #define VEPA_MAP_VLANS VEPA_MAP_NAME(vlans)     /* array: port slot -> struct vepa_vlan_set (tagged VIDs) */
 #define VEPA_MAP_RXMACS VEPA_MAP_NAME(rxmacs)   /* hash: MAC (vid 0) -> uplink ifindex: the uplink FDB
                                                    entries vepad made (user space only) */
+#define VEPA_MAP_EVENTS VEPA_MAP_NAME(events)   /* ring buffer of struct vepa_event (decision records) */
+#define VEPA_MAP_MONITOR VEPA_MAP_NAME(monitor) /* array: [0] -> struct vepa_monitor (0: monitoring off) */
+#define VEPA_MAP_MONSTATE VEPA_MAP_NAME(monstate) /* per-CPU array: [0] -> struct vepa_monitor_state */
 
 /* Sizes. Slot 0 of the counters is the uplink; ports use slots 1..MAX_PORTS-1. */
 #define VEPA_MAX_PORTS 4096
@@ -46,6 +49,7 @@
 #define VEPA_MAX_XSK_SLOTS 4096  /* XSKMAP entries: one per queue of every xsk port */
 #define VEPA_MAX_XSK_QUEUES 64   /* queues of one xsk port */
 #define VEPA_MAX_RX_MACS 8192    /* uplink receive-filter entries vepad makes */
+#define VEPA_EVENTS_BYTES (256 * 1024) /* the decision ring buffer */
 
 /*
  * VLAN ids in MAC keys and port records (docs/VEPA-SEMANTICS.md, V rules).
@@ -215,6 +219,91 @@ struct vepa_counters {
 	__u64 host_bytes;
 	__u64 probe_packets;
 	__u64 drops[VEPA_DROP__MAX];
+};
+
+/* ---- decision records (vepactl monitor) ------------------------------------ */
+
+/* The program that decided (struct vepa_event.prog). */
+enum vepa_prog {
+	VEPA_PROG_UPLINK_XDP = 0,
+	VEPA_PROG_UPLINK_TC,
+	VEPA_PROG_PORT_XDP,
+	VEPA_PROG_PORT_TC,
+	VEPA_PROG_XSK_XDP,
+	VEPA_PROG__MAX,
+};
+
+/* The rule of docs/VEPA-SEMANTICS.md that decided (struct vepa_event.rule). */
+enum vepa_rule {
+	VEPA_RULE_NONE = 0, /* no rule: a port down, no uplink, not a port, a clone that failed */
+	VEPA_RULE_T1, VEPA_RULE_T2, VEPA_RULE_T3, VEPA_RULE_T4, VEPA_RULE_T5, VEPA_RULE_T6,
+	VEPA_RULE_R1, VEPA_RULE_R2, VEPA_RULE_R3, VEPA_RULE_R4, VEPA_RULE_R5, VEPA_RULE_R6, VEPA_RULE_R7,
+	VEPA_RULE_M1, VEPA_RULE_M2, VEPA_RULE_M3, VEPA_RULE_M4, VEPA_RULE_M5,
+	VEPA_RULE_V1, VEPA_RULE_V2, VEPA_RULE_V3, VEPA_RULE_V4, VEPA_RULE_V5, VEPA_RULE_V6, VEPA_RULE_V7,
+	VEPA_RULE__MAX,
+};
+
+/* What became of the frame (struct vepa_event.action). */
+enum vepa_action {
+	VEPA_ACT_DROP = 0,
+	VEPA_ACT_REDIRECT,      /* XDP devmap redirect, or TC bpf_redirect: egress is the target's slot */
+	VEPA_ACT_REDIRECT_PEER, /* TC bpf_redirect_peer into a veth's guest end */
+	VEPA_ACT_HOST,          /* to the host stack (R2) */
+	VEPA_ACT_FANOUT,        /* group copies: egress is the number of copies sent */
+	VEPA_ACT__MAX,
+};
+
+/* struct vepa_event.flags */
+#define VEPA_EV_F_GROUP (1U << 0)     /* group destination */
+#define VEPA_EV_F_REFLECTED (1U << 1) /* from the uplink with a local port's source MAC */
+#define VEPA_EV_F_GSO (1U << 2)       /* a GSO super-frame (TC) */
+#define VEPA_EV_F_HOST (1U << 3)      /* fan-out: the host stack gets the frame too */
+
+/*
+ * One decision, as a program took it: a fixed-size record in the events ring
+ * buffer.  Drops are recorded when VEPA_MON_F_DROPS is set, forwarding
+ * decisions (one in vepa_monitor.sample) when VEPA_MON_F_FORWARD is.
+ */
+struct vepa_event {
+	__u64 time_ns;  /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 ifindex;  /* the device the frame arrived on */
+	__u32 len;      /* the frame's length as it came */
+	__u16 cpu;
+	__u16 slot;     /* the sender's counters slot (VEPA_SLOT_UPLINK for the uplink) */
+	__u16 egress;   /* drop: the slot charged; redirect: the target's slot; fan-out: copies */
+	__u16 vid;      /* the frame's VLAN on the uplink side (0: untagged) */
+	__u8 prog;      /* enum vepa_prog */
+	__u8 rule;      /* enum vepa_rule */
+	__u8 action;    /* enum vepa_action */
+	__u8 reason;    /* enum vepa_drop_reason (action drop) */
+	__u16 flags;    /* VEPA_EV_F_* */
+	__u16 proto;    /* innermost ethertype, host order; 0 when the frame ended first */
+	__u8 dst[6];
+	__u8 src[6];
+	__u32 pad;
+};
+
+/* struct vepa_monitor.flags */
+#define VEPA_MON_F_DROPS (1U << 0)   /* record every drop */
+#define VEPA_MON_F_FORWARD (1U << 1) /* record one in `sample` forwarding decisions */
+
+/*
+ * Monitoring, set by vepad while someone watches: element 0 of the monitor map.
+ * All zero: off, and a program's only cost is the lookup of this element at
+ * its decision points.  Records over the rate are not written and counted lost.
+ */
+struct vepa_monitor {
+	__u32 flags;        /* VEPA_MON_F_* */
+	__u32 sample;       /* forwarding decisions: one in sample (0, 1: every one) */
+	__u64 cost_ns;      /* rate cap per CPU: a record costs cost_ns of credit (1e9 / events per s); 0: none */
+};
+
+/* Per-CPU state of monitoring (element 0 of the monstate map), kept by the programs. */
+struct vepa_monitor_state {
+	__u64 credit_ns;    /* token bucket: credit, at most one second's */
+	__u64 last_ns;      /* when credit was last added */
+	__u64 seen;         /* forwarding decisions seen while sampling */
+	__u64 lost;         /* records not written: over the rate, or the ring buffer full */
 };
 
 #endif /* VEPA_ABI_H */

@@ -2,7 +2,7 @@
 //
 // Transport: a Unix stream socket (default /run/vepad/vepad.sock, mode 0660,
 // group vepad), newline-delimited JSON, one request per line, one response
-// line per request, in order.  A line longer than kMaxLine bytes is answered
+// line per request, in order.  One exception: monitor, a streaming request (below).  A line longer than kMaxLine bytes is answered
 // with error "too-large" and the connection is closed.  Only root and members
 // of the vepad group may connect (checked with SO_PEERCRED).
 //
@@ -42,6 +42,16 @@
 //              down).  A request with descriptors that is not attach-xsk is refused.
 //   shutdown   detach bool -> {}   (detach: remove programs and maps, then exit)
 //   metrics    -> {"text": the Prometheus text exposition (format 0.0.4), as GET /metrics serves it}
+//   monitor    port NAME|"uplink", mac MAC, drops bool, rule "T1".."T6"|"R1".."R7"|"M1".."M5"|"V1".."V7",
+//              vlan 0..4095, sample 1..1000000, rate 1..1000000 -> {"sample": the dataplane's 1-in-N (0: drops only)}
+//              A stream: after its reply the connection carries only lines from vepad, until the client
+//              closes it (anything the client sends is read and ignored).  Each line is an event object
+//              or {"type": "lost", "lost": n} (records this client missed so far: the dataplane's rate cap
+//              or a full ring buffer).  Events: every drop; forwarding decisions only with sample (one
+//              in sample; drops true: drops only); port (sender or receiver), mac (source or
+//              destination), rule and vlan filter them.  rate: at most that many records per second per
+//              CPU (default 10000; the smallest any client asks for applies to all).  A client whose
+//              unread lines pass 1 MiB is disconnected (status: monitor.dropped_clients).
 //
 // Port object:
 //   {"name", "ifindex" (0 when absent), "state": "up"|"down"|"absent"|"unsupported",
@@ -64,12 +74,25 @@
 //    "programs": {"uplink_xdp", "uplink_tc", "port_xdp", "port_tc", "xsk_xdp"} (ids of the loaded programs),
 //    "maps": {"macs", "ports", "devs", "flood"} (entries in the kernel's maps now),
 //    "pin_dir", "state_file", "socket", "ports": {"configured", "present", "up"},
+//    "monitor": {"clients", "events" (sent to clients), "lost" (records not written, since the
+//      maps were created), "dropped_clients" (disconnected for not reading)},
 //    "reflective_relay": {"verdict": "reflecting"|"not-reflecting"|"unknown", "by": "probe"|"lldp"|null,
 //      "probe": probe object, "lldp": {"enabled", "interval_s", "sent", "received", "invalid",
 //        "own_reflected", "send_errors", "last_error", "advertising": {"rrreq", "rrstat"},
 //        "neighbours": [{"group", "src", "chassis_id", "port_id", "ttl", "age_s", "system_name",
 //          "system_description", "port_description", "lldpdus", "evb": EVB object | null}...],
 //        "bridge_evb": EVB object | null}}}
+// Event object (monitor):
+//   {"type": "event", "time": ISO 8601 UTC (microseconds), "time_ns" (ns since the epoch), "cpu",
+//    "program": "uplink_xdp"|"uplink_tc"|"port_xdp"|"port_tc"|"xsk_xdp", "ifindex" (arrived on),
+//    "port": the sender's name ("uplink" for the uplink's programs) | null (no configured port),
+//    "rule": "T5"... | null, "action": "drop"|"redirect"|"redirect-peer"|"host"|"fan-out",
+//    "reason": drop reason (kDropReasons) | null, "to": redirect: the receiving port; drop: the port
+//    it is counted on | null, "copies": fan-out: copies sent | null, "vlan" (0: untagged),
+//    "dst", "src", "ethertype" (innermost, 0 when the frame ended first), "len" (as it came),
+//    "flags": {"group", "reflected" (a group frame whose source is a local port's), "gso", "host"
+//    (a fan-out's frame also goes to the host)}, "port_macs": [MAC...] (spoofed drops only: the
+//    sender's own)}
 // Probe object:
 //   {"state": "reflecting"|"not-reflecting"|"unknown", "reason", "checked": ISO 8601 UTC | null,
 //    "age_s" | null, "seq", "running", "interval_s", "src", "dst", "rtt_ms" (when reflecting)}
@@ -97,6 +120,7 @@ inline constexpr const char* kProbe = "probe";
 inline constexpr const char* kAttachXsk = "attach-xsk";
 inline constexpr const char* kShutdown = "shutdown";
 inline constexpr const char* kMetrics = "metrics";
+inline constexpr const char* kMonitor = "monitor";
 
 // Error codes.
 inline constexpr const char* kErrBadRequest = "bad-request"; // not JSON, not an object, wrong types

@@ -20,6 +20,9 @@ public:
 // given, else $VEPAD_SOCKET, else kDefaultSocket.
 std::string socket_path(const std::string& given = "");
 
+// A connected socket (the caller closes it); throws ClientError with a hint.
+int connect_socket(const std::string& path);
+
 // Send one request and return vepad's response object.  fd >= 0 is passed with the
 // request (SCM_RIGHTS, with the line's first byte), as attach-xsk needs.
 nlohmann::json call(const std::string& path, const nlohmann::json& request, int timeout_ms, int fd = -1);

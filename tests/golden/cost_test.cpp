@@ -62,6 +62,24 @@ uint32_t cost_repeat()
     return env ? static_cast<uint32_t>(std::strtoul(env, nullptr, 0)) : 200000;
 }
 
+// VEPA_COST_MONITOR=drops|sample1: monitoring on as vepad sets it for `vepactl monitor --drops` or
+// `--sample 1` (rate cap 10 000 records/s per CPU); unset: off.
+const char* cost_monitor(Testbed& tb)
+{
+    const char* env = std::getenv("VEPA_COST_MONITOR");
+    if (!env || !*env)
+        return "monitoring off";
+    vepa_monitor m{};
+    m.flags = VEPA_MON_F_DROPS;
+    if (std::string(env) == "sample1") {
+        m.flags |= VEPA_MON_F_FORWARD;
+        m.sample = 1;
+    }
+    m.cost_ns = 100000;
+    tb.dp->monitor().update(0, m);
+    return m.sample ? "monitoring drops + sample 1, 10000/s per CPU" : "monitoring drops, 10000/s per CPU";
+}
+
 } // namespace
 
 TEST_CASE("per-packet cost of each program", "[cost]")
@@ -109,10 +127,11 @@ TEST_CASE("per-packet cost of each program", "[cost]")
         {"vepa_port_tc", "T1 veth unicast to the uplink (single)", false, tb.dp->port_tc_fd(), tb.port("v1").ifindex,
          eth_frame(ext, v1, kEthIpv4, 50), TC_ACT_REDIRECT, 1, true},
     };
+    const char* mon = cost_monitor(tb);
     std::printf(
         "\nper-packet cost, BPF_PROG_TEST_RUN, repeat=%u (fan-out case: repeat/20; single: best of %d runs of one "
-        "frame)\n",
-        repeat, kSingleRuns);
+        "frame), %s\n",
+        repeat, kSingleRuns, mon);
     std::printf("  %-16s %-52s %8s\n", "program", "case", "ns/pkt");
     measure(tb, cases, repeat);
 }
@@ -151,9 +170,10 @@ TEST_CASE("per-packet cost of the VLAN cases (V rules)", "[cost]")
         {"vepa_port_tc", "V2 untagged port sends tagged (drop)", false, tb.dp->port_tc_fd(), tb.port("v1").ifindex,
          push_tag(eth_frame(ext, v1, kEthIpv4, 50), 10), TC_ACT_SHOT},
     };
+    const char* mon = cost_monitor(tb);
     std::printf(
-        "\nVLAN cases, BPF_PROG_TEST_RUN, repeat=%u (fan-out: repeat/20; single: best of %d runs of one frame)\n",
-        repeat, kSingleRuns);
+        "\nVLAN cases, BPF_PROG_TEST_RUN, repeat=%u (fan-out: repeat/20; single: best of %d runs of one frame), %s\n",
+        repeat, kSingleRuns, mon);
     std::printf("  %-16s %-52s %8s\n", "program", "case", "ns/pkt");
     measure(tb, cases, repeat);
     // An uplink whose tags XDP can see (the flag cleared by hand): XDP pops.

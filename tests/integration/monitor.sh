@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# vepactl monitor on the lab: the dataplane's decision records streamed by the
+# real daemon.  A spoofed frame's drop event (rule, reason, ports named, MACs),
+# the text line, forwarded frames with --sample 1, a client that never reads
+# dropped while forwarding and status stay fine, records over the rate cap
+# counted lost, monitoring off in the map once the last client leaves and
+# after a vepad killed while a client watched.
+. "$(dirname "$0")/lib.sh"
+
+case_setup() {
+    start_vepad
+    add_ports c1 c2
+}
+
+MON_PIDS=()
+# monitor_start NAME ARGS...: vepactl monitor in the background, stdout in $LAB_DIR/NAME, stderr in NAME.err.
+monitor_start() {
+    local name=$1; shift
+    local before
+    before=$(monitor_clients)
+    # The binary itself in the background (not the vepactl function's subshell): Ctrl-C must reach it.
+    VEPAD_SOCKET=$LAB_SOCKET "$VEPACTL_BIN" monitor "$@" >"$LAB_DIR/$name" 2>"$LAB_DIR/$name.err" &
+    echo $! >"$LAB_DIR/$name.pid"
+    wait_for 5 outputs $((before + 1)) monitor_clients || fatal "vepactl monitor $* did not subscribe"
+}
+monitor_clients() { status_field monitor.clients; }
+# monitor_stop NAME: Ctrl-C; its exit status in $LAB_DIR/NAME.rc.
+monitor_stop() {
+    local pid
+    pid=$(cat "$LAB_DIR/$1.pid")
+    kill -INT "$pid"
+    wait "$pid"
+    echo $? >"$LAB_DIR/$1.rc"
+}
+lines() { grep -c . "$LAB_DIR/$1" 2>/dev/null || echo 0; }
+events() { jq -c "select(.type == \"event\")${2:+ | select($2)}" "$LAB_DIR/$1"; }
+monitor_flags() { bpftool map dump pinned "$LAB_PIN_DIR/monitor_v$LAYOUT" -j | jq '.[0].formatted.value.flags'; }
+
+test_spoofed_drop() {
+    section "a spoofed frame's drop, as JSON"
+    monitor_start spoof --drops --json
+    check_eq "monitoring on in the dataplane: drops only" 1 "$(monitor_flags)"
+    in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$(test_frame "$MAC_REM" "$MAC_C2")" 3
+    check "3 events arrive" wait_for 5 outputs 3 bash -c "jq -c 'select(.type == \"event\")' $LAB_DIR/spoof | grep -c ."
+    local ev
+    ev=$(events spoof | head -1)
+    check_eq "program port_tc (c1 is a veth)" port_tc "$(jq -r .program <<<"$ev")"
+    check_eq "sender named: c1" c1 "$(jq -r .port <<<"$ev")"
+    check_eq "rule T5" T5 "$(jq -r .rule <<<"$ev")"
+    check_eq "action drop" drop "$(jq -r .action <<<"$ev")"
+    check_eq "reason spoofed" spoofed "$(jq -r .reason <<<"$ev")"
+    check_eq "charged to c1" c1 "$(jq -r .to <<<"$ev")"
+    check_eq "source: c2's MAC" "$MAC_C2" "$(jq -r .src <<<"$ev")"
+    check_eq "destination: the remote host's" "$MAC_REM" "$(jq -r .dst <<<"$ev")"
+    check_eq "c1's own MAC shown" "$MAC_C1" "$(jq -r '.port_macs[0]' <<<"$ev")"
+    check_eq "ethertype 0x88b5" 34997 "$(jq -r .ethertype <<<"$ev")"
+    check_eq "length 60" 60 "$(jq -r .len <<<"$ev")"
+    monitor_stop spoof
+    check_eq "Ctrl-C ends it with status 0" 0 "$(cat "$LAB_DIR/spoof.rc")"
+    check "and a summary on stderr" grep -q '^3 events, 0 lost; by rule: T5 3$' "$LAB_DIR/spoof.err"
+    check "monitoring off once the last client left" wait_for 3 outputs 0 monitor_flags
+
+    section "the same as text"
+    monitor_start text --drops
+    in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$(test_frame "$MAC_REM" "$MAC_C2")" 1
+    check "one aligned line naming c1, the rule, the reason and c1's MAC" wait_for 5 grep -qE \
+        "^[0-9:.]{12} port_tc +c1 +-> DROP +T5 spoofed  src $MAC_C2 \(c1 has $MAC_C1\) 0x88b5 60B$" "$LAB_DIR/text"
+    monitor_stop text
+}
+
+test_forwarded_sample() {
+    section "forwarded frames with --sample 1, filtered to c1"
+    monitor_start fwd --sample 1 --port c1 --json
+    check_eq "monitoring on: drops and forwarding" 3 "$(monitor_flags)"
+    check "c1 reaches the remote host" reachable "$NS_C1" "$IP_REM"
+    check "c1's frames to the uplink (T1, port_tc, redirect)" wait_for 3 bash -c \
+        "jq -s -e 'any(.[]; .type == \"event\" and .rule == \"T1\" and .port == \"c1\" and .to == \"uplink\" and .action == \"redirect\")' $LAB_DIR/fwd >/dev/null"
+    check "the replies to c1 (R1, uplink_tc, redirect-peer)" wait_for 3 bash -c \
+        "jq -s -e 'any(.[]; .type == \"event\" and .rule == \"R1\" and .port == \"uplink\" and .to == \"c1\" and .action == \"redirect-peer\")' $LAB_DIR/fwd >/dev/null"
+    check_eq "nothing of c2's" 0 "$(events fwd '.port == "c2" or .to == "c2"' | grep -c .)"
+    monitor_stop fwd
+}
+
+test_slow_client() {
+    section "a client that never reads is dropped; forwarding and status are fine"
+    python3 - "$LAB_SOCKET" >"$LAB_DIR/slow.out" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(sys.argv[1])
+s.sendall(b'{"id":1,"cmd":"monitor","args":{"sample":1}}\n')
+time.sleep(60)   # never reads
+PY
+    local slow=$!
+    on_cleanup "kill $slow 2>/dev/null"
+    wait_for 5 outputs 1 monitor_clients || fatal "the slow client did not subscribe"
+    # Drops are recorded at any rate up to the cap: 20 000 spoofed frames make ~9 MiB of events.
+    in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$(test_frame "$MAC_REM" "$MAC_C2")" 20000
+    check "the slow client is dropped" wait_for 10 outputs 0 monitor_clients
+    check_eq "and counted" 1 "$(status_field monitor.dropped_clients)"
+    check "vepactl status answers" vepad_answers
+    check "c2 reaches the remote host" reachable "$NS_C2" "$IP_REM"
+    check "monitoring off again" wait_for 3 outputs 0 monitor_flags
+}
+
+test_rate_cap() {
+    section "records over the rate cap are counted lost"
+    monitor_start capped --drops --rate 1 --json
+    in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$(test_frame "$MAC_REM" "$MAC_C2")" 50
+    check "a lost report of at least 45 within 3 s" wait_for 3 bash -c \
+        "jq -s -e 'any(.[]; .type == \"lost\" and .lost >= 45)' $LAB_DIR/capped >/dev/null"
+    check_ge "at most 5 events got through (1/s)" "$(events capped | grep -c .)" 5
+    monitor_stop capped
+    check "the summary reports them lost" grep -qE '^[0-9]+ events?, (4[5-9]|50) lost' "$LAB_DIR/capped.err"
+}
+
+test_crash_while_monitoring() {
+    section "a vepad killed while a client monitors: the next one switches monitoring off"
+    monitor_start crash --sample 1 --json
+    check_eq "monitoring on" 3 "$(monitor_flags)"
+    kill -9 "$(lab_vepad_pid)"
+    wait "$(cat "$LAB_DIR/crash.pid")"
+    check_eq "the client ends with status 1 (vepad closed the stream)" 1 "$?"
+    check_eq "the pinned map still says on" 3 "$(monitor_flags)"
+    start_vepad
+    check_eq "the new vepad turned it off" 0 "$(monitor_flags)"
+    check "c1 reaches the remote host" reachable "$NS_C1" "$IP_REM"
+    monitor_start again --drops --json
+    in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$(test_frame "$MAC_REM" "$MAC_C2")" 1
+    check "and monitors again: the drop arrives" wait_for 5 bash -c "jq -s -e 'any(.[]; .reason == \"spoofed\")' $LAB_DIR/again >/dev/null"
+    monitor_stop again
+}
+
+run_tests
