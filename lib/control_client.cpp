@@ -1,5 +1,6 @@
 #include "vepa/control_client.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -85,7 +86,12 @@ ssize_t send_chunk(int sock, const char* data, size_t len, int pass_fd)
 
 } // namespace
 
-int connect_socket(const std::string& path) { return connect_to(path); }
+int connect_socket(const std::string& path, int timeout_ms)
+{
+    const int fd = connect_to(path, std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK); // the caller reads and writes as it likes
+    return fd;
+}
 
 nlohmann::json call(const std::string& path, const nlohmann::json& request, int timeout_ms, int fd)
 {

@@ -20,8 +20,9 @@ public:
 // given, else $VEPAD_SOCKET, else kDefaultSocket.
 std::string socket_path(const std::string& given = "");
 
-// A connected socket (the caller closes it); throws ClientError with a hint.
-int connect_socket(const std::string& path);
+// A connected, blocking socket (the caller closes it); the connect is given up after
+// timeout_ms (a vepad that has stopped accepting).  Throws ClientError with a hint.
+int connect_socket(const std::string& path, int timeout_ms = 5000);
 
 // Send one request and return vepad's response object.  fd >= 0 is passed with the
 // request (SCM_RIGHTS, with the line's first byte), as attach-xsk needs.
