@@ -49,6 +49,8 @@ sent, and reports:
   reordered    frames that arrived after a later one
   send_errors  sends the socket refused
   foreign      frames of another stream (same magic, another id), ids listed
+  socket_drops frames the receiving socket dropped for want of buffer space
+               (PACKET_STATISTICS: past the dataplane, the receiver was late)
 as a line of text, or with --json as one JSON object (fields as above, and
 "id" and "foreign_ids").
 
@@ -232,7 +234,15 @@ Sent send_stream(int tx, int ifindex, unsigned char (&frame)[64], double rate, u
     return s;
 }
 
-void report(const Tally& t, const Sent& s, bool json)
+// Frames the receiving socket dropped (its buffer full): they reached the receiver's host.
+uint64_t socket_drops(int rx)
+{
+    tpacket_stats st{};
+    socklen_t len = sizeof(st);
+    return ::getsockopt(rx, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0 ? st.tp_drops : 0;
+}
+
+void report(const Tally& t, const Sent& s, uint64_t sock_drops, bool json)
 {
     const uint64_t lost = s.sent - t.received;
     if (json) {
@@ -240,11 +250,13 @@ void report(const Tally& t, const Sent& s, bool json)
         for (auto f : t.foreign_ids)
             ids += (ids.empty() ? "" : ", ") + std::to_string(f);
         std::printf("{\"id\": %u, \"sent\": %lu, \"received\": %lu, \"lost\": %lu, \"duplicates\": %lu, "
-                    "\"reordered\": %lu, \"send_errors\": %lu, \"foreign\": %lu, \"foreign_ids\": [%s]}\n",
-                    t.id, s.sent, t.received, lost, t.dup, t.reordered, s.errors, t.foreign, ids.c_str());
+                    "\"reordered\": %lu, \"send_errors\": %lu, \"foreign\": %lu, \"foreign_ids\": [%s], "
+                    "\"socket_drops\": %lu}\n",
+                    t.id, s.sent, t.received, lost, t.dup, t.reordered, s.errors, t.foreign, ids.c_str(), sock_drops);
     } else
-        std::printf("stream %u: sent %lu, received %lu, lost %lu, duplicates %lu, reordered %lu, send errors %lu\n",
-                    t.id, s.sent, t.received, lost, t.dup, t.reordered, s.errors);
+        std::printf("stream %u: sent %lu, received %lu, lost %lu, duplicates %lu, reordered %lu, send errors %lu, "
+                    "socket drops %lu\n",
+                    t.id, s.sent, t.received, lost, t.dup, t.reordered, s.errors, sock_drops);
 }
 
 int run(const Options& o)
@@ -268,7 +280,7 @@ int run(const Options& o)
     const Sent sent = send_stream(tx, tidx, frame, o.rate, total);
     sending = false;
     receiver.join();
-    report(tally, sent, o.json);
+    report(tally, sent, socket_drops(rx), o.json);
     return sent.sent == tally.received && tally.dup == 0 && sent.errors == 0 ? 0 : 1;
 }
 
