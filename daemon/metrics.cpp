@@ -180,6 +180,20 @@ void uplink_state(Exposition& e, const std::string& uplink, const json& status)
         .sample({{"uplink", uplink}}, u.value("state", "") == "up");
 }
 
+void monitor_counters(Exposition& e, const std::string& uplink, const json& status)
+{
+    const json m = status.value("monitor", json::object());
+    e.family("vepad_monitor_events_total", "counter", "Decision events sent to vepactl monitor clients")
+        .sample({{"uplink", uplink}}, num(m, "events"));
+    e.family("vepad_monitor_lost_total", "counter",
+             "Decision records the dataplane could not write (rate cap, ring buffer full), since its maps were made")
+        .sample({{"uplink", uplink}}, num(m, "lost"));
+    e.family("vepad_monitor_clients", "gauge", "vepactl monitor clients connected")
+        .sample({{"uplink", uplink}}, num(m, "clients"));
+    e.family("vepad_monitor_dropped_clients_total", "counter", "Monitor clients disconnected for not reading")
+        .sample({{"uplink", uplink}}, num(m, "dropped_clients"));
+}
+
 void daemon_counters(Exposition& e, const std::string& uplink, const MetricsSources& s)
 {
     e.family("vepad_reconcile_runs_total", "counter", "Reconciles of the kernel with the port table, failed ones included")
@@ -208,6 +222,7 @@ std::string render_metrics(const MetricsSources& s)
     port_states(e, uplink, s.list);
     port_counters(e, uplink, s.stats);
     reflective_relay(e, uplink, s.status);
+    monitor_counters(e, uplink, s.status);
     daemon_counters(e, uplink, s);
     return e.str();
 }

@@ -112,6 +112,10 @@ test_rate_cap() {
     check_ge "at most 5 events got through (1/s)" "$(events capped | grep -c .)" 5
     monitor_stop capped
     check "the summary reports them lost" grep -qE '^[0-9]+ events?, (4[5-9]|50) lost' "$LAB_DIR/capped.err"
+    check_ge "and vepactl metrics: vepad_monitor_lost_total" 45 \
+        "$(vepactl metrics | awk '$1 == "vepad_monitor_lost_total{uplink=\"up0\"}" { print $2 }')"
+    check_ge "vepad_monitor_events_total: the ones that got through" 1 \
+        "$(vepactl metrics | awk '$1 == "vepad_monitor_events_total{uplink=\"up0\"}" { print $2 }')"
 }
 
 test_crash_while_monitoring() {

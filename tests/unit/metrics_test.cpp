@@ -26,6 +26,7 @@ MetricsSources sources(const RequestCounts* req)
     s.status = {{"version", "0.1.0"},
                 {"layout_version", 3},
                 {"uplink", {{"name", "up0"}, {"state", "up"}}},
+                {"monitor", {{"clients", 2}, {"events", 40}, {"lost", 3}, {"dropped_clients", 1}}},
                 {"reflective_relay",
                  {{"verdict", "reflecting"},
                   {"probe", {{"state", "reflecting"}, {"rtt_ms", 0.25}, {"age_s", 4}}},
@@ -106,6 +107,10 @@ TEST_CASE("metrics: counters, states and requests from the protocol's objects")
     CHECK(at(R"(vepad_probe_rtt_seconds{uplink="up0"})") == "0.00025000000000000001");
     CHECK(at(R"(vepad_probe_age_seconds{uplink="up0"})") == "4");
     CHECK(at(R"(vepad_reconcile_runs_total{uplink="up0"})") == "9");
+    CHECK(at(R"(vepad_monitor_events_total{uplink="up0"})") == "40");
+    CHECK(at(R"(vepad_monitor_lost_total{uplink="up0"})") == "3");
+    CHECK(at(R"(vepad_monitor_clients{uplink="up0"})") == "2");
+    CHECK(at(R"(vepad_monitor_dropped_clients_total{uplink="up0"})") == "1");
     CHECK(at(R"(vepad_reconcile_failures_total{uplink="up0"})") == "1");
     CHECK(at(R"(vepad_reconcile_failing{uplink="up0"})") == "0");
     CHECK(at(R"(vepad_control_requests_total{uplink="up0",command="add-port",result="ok"})") == "2");
