@@ -1,4 +1,5 @@
 #include "daemon/event_reader.hpp"
+#include "daemon/when_readable.hpp"
 
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
@@ -53,11 +54,9 @@ void EventReader::consume()
 
 void EventReader::wait()
 {
-    sd_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
-        if (ec)
-            return;
+    when_readable(sd_, [this] {
         consume();
-        wait();
+        return true;
     });
 }
 

@@ -1,4 +1,5 @@
 #include "daemon/lldp_agent.hpp"
+#include "daemon/when_readable.hpp"
 
 #include <linux/if_packet.h>
 #include <sys/socket.h>
@@ -116,12 +117,9 @@ void LldpAgent::uplink_changed(int ifindex, const std::string& name, const vepa:
 
 void LldpAgent::arm_receive()
 {
-    rx_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
-        if (ec)
-            return;
+    when_readable(rx_, [this] {
         on_readable();
-        if (rx_.is_open())
-            arm_receive();
+        return rx_.is_open();
     });
 }
 

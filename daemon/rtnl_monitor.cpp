@@ -1,4 +1,5 @@
 #include "daemon/rtnl_monitor.hpp"
+#include "daemon/when_readable.hpp"
 
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
@@ -41,11 +42,9 @@ void RtnlMonitor::start() { arm(); }
 
 void RtnlMonitor::arm()
 {
-    sd_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
-        if (ec)
-            return;
+    when_readable(sd_, [this] {
         drain();
-        arm();
+        return true;
     });
 }
 
