@@ -130,4 +130,14 @@ struct {
 	__type(value, struct vepa_monitor_state);
 } VEPA_MAP(monstate) SEC(".maps");
 
+#ifdef VEPA_EXPLAIN
+/* The explain programs' output (struct vepa_explanation): their own, never pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vepa_explanation);
+} VEPA_MAP(explain) SEC(".maps");
+#endif
+
 #endif /* VEPA_BPF_MAPS_H */

@@ -23,13 +23,6 @@ struct vepa_decision {
 	__u8 pad;
 };
 
-static __always_inline const struct vepa_monitor *vepa_monitor(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&VEPA_MAP(monitor), &zero);
-}
-
 /* The rule a drop reason stands for (M ids: docs/VEPA-SEMANTICS.md, malformed frames). */
 static __always_inline __u8 vepa_drop_rule(__u32 reason)
 {
@@ -55,6 +48,38 @@ static __always_inline __u8 vepa_drop_rule(__u32 reason)
 	default:
 		return VEPA_RULE_NONE;
 	}
+}
+
+/* Fill record e with decision d on frame f. */
+static __always_inline void vepa_event_fill(struct vepa_event *e, const struct vepa_frame *f,
+					    const struct vepa_decision *d, __u64 now)
+{
+	e->time_ns = now;
+	e->ifindex = d->ifindex;
+	e->len = f->rx_len;
+	e->cpu = bpf_get_smp_processor_id();
+	e->slot = f->slot;
+	e->egress = d->egress;
+	e->vid = f->vid;
+	e->prog = f->prog;
+	e->rule = d->rule;
+	e->action = d->action;
+	e->reason = d->reason;
+	e->flags = d->flags | (vepa_is_group(f->dst) ? VEPA_EV_F_GROUP : 0);
+	e->proto = bpf_ntohs(f->proto);
+	vepa_mac_copy(e->dst, f->dst);
+	vepa_mac_copy(e->src, f->src);
+	e->pad = 0;
+}
+
+#ifdef VEPA_EXPLAIN
+#include "explain.h"
+#else
+static __always_inline const struct vepa_monitor *vepa_monitor(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&VEPA_MAP(monitor), &zero);
 }
 
 /*
@@ -102,25 +127,12 @@ static __noinline int vepa_record(const struct vepa_monitor *m, const struct vep
 		st->lost++;
 		return 0;
 	}
-	e->time_ns = now;
-	e->ifindex = d->ifindex;
-	e->len = f->rx_len;
-	e->cpu = bpf_get_smp_processor_id();
-	e->slot = f->slot;
-	e->egress = d->egress;
-	e->vid = f->vid;
-	e->prog = f->prog;
-	e->rule = d->rule;
-	e->action = d->action;
-	e->reason = d->reason;
-	e->flags = d->flags | (vepa_is_group(f->dst) ? VEPA_EV_F_GROUP : 0);
-	e->proto = bpf_ntohs(f->proto);
-	vepa_mac_copy(e->dst, f->dst);
-	vepa_mac_copy(e->src, f->src);
-	e->pad = 0;
+	vepa_event_fill(e, f, d, now);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
+
+#endif /* VEPA_EXPLAIN */
 
 /* A TC frame the stack will segment. */
 static __always_inline __u16 vepa_gso_flag(void *ctx, const enum vepa_hook hook)

@@ -16,6 +16,9 @@
  *                    socket of the queue it arrived on.  Every rule has been applied
  *                    on the way in (the device's peer is an ordinary port).
  *
+ * Built with VEPA_EXPLAIN, the first four are vepactl trace's explain programs
+ * (explain.h): the same rules, decisions recorded instead of carried out.
+ *
  * The TC programs are complete on their own; the XDP programs are a fast path
  * for the common cases.  Policy (which port gets what path, who is private)
  * is the control plane's: the programs only read the maps.
@@ -74,6 +77,9 @@ static __always_inline struct vepa_port_ref vepa_uplink_ref(const struct vepa_co
  */
 static __always_inline int vepa_redirect(const enum vepa_hook hook, const struct vepa_port_ref *to)
 {
+#ifdef VEPA_EXPLAIN
+	return vepa_explain_redirect(hook, to->ifindex);
+#endif
 	if (hook == VEPA_XDP)
 		return bpf_redirect_map(&VEPA_MAP(devs), to->ifindex, XDP_PASS);
 	if (to->delivery == VEPA_DELIVER_TC_PEER)
@@ -147,7 +153,11 @@ static long vepa_fanout_one(__u32 i, void *data)
 		fo->others = 1;
 		return 0;
 	}
+#ifdef VEPA_EXPLAIN
+	if (vepa_explain_copy(to->slot) == 0) {
+#else
 	if (bpf_clone_redirect(fo->skb, to->ifindex, 0) == 0) {
+#endif
 		vepa_count_tx(to->slot, fo->len);
 		fo->sent++;
 	} else {
@@ -271,6 +281,7 @@ int vepa_uplink_tc(struct __sk_buff *skb)
 	if (!to) {
 		if (vepa_is_reflected_probe(cfg, &f)) {                 /* our probe, reflected */
 			vepa_count_probe();
+			vepa_monitor_forward(skb, VEPA_TC, &f, VEPA_RULE_NONE, VEPA_ACT_PROBE, 0, 0);
 			return TC_ACT_SHOT;
 		}
 		vepa_count_host(f.len);                                 /* R2 */
@@ -343,7 +354,8 @@ int vepa_port_tc(struct __sk_buff *skb)
 	return vepa_forward(skb, VEPA_TC, port->ref.slot, &up, &f, vepa_uplink_rule(port, &f)); /* T1, T3, T4 */
 }
 
-/* ---- xsk ports ------------------------------------------------------------ */
+/* ---- xsk ports (not explained: every rule was applied on the way in) ------ */
+#ifndef VEPA_EXPLAIN
 
 /* An xsk port's frame with nowhere to go: counted and recorded (unparsed: MACs and length only). */
 static __always_inline int vepa_xsk_drop(struct xdp_md *ctx, __u32 slot, __u32 reason)
@@ -402,3 +414,4 @@ int vepa_xsk_query(struct xdp_md *ctx)
 	}
 	return XDP_PASS;
 }
+#endif /* !VEPA_EXPLAIN */

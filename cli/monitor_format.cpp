@@ -48,6 +48,8 @@ std::string target(const json& ev)
         return "DROP";
     if (action == "host")
         return "host";
+    if (action == "probe")
+        return "vepad";
     if (action == "fan-out") {
         const std::string n = std::to_string(ev.value("copies", 0));
         return n + (n == "1" ? " port" : " ports") + (ev.value("flags", json::object()).value("host", false) ? "+host" : "");
@@ -62,6 +64,8 @@ std::string details(const json& ev)
     const std::string action = ev.value("action", "");
     if (action == "drop")
         os << str_or(field(ev, "reason"), "?") << "  ";
+    else if (action == "probe")
+        os << "reflection probe consumed  ";
     else if (action != "fan-out" && action != "host")
         os << action << "  ";
     if (ev.value("reason", json()) == "spoofed") {

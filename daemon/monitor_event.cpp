@@ -15,7 +15,7 @@ namespace {
 constexpr const char* kProgs[] = {"uplink_xdp", "uplink_tc", "port_xdp", "port_tc", "xsk_xdp"};
 constexpr const char* kRules[] = {"",   "T1", "T2", "T3", "T4", "T5", "T6", "R1", "R2", "R3", "R4", "R5", "R6",
                                   "R7", "M1", "M2", "M3", "M4", "M5", "V1", "V2", "V3", "V4", "V5", "V6", "V7"};
-constexpr const char* kActions[] = {"drop", "redirect", "redirect-peer", "host", "fan-out"};
+constexpr const char* kActions[] = {"drop", "redirect", "redirect-peer", "host", "fan-out", "probe"};
 static_assert(std::size(kProgs) == VEPA_PROG__MAX);
 static_assert(std::size(kRules) == VEPA_RULE__MAX);
 static_assert(std::size(kActions) == VEPA_ACT__MAX);

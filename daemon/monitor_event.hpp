@@ -39,7 +39,7 @@ struct MonitorFilter {
 
 const char* prog_name(uint8_t prog);
 const char* rule_name(uint8_t rule);     // "T5", "" for VEPA_RULE_NONE
-const char* action_name(uint8_t action); // "drop", "redirect", "redirect-peer", "host", "fan-out"
+const char* action_name(uint8_t action); // "drop", "redirect", "redirect-peer", "host", "fan-out", "probe"
 std::optional<uint8_t> parse_rule(std::string_view s); // "T5" (any case) -> VEPA_RULE_T5
 
 // The event object of vepa/control.hpp; wall_offset_ns: CLOCK_REALTIME - CLOCK_MONOTONIC.

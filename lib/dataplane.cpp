@@ -21,7 +21,7 @@ const char* const kMapNames[] = {VEPA_MAP_MACS,     VEPA_MAP_PORTS,  VEPA_MAP_ST
                                  VEPA_MAP_VLANS,    VEPA_MAP_RXMACS, VEPA_MAP_EVENTS,  VEPA_MAP_MONITOR,
                                  VEPA_MAP_MONSTATE};
 
-int map_fd(vepa_bpf* skel, const char* name)
+int skel_map_fd(vepa_bpf* skel, const char* name)
 {
     bpf_map* m = bpf_object__find_map_by_name(skel->obj, name);
     if (!m)
@@ -53,6 +53,8 @@ bool reuse_pinned(bpf_map* m, const std::string& path)
     check_bpf(bpf_map__reuse_fd(m, fd.get()), "reuse pinned map " + path);
     return true;
 }
+
+int Dataplane::map_fd(const std::string& name) const { return vepa::skel_map_fd(skel_, name.c_str()); }
 
 std::vector<std::string> Dataplane::map_names() { return {std::begin(kMapNames), std::end(kMapNames)}; }
 
@@ -114,22 +116,22 @@ Dataplane::Dataplane(const DataplaneOptions& opts) : pin_dir_(opts.pin_dir)
             check_bpf(bpf_map__pin(m, path.c_str()), "pin " + path);
         }
 
-        macs_ = std::make_unique<MacMap>(dup_fd(map_fd(skel_, VEPA_MAP_MACS), "macs"), VEPA_MAP_MACS);
-        ports_ = std::make_unique<PortMap>(dup_fd(map_fd(skel_, VEPA_MAP_PORTS), "ports"), VEPA_MAP_PORTS);
-        stats_ = std::make_unique<StatsMap>(dup_fd(map_fd(skel_, VEPA_MAP_STATS), "stats"), VEPA_MAP_STATS);
-        devs_ = std::make_unique<DevMap>(dup_fd(map_fd(skel_, VEPA_MAP_DEVS), "devs"), VEPA_MAP_DEVS);
-        config_ = std::make_unique<ConfigMap>(dup_fd(map_fd(skel_, VEPA_MAP_CONFIG), "config"), VEPA_MAP_CONFIG);
-        xsks_ = std::make_unique<XskMap>(dup_fd(map_fd(skel_, VEPA_MAP_XSKS), "xsks"), VEPA_MAP_XSKS);
+        macs_ = std::make_unique<MacMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_MACS), "macs"), VEPA_MAP_MACS);
+        ports_ = std::make_unique<PortMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_PORTS), "ports"), VEPA_MAP_PORTS);
+        stats_ = std::make_unique<StatsMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_STATS), "stats"), VEPA_MAP_STATS);
+        devs_ = std::make_unique<DevMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_DEVS), "devs"), VEPA_MAP_DEVS);
+        config_ = std::make_unique<ConfigMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_CONFIG), "config"), VEPA_MAP_CONFIG);
+        xsks_ = std::make_unique<XskMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_XSKS), "xsks"), VEPA_MAP_XSKS);
         xskports_ =
-            std::make_unique<XskPortMap>(dup_fd(map_fd(skel_, VEPA_MAP_XSKPORTS), "xskports"), VEPA_MAP_XSKPORTS);
-        vlans_ = std::make_unique<VlanMap>(dup_fd(map_fd(skel_, VEPA_MAP_VLANS), "vlans"), VEPA_MAP_VLANS);
-        rxmacs_ = std::make_unique<RxMacMap>(dup_fd(map_fd(skel_, VEPA_MAP_RXMACS), "rxmacs"), VEPA_MAP_RXMACS);
-        flood_ = std::make_unique<FloodList>(dup_fd(map_fd(skel_, VEPA_MAP_FLOOD), "flood"));
+            std::make_unique<XskPortMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_XSKPORTS), "xskports"), VEPA_MAP_XSKPORTS);
+        vlans_ = std::make_unique<VlanMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_VLANS), "vlans"), VEPA_MAP_VLANS);
+        rxmacs_ = std::make_unique<RxMacMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_RXMACS), "rxmacs"), VEPA_MAP_RXMACS);
+        flood_ = std::make_unique<FloodList>(dup_fd(skel_map_fd(skel_, VEPA_MAP_FLOOD), "flood"));
         monitor_ =
-            std::make_unique<MonitorMap>(dup_fd(map_fd(skel_, VEPA_MAP_MONITOR), "monitor"), VEPA_MAP_MONITOR);
+            std::make_unique<MonitorMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_MONITOR), "monitor"), VEPA_MAP_MONITOR);
         monstate_ =
-            std::make_unique<MonStateMap>(dup_fd(map_fd(skel_, VEPA_MAP_MONSTATE), "monstate"), VEPA_MAP_MONSTATE);
-        events_ = dup_fd(map_fd(skel_, VEPA_MAP_EVENTS), "events");
+            std::make_unique<MonStateMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_MONSTATE), "monstate"), VEPA_MAP_MONSTATE);
+        events_ = dup_fd(skel_map_fd(skel_, VEPA_MAP_EVENTS), "events");
     } catch (...) {
         vepa_bpf__destroy(skel_);
         throw;

@@ -83,6 +83,8 @@ public:
     MonitorMap& monitor() { return *monitor_; }
     MonStateMap& monstate() { return *monstate_; }
     int events_fd() const { return events_.get(); } // the decision ring buffer (struct vepa_event)
+    // The fd of the map of that name (one of map_names()), owned by the Dataplane.
+    int map_fd(const std::string& name) const;
 
     // Names of the pinned files this layout uses.
     static std::vector<std::string> map_names();

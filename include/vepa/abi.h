@@ -38,6 +38,8 @@
 #define VEPA_MAP_EVENTS VEPA_MAP_NAME(events)   /* ring buffer of struct vepa_event (decision records) */
 #define VEPA_MAP_MONITOR VEPA_MAP_NAME(monitor) /* array: [0] -> struct vepa_monitor (0: monitoring off) */
 #define VEPA_MAP_MONSTATE VEPA_MAP_NAME(monstate) /* per-CPU array: [0] -> struct vepa_monitor_state */
+#define VEPA_MAP_EXPLAIN VEPA_MAP_NAME(explain)   /* the explain programs' own array, never pinned:
+                                                     [0] -> struct vepa_explanation */
 
 /* Sizes. Slot 0 of the counters is the uplink; ports use slots 1..MAX_PORTS-1. */
 #define VEPA_MAX_PORTS 4096
@@ -250,6 +252,7 @@ enum vepa_action {
 	VEPA_ACT_REDIRECT_PEER, /* TC bpf_redirect_peer into a veth's guest end */
 	VEPA_ACT_HOST,          /* to the host stack (R2) */
 	VEPA_ACT_FANOUT,        /* group copies: egress is the number of copies sent */
+	VEPA_ACT_PROBE,         /* vepad's reflection probe came back: counted and consumed */
 	VEPA_ACT__MAX,
 };
 
@@ -281,6 +284,22 @@ struct vepa_event {
 	__u8 dst[6];
 	__u8 src[6];
 	__u32 pad;
+};
+
+/*
+ * What the explain programs (vepactl trace) decided for one frame: element 0 of
+ * their explanation map, zeroed by vepad before each BPF_PROG_TEST_RUN.  The
+ * explain programs are the dataplane's programs built with VEPA_EXPLAIN: the
+ * same rules over the same (live) maps, but instead of counting, redirecting
+ * and cloning they write here every decision record they would have written
+ * for vepactl monitor, and the slots a group frame would be copied to.
+ */
+#define VEPA_EXPLAIN_MAX_DECISIONS 4
+struct vepa_explanation {
+	__u32 decisions;                                     /* decision records written (more are not kept) */
+	__u32 pad;
+	struct vepa_event decision[VEPA_EXPLAIN_MAX_DECISIONS];
+	__u64 copies[VEPA_MAX_PORTS / 64];                   /* fan-out: bit s = a copy to slot s */
 };
 
 /* struct vepa_monitor.flags */

@@ -86,7 +86,8 @@
 //   {"type": "event", "time": ISO 8601 UTC (microseconds), "time_ns" (ns since the epoch), "cpu",
 //    "program": "uplink_xdp"|"uplink_tc"|"port_xdp"|"port_tc"|"xsk_xdp", "ifindex" (arrived on),
 //    "port": the sender's name ("uplink" for the uplink's programs) | null (no configured port),
-//    "rule": "T5"... | null, "action": "drop"|"redirect"|"redirect-peer"|"host"|"fan-out",
+//    "rule": "T5"... | null, "action": "drop"|"redirect"|"redirect-peer"|"host"|"fan-out"|"probe"
+//    (vepad's reflection probe came back: consumed),
 //    "reason": drop reason (kDropReasons) | null, "to": redirect: the receiving port; drop: the port
 //    it is counted on | null, "copies": fan-out: copies sent | null, "vlan" (0: untagged),
 //    "dst", "src", "ethertype" (innermost, 0 when the frame ended first), "len" (as it came),

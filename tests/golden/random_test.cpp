@@ -27,7 +27,7 @@ namespace {
 
 struct Stats {
     size_t frames = 0, runs_xdp = 0, runs_tc = 0, dropped = 0, to_host = 0, to_uplink = 0, copies = 0;
-    size_t mismatches = 0, invariant_violations = 0, tc_unbuildable = 0;
+    size_t mismatches = 0, invariant_violations = 0, tc_unbuildable = 0, explained = 0;
 };
 
 // Slots of ports whose tx moved, i.e. that received a copy.
@@ -157,6 +157,16 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
             const auto got = counter_delta(counters, now);
             counters = now;
 
+            // The explain programs (vepactl trace) decide as the model does.
+            const Explained ex = explain_frame(tb, ifindex, f, with_xdp, gso);
+            st.explained++;
+            if (describe(ex.fate) != describe(explainable(want))) {
+                st.mismatches++;
+                fail(std::string(with_xdp ? "[xdp+tc] " : "[tc] ") + "explain programs: " + describe(ex.fate) +
+                     ", the model says " + describe(explainable(want)) + " for slot " + std::to_string(from_slot) +
+                     " frame " + hex(f, 40));
+            }
+
             // Exact agreement with the model.
             bool same = got.size() == want_delta.size();
             for (const auto& [slot, c] : want_delta)
@@ -195,7 +205,7 @@ TEST_CASE("randomized frames: every program agrees with the model and keeps the 
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::cout << "randomized frames: " << st.frames << " frames, " << st.runs_xdp << " XDP runs, " << st.runs_tc
-              << " TC runs in " << secs << " s; model: " << st.dropped << " dropped, " << st.to_host << " to host, "
+              << " TC runs, " << st.explained << " explain runs (vepactl trace) in " << secs << " s; model: " << st.dropped << " dropped, " << st.to_host << " to host, "
               << st.to_uplink << " to uplink, " << st.copies << " port copies; " << st.mismatches << " mismatches, "
               << st.invariant_violations << " invariant violations; " << st.tc_unbuildable
               << " TC runs skipped (no skb for short IP frames in BPF_PROG_TEST_RUN)" << std::endl;

@@ -178,6 +178,15 @@ void check(Testbed& tb, const Golden& g, bool with_xdp)
     const auto model_counters = counter_delta({}, expected_counters(slot_of(tb, g.from), model, g.frame.size()));
     INFO("model: " << describe(model) << ", counters " << describe(model_counters));
     CHECK(describe(model_counters) == describe(want));
+    // The explain programs (vepactl trace) agree with both: one table, three implementations.
+    const Explained ex = explain_frame(tb, ifindex, g.frame, with_xdp, g.gso_size);
+    INFO("explain programs: " << describe(ex.fate));
+    if (with_xdp)
+        CHECK(ex.xdp_verdict == g.xdp);
+    if (ex.tc_verdict != -1)
+        CHECK(ex.tc_verdict == g.tc);
+    CHECK(ex.unkept == 0);
+    CHECK(describe(ex.fate) == describe(explainable(model)));
     if (!model.drop)
         CHECK(hex(tc_data_out(g.frame, model), 80) == hex(tc_out, 80));
     INFO("counters moved: " << describe(got));

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "lib/counters.hpp"
+#include "lib/test_run.hpp"
 
 namespace vepa::test {
 
@@ -65,7 +66,15 @@ Testbed::~Testbed()
         detach();
     } catch (...) {}
     reconciler_.reset();
+    explainer_.reset();
     dp.reset();
+}
+
+const Explainer& Testbed::explainer()
+{
+    if (!explainer_)
+        explainer_ = std::make_unique<Explainer>(*dp);
+    return *explainer_;
 }
 
 TestPort& Testbed::port(const std::string& name)
@@ -141,40 +150,12 @@ Model Testbed::model() const
 
 RunResult Testbed::xdp(int prog_fd, int ifindex, const Bytes& in, uint32_t repeat)
 {
-    RunResult r;
-    r.out.resize(in.size() + 256);
-    xdp_md ctx{};
-    ctx.data_end = static_cast<uint32_t>(in.size());
-    ctx.ingress_ifindex = static_cast<uint32_t>(ifindex);
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = r.out.data(),
-                .data_size_in = static_cast<uint32_t>(in.size()), .data_size_out = static_cast<uint32_t>(r.out.size()),
-                .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = static_cast<int>(repeat));
-    if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
-        throw std::runtime_error("XDP test run failed: " + std::string(std::strerror(errno)));
-    r.verdict = static_cast<int>(opts.retval);
-    r.out.resize(opts.data_size_out);
-    r.duration_ns = opts.duration;
-    return r;
+    return test_run_xdp(prog_fd, ifindex, in, repeat);
 }
 
 RunResult Testbed::tc(int prog_fd, int ifindex, const Bytes& in, uint32_t gso_size, uint32_t repeat)
 {
-    RunResult r;
-    r.out.resize(in.size() + 256);
-    __sk_buff ctx{};
-    ctx.ifindex = static_cast<uint32_t>(ifindex);
-    ctx.gso_size = gso_size;
-    ctx.gso_segs = gso_size ? 2 : 0;
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = r.out.data(),
-                .data_size_in = static_cast<uint32_t>(in.size()), .data_size_out = static_cast<uint32_t>(r.out.size()),
-                .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = static_cast<int>(repeat));
-    if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
-        throw std::runtime_error("TC test run failed: " + std::string(std::strerror(errno)) + " on " + hex(in) +
-                                 (gso_size ? " gso" : ""));
-    r.verdict = static_cast<int>(opts.retval);
-    r.out.resize(opts.data_size_out);
-    r.duration_ns = opts.duration;
-    return r;
+    return test_run_tc(prog_fd, ifindex, in, gso_size, repeat);
 }
 
 void Testbed::drain_taps()
@@ -196,6 +177,38 @@ std::map<uint16_t, vepa_counters> Testbed::counters()
     for (uint16_t s = 0; s <= max_slot; s++)
         out[s] = sum_cpus(raw, s, ncpu);
     return out;
+}
+
+Explained explain_frame(Testbed& tb, int ifindex, const Bytes& f, bool with_xdp, uint32_t gso_size)
+{
+    const bool from_uplink = ifindex == tb.uplink;
+    Explained out;
+    Decided d;
+    if (with_xdp) {
+        const Explanation x = tb.explainer().run(from_uplink ? Program::UplinkXdp : Program::PortXdp, ifindex, f);
+        out.xdp_verdict = x.verdict;
+        d = decided(x);
+    }
+    if (!with_xdp || d.passed) {
+        const Explanation t = tb.explainer().run(from_uplink ? Program::UplinkTc : Program::PortTc, ifindex, f, gso_size);
+        out.tc_verdict = t.verdict;
+        out.unkept = t.unkept;
+        d = decided(t);
+    }
+    out.fate.drop = d.drop;
+    out.fate.charged = d.charged;
+    out.fate.ports = d.ports;
+    out.fate.uplink = d.uplink;
+    out.fate.host = d.host;
+    out.fate.probe = d.probe;
+    return out;
+}
+
+Outcome explainable(Outcome o)
+{
+    o.ports.insert(o.refused.begin(), o.refused.end());
+    o.refused.clear();
+    return o;
 }
 
 bool tc_test_run_accepts(const Bytes& f)

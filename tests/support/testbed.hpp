@@ -13,7 +13,9 @@
 #include "daemon/port_table.hpp"
 #include "daemon/reconciler.hpp"
 #include "lib/dataplane.hpp"
+#include "lib/explain.hpp"
 #include "lib/netlink.hpp"
+#include "lib/test_run.hpp"
 #include "tests/support/frames.hpp"
 #include "lib/map_sync.hpp"
 #include "tests/support/model.hpp"
@@ -55,11 +57,7 @@ inline PortVlans port_vlans(uint16_t u, std::set<uint16_t> tagged = {}, bool all
     return PortVlans{u, std::move(tagged), all};
 }
 
-struct RunResult {
-    int verdict = -1;
-    Bytes out;
-    uint32_t duration_ns = 0; // average per repetition
-};
+using RunResult = TestRun;
 
 class Testbed {
 public:
@@ -98,6 +96,9 @@ public:
     void detach();
     const vepad::Reconciler& reconciler() const { return *reconciler_; }
 
+    // vepactl trace's explain programs over this dataplane's maps (loaded on first use).
+    const Explainer& explainer();
+
     RunResult xdp(int prog_fd, int ifindex, const Bytes& in, uint32_t repeat = 1);
     RunResult tc(int prog_fd, int ifindex, const Bytes& in, uint32_t gso_size = 0, uint32_t repeat = 1);
 
@@ -112,7 +113,24 @@ private:
 
     NetlinkRequester nl_;
     std::unique_ptr<vepad::Reconciler> reconciler_;
+    std::unique_ptr<Explainer> explainer_;
 };
+
+// What the explain programs (vepactl trace) decide for frame f arriving on
+// ifindex (the uplink's or a port's): through XDP then, when XDP passes, TC
+// (with_xdp), or through TC alone.  fate: the decision as an Outcome (drop,
+// receivers, uplink, host, probe; no frames).  Verdicts -1: not run.
+struct Explained {
+    Outcome fate;
+    int xdp_verdict = -1;
+    int tc_verdict = -1;
+    uint32_t unkept = 0;
+};
+Explained explain_frame(Testbed& tb, int ifindex, const Bytes& f, bool with_xdp, uint32_t gso_size = 0);
+
+// A model outcome as the explain programs can know it: group copies the kernel
+// would refuse (clone_failed) count as receivers.
+Outcome explainable(Outcome o);
 
 // Whether BPF_PROG_TEST_RUN can build an skb of this frame: it refuses a bare
 // Ethernet header, and IPv4/IPv6 frames shorter than their IP header (EINVAL).
