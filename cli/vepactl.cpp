@@ -15,7 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include "cli/frame_spec.hpp"
 #include "cli/monitor.hpp"
+#include "cli/trace_format.hpp"
 #include "lib/port_vlans.hpp"
 #include "vepa/abi.h"
 #include "vepa/control.hpp"
@@ -32,6 +34,7 @@ constexpr int kExitRefused = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitNotReflecting = 3; // vepactl probe: the switch does not reflect
 constexpr int kExitUnknown = 4;       // vepactl probe: no answer (uplink absent or down)
+constexpr int kExitTraceFailed = 5;   // vepactl trace: refused or failed (1 is "dropped")
 
 using proto::call;
 using proto::ClientError;
@@ -62,6 +65,10 @@ struct Options {
         std::optional<unsigned> vlan, sample, rate;
         bool drops = false;
     } mon;
+    struct { // trace
+        std::string from;
+        std::vector<std::string> frame; // FRAME, possibly split by the shell (hex with spaces)
+    } trace;
 };
 
 // A command line that makes no request (vepactl: COMMAND: what, exit 2), found after CLI11's checks.
@@ -631,6 +638,38 @@ void stats_args(const Options& o, json& args)
 
 void shutdown_args(const Options& o, json& args) { args["detach"] = o.detach; }
 
+void trace_options(CLI::App& cmd, Options& o)
+{
+    cmd.add_option("--from", o.trace.from, "the port the frame comes from, or uplink (from the switch)")
+        ->type_name("PORT|uplink")
+        ->required();
+    cmd.add_option("FRAME", o.trace.frame, "hex bytes, or fields dst=MAC,src=MAC[,type=T][,vlan=VID][,prio=P][,len=N]")
+        ->required();
+}
+
+void trace_args(const Options& o, json& args)
+{
+    std::string spec;
+    for (const auto& part : o.trace.frame)
+        spec += (spec.empty() ? "" : " ") + part;
+    args["from"] = o.trace.from;
+    try {
+        args["frame"] = vepactl::to_hex(vepactl::parse_frame_spec(spec));
+    } catch (const vepactl::FrameSpecError& e) {
+        throw UsageError(std::string("FRAME: ") + e.what());
+    }
+}
+
+// trace: the hops and the verdict; exit 0 delivered, 1 dropped.
+int print_trace(const Invocation& inv, const json& result)
+{
+    if (inv.global.as_json)
+        std::cout << result.dump(2) << "\n";
+    else
+        std::cout << vepactl::format_trace(result);
+    return vepactl::trace_status(result);
+}
+
 void monitor_args(const Options& o, json& args)
 {
     if (o.mon.port)
@@ -657,6 +696,7 @@ struct Command {
     void (*add_options)(CLI::App& cmd, Options& opts);   // the command's CLI11 options, into opts
     void (*build_args)(const Options& opts, json& args); // the request's args; may throw UsageError
     PrintResult print_result;
+    int refused_status = kExitRefused; // exit status when vepad refuses or cannot be reached
 };
 
 // Every command, in --help's order.  A new command is an entry here, with its print function (and its
@@ -674,6 +714,8 @@ const Command kCommands[] = {
      print_json_or_text<print_metrics>},
     {proto::kMonitor, "live decision events (drops; forwarding with --sample)", monitor_options, monitor_args,
      nullptr},
+    {proto::kTrace, "what would happen to a frame (nothing is sent or counted)", trace_options, trace_args,
+     print_trace, kExitTraceFailed},
     {proto::kShutdown, "stop vepad", shutdown_options, shutdown_args, print_json_or_text<print_stopping>},
 };
 
@@ -742,6 +784,25 @@ Commands:
       one JSON object per line, {"type": "event", ...} or {"type": "lost",
       "lost": N} (the fields: README, Debugging).  Exit status 0 after
       Ctrl-C, 1 when vepad refuses or closes the stream.
+  trace --from PORT|uplink FRAME
+      What would happen to FRAME sent by PORT (or arriving from the switch:
+      uplink), without sending or counting anything: vepad runs it through
+      explain programs (the dataplane's own rules, recording instead of
+      forwarding) on the live maps, follows a frame sent to the uplink
+      through the switch by what vepad knows of its reflection (reflecting,
+      not, unknown), and through the uplink's programs when the switch sends
+      it back.  One line per hop (the device, program, verdict, the rule that
+      decided and what it did), then the verdict: delivered to ports (via the
+      switch, or locally for bridge mode), the host stack or the network
+      beyond the switch, or dropped (by vepad with rule and reason, or by a
+      switch that does not reflect).  FRAME is hex bytes (spaces or colons
+      allowed) or fields: dst=MAC,src=MAC[,type=T][,vlan=VID][,prio=P][,len=N]
+      (type a number or ipv4, ipv6, arp, lldp, default ipv4; vlan repeats for
+      stacked tags, outer first; len the whole frame, default 60), e.g.
+        vepactl trace --from c2 dst=02:00:0a:14:00:0d,src=02:00:0a:14:00:0c
+      Exit status 0 delivered, 1 dropped, 5 refused (no such port, a frame
+      the kernel cannot test-run) or vepad unreachable.  --json: the trace
+      object (README, Debugging).
   shutdown [--detach]
                   Stop vepad; with --detach also remove its programs and maps
                   (without, the dataplane keeps forwarding).
@@ -770,7 +831,8 @@ delivery to other bridge ports).
 
 Output: aligned tables; --json prints the reply's result object as documented
 in README (stable).  Exit status: 0 done, 1 refused or failed (the reason on
-stderr), 2 usage error; for probe also 3 not reflecting, 4 unknown.  The socket is $VEPAD_SOCKET or /run/vepad/vepad.sock.)";
+stderr), 2 usage error; for probe also 3 not reflecting, 4 unknown; trace
+exits 0 delivered, 1 dropped, 5 refused or failed.  The socket is $VEPAD_SOCKET or /run/vepad/vepad.sock.)";
 
 void add_global_options(CLI::App& app, GlobalOptions& g)
 {
@@ -821,12 +883,12 @@ int run(const Command& cmd, const GlobalOptions& global, const Options& opts)
         json reply = call(global.socket, req, global.timeout * 1000);
         if (const auto why = refusal(reply)) {
             std::cerr << "vepactl: " << *why << "\n";
-            return kExitRefused;
+            return cmd.refused_status;
         }
         return cmd.print_result({global, opts}, reply["result"]);
     } catch (const ClientError& e) {
         std::cerr << "vepactl: " << e.what() << "\n";
-        return kExitRefused;
+        return cmd.refused_status;
     }
 }
 

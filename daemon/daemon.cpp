@@ -201,6 +201,7 @@ json Daemon::dispatch(const Request& req)
                           [this](const Shutdown& c) { return shutdown(c); },
                           [this](const Metrics&) { return json{{"text", metrics_text()}}; },
                           [this](const Monitor& c) { return events_->subscribe(c); },
+                          [this](const Trace& c) { return trace_frame(c); },
                       },
                       req.cmd);
 }
@@ -251,6 +252,38 @@ std::string Daemon::metrics_text() const
     s.reconcile_failures = loop_->failures();
     s.reconcile_failing = loop_->failing();
     return render_metrics(s);
+}
+
+TraceHost Daemon::trace_host() const
+{
+    TraceHost h;
+    const UplinkStatus& up = reconciler_->uplink();
+    h.uplink = cfg_.uplink;
+    if (up.state != LinkState::Absent)
+        h.uplink_dev = {up.ifindex, up.xdp.has_value()};
+    if (up.mac)
+        h.local_macs.push_back(*up.mac);
+    for (const auto& [name, ps] : reconciler_->ports()) {
+        if (!ps.present())
+            continue;
+        h.ports[name] = {ps.ifindex, ps.attach == Attach::XdpNative || ps.attach == Attach::XdpGeneric};
+        h.local_macs.insert(h.local_macs.end(), ps.macs.begin(), ps.macs.end());
+    }
+    h.names = ports_by_slot();
+    const json relay = relay_->to_json();
+    h.reflection = relay["verdict"];
+    if (relay["by"].is_string())
+        h.reflection_by = relay["by"];
+    return h;
+}
+
+json Daemon::trace_frame(const Trace& c)
+{
+    if (!explainer_)
+        explainer_ = std::make_unique<vepa::Explainer>(*dp_);
+    return trace(trace_host(), c.from, c.frame, [this](vepa::Program p, int ifindex, const std::vector<uint8_t>& f) {
+        return explainer_->run(p, ifindex, f);
+    });
 }
 
 json Daemon::probe_relay()

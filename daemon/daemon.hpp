@@ -27,7 +27,9 @@
 #include "daemon/relay_watch.hpp"
 #include "daemon/requests.hpp"
 #include "daemon/rtnl_monitor.hpp"
+#include "daemon/trace.hpp"
 #include "lib/dataplane.hpp"
+#include "lib/explain.hpp"
 #include "lib/netlink.hpp"
 
 namespace vepad {
@@ -47,6 +49,8 @@ private:
     nlohmann::json probe_relay();
     nlohmann::json shutdown(const Shutdown& c);
     std::string metrics_text() const;
+    nlohmann::json trace_frame(const Trace& c);
+    TraceHost trace_host() const;
     PortsBySlot ports_by_slot() const;
 
     // What follows every reconcile.
@@ -73,6 +77,7 @@ private:
     std::unique_ptr<ControlServer> server_;
     std::unique_ptr<MetricsHttp> metrics_http_;
     std::unique_ptr<MonitorService> events_;
+    std::unique_ptr<vepa::Explainer> explainer_; // vepactl trace's programs, loaded by the first trace
     RequestCounts requests_;
     boost::asio::steady_timer xsk_timer_;
     bool detach_at_exit_ = false;

@@ -222,6 +222,46 @@ Command parse_monitor(const json& args)
     return m;
 }
 
+// Hex digits, two per byte.
+std::vector<uint8_t> parse_hex_frame(const std::string& hex)
+{
+    if (hex.size() % 2)
+        throw CommandError(proto::kErrInvalid, "frame: an odd number of hex digits");
+    if (hex.size() / 2 < proto::kTraceMinFrame || hex.size() / 2 > proto::kTraceMaxFrame)
+        throw CommandError(proto::kErrInvalid, "frame: " + std::to_string(hex.size() / 2) + " bytes; a frame has " +
+                                                   std::to_string(proto::kTraceMinFrame) + " to " +
+                                                   std::to_string(proto::kTraceMaxFrame));
+    auto digit = [](char c) -> int {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        return -1;
+    };
+    std::vector<uint8_t> out(hex.size() / 2);
+    for (size_t i = 0; i < out.size(); i++) {
+        const int hi = digit(hex[2 * i]), lo = digit(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            throw CommandError(proto::kErrInvalid, "frame: not a hex digit at position " +
+                                                       std::to_string(hi < 0 ? 2 * i : 2 * i + 1));
+        out[i] = static_cast<uint8_t>(hi << 4 | lo);
+    }
+    return out;
+}
+
+Command parse_trace(const json& args)
+{
+    Args a(args, {"from", "frame"});
+    Trace t;
+    t.from = a.str("from");
+    if (t.from != "uplink" && !valid_ifname(t.from))
+        throw CommandError(proto::kErrInvalid, "'" + t.from + "' is not a valid port name");
+    t.frame = parse_hex_frame(a.str("frame"));
+    return t;
+}
+
 // A command without arguments: any argument is refused.
 template <typename C> Command no_args(const json& args)
 {
@@ -238,7 +278,7 @@ const CommandParser kCommands[] = {
     {proto::kAddPort, parse_add_port},    {proto::kSetPort, parse_set_port},     {proto::kDelPort, parse_del_port},
     {proto::kList, no_args<List>},        {proto::kStats, parse_stats},          {proto::kStatus, no_args<Status>},
     {proto::kProbe, no_args<ProbeRelay>}, {proto::kAttachXsk, parse_attach_xsk}, {proto::kShutdown, parse_shutdown},
-    {proto::kMetrics, no_args<Metrics>},  {proto::kMonitor, parse_monitor},
+    {proto::kMetrics, no_args<Metrics>},  {proto::kMonitor, parse_monitor},        {proto::kTrace, parse_trace},
 };
 
 // The request's JSON object; throws bad-request.

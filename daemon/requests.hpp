@@ -62,8 +62,13 @@ struct Monitor {   // a stream of decision events
     std::shared_ptr<StreamSink> sink; // where the events go; set by the server
 };
 
-using Command =
-    std::variant<AddPort, SetPort, DelPort, List, Stats, Status, ProbeRelay, AttachXsk, Shutdown, Metrics, Monitor>;
+struct Trace {      // what would happen to a frame (daemon/trace.hpp)
+    std::string from; // a port's name or "uplink"
+    std::vector<uint8_t> frame;
+};
+
+using Command = std::variant<AddPort, SetPort, DelPort, List, Stats, Status, ProbeRelay, AttachXsk, Shutdown, Metrics,
+                             Monitor, Trace>;
 
 struct Request {
     nlohmann::json id; // echoed back (null when absent)

@@ -82,9 +82,13 @@ echo "(no reply: as it must be without reflective relay)"
 run in_ns "$NS_C1" ping -c 2 -i 0.2 -W 1 "$IP_REM"
 say "vepad knows: its reflection probe does not come back (exit status 3)"
 run vepactl probe || true
+say "vepactl trace: where a frame from c1 to c2 ends now (nothing is sent; exit status 1: dropped)"
+run vepactl trace --from c1 "dst=$MAC_C2,src=$MAC_C1" || true
 lab_hairpin on
 say "Hairpin ON again: the probe comes back"
 run vepactl probe
+say "vepactl trace: the same frame hop by hop, through the switch and back to c2"
+run vepactl trace --from c1 "dst=$MAC_C2,src=$MAC_C1"
 
 say "Anti-spoofing: c1 sends with c2's MAC as source; vepad drops it and says why (vepactl monitor --drops)"
 spoof="ffffffffffff${MAC_C2//:/}88b5$(printf '%02x' $(seq 0 45) | tr -d ' ')"
@@ -97,6 +101,7 @@ sleep 0.5
 echo '$ kill -INT %1   # Ctrl-C: the summary'
 kill -INT $mon; wait $mon || true
 run vepactl stats c1
+run vepactl trace --from c1 "$spoof" || true
 
 say "An AF_XDP port: a user-space function (vepa-xsk echo) gets its frames from vepad by socket"
 MAC_NF=02:00:0a:14:00:21

@@ -52,6 +52,26 @@
 //              destination), rule and vlan filter them.  rate: at most that many records per second per
 //              CPU (default 10000; the smallest any client asks for applies to all).  A client whose
 //              unread lines pass 1 MiB is disconnected (status: monitor.dropped_clients).
+//   trace      from* NAME|"uplink", frame* hex (15..16384 bytes) -> a trace object: what would happen
+//              to the frame arriving from that port (or from the switch), decided by vepad's explain
+//              programs on the live maps, through the switch by its reflection state.  Nothing is
+//              counted, sent or changed.  not-found: no present port of that name.
+//
+// Trace object (trace):
+//   {"from", "frame": {"len", "dst", "src", "ethertype" (innermost) | null, "vlan" (outer tag) | null},
+//    "reflection": {"verdict": "reflecting"|"not-reflecting"|"unknown", "by": "probe"|"lldp"|null},
+//    "hops": [hop...], "result": {"outcome": "delivered"|"dropped", "ports": [NAME...] (delivered
+//    through the switch), "local_ports": [NAME...] (bridge mode, on this host), "host" bool (to the
+//    host stack), "network" bool (to the network beyond the switch), "probe" bool (vepad's own
+//    reflection probe, consumed), "dropped_by": "vepad"|"switch"|null, "drop": {"at", "program",
+//    "rule", "reason"} (vepad) | {"at": "switch", "reason": "not-reflecting", "why"} | null,
+//    "conditional" bool (depends on a switch whose reflection is unknown), "summary": one line}}
+//   A program hop: {"hop": n, "at": NAME|"uplink", "program": "port_xdp"|"port_tc"|"uplink_xdp"|
+//    "uplink_tc", "verdict": "pass"|"drop"|"redirect"|"tx"|"aborted" (XDP), "ok"|"shot"|"redirect" (TC),
+//    "decisions": [event object without type/time/time_ns/cpu...] (none: XDP passed the frame to
+//    TC), "unrecorded": decisions beyond the first four, "copies": [NAME...] (group copies)}
+//   A switch hop: {"hop": n, "at": "switch", "reflection", "by", "frame" (as on the wire), "action":
+//    "forward"|"reflect"|"drop"|"flood"|"flood-and-reflect", "why"}
 //
 // Port object:
 //   {"name", "ifindex" (0 when absent), "state": "up"|"down"|"absent"|"unsupported",
@@ -122,6 +142,11 @@ inline constexpr const char* kAttachXsk = "attach-xsk";
 inline constexpr const char* kShutdown = "shutdown";
 inline constexpr const char* kMetrics = "metrics";
 inline constexpr const char* kMonitor = "monitor";
+inline constexpr const char* kTrace = "trace";
+
+// trace: the frame's size in bytes.
+inline constexpr std::size_t kTraceMinFrame = 15; // a header and a byte: the kernel builds no skb of less
+inline constexpr std::size_t kTraceMaxFrame = 16384;
 
 // Error codes.
 inline constexpr const char* kErrBadRequest = "bad-request"; // not JSON, not an object, wrong types
