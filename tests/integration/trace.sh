@@ -2,14 +2,15 @@
 # vepactl trace on the lab: what vepad says would happen to a frame, checked
 # against what happens to the same frame really sent (captured in the guests'
 # namespaces, the monitor's records, the counters).  Unicast between ports
-# with the switch hairpinning and not, group frames reflected (R4) and
-# flooded, bridge mode (T2, T4, R5), frames from the switch (R1, R2, R3),
-# drops (T5, T6, V2) with the rule and reason the monitor reports for the
-# real frame, a switch whose reflection is unknown (conditional), refusals
-# and usage errors with their exit status, the JSON's documented fields and
-# the text's lines; and that 200 traces send, count and record nothing.
-# Each case: a fresh vepad (no periodic probes, no LLDP: nothing it sends by
-# itself) with c1, c2 and tap1 in vepa mode; the switch hairpins.
+# with the switch hairpinning and not, to the host's own MAC, group frames
+# reflected (R4) and flooded, bridge mode (T2, T3, T4, R5), frames from the
+# switch (R1, R2, R3, the reflection probe), access VLANs (tagged on the
+# wire), drops (T5, T6, V2) with the rule and reason the monitor reports for
+# the real frame, a switch whose reflection is unknown (conditional),
+# refusals and usage errors with their exit status, the JSON's documented
+# fields and the text's lines; and that 200 traces send, count and record
+# nothing.  Each case: a fresh vepad (no periodic probes, no LLDP: nothing it
+# sends by itself) with c1, c2 and tap1 in vepa mode; the switch hairpins.
 . "$(dirname "$0")/lib.sh"
 
 case_setup() {
@@ -108,6 +109,17 @@ test_unicast_reflecting() {
     check_eq "c1 -> tap1: exit 0, ports [tap1]" '0 ["tap1"]' "$TRC $(tj .result.ports)"
     check_eq "the uplink's XDP redirects to the tap" "c1:port_tc:redirect switch:reflect uplink:uplink_xdp:redirect" "$(hop_path)"
     check_eq "and it arrives" 5 "$(arrive "$NS_VM3" "ether src $MAC_C1 and ether proto 0x88b5" send "$NS_C1" "$(frame "$MAC_VM3" "$MAC_C1")" 5)"
+
+    section "c1 to the host's own MAC: out, reflected, to the host stack (R2)"
+    local up0mac h0
+    up0mac=$(ip -n "$NS_HOST" -j link show up0 | jq -r '.[0].address')
+    trc c1 "$(frame "$up0mac" "$MAC_C1")"
+    check_eq "exit 0; hops: reflected, R2" "0 c1:port_tc:redirect switch:reflect uplink:uplink_xdp:pass uplink:uplink_tc:ok T1:redirect>uplink R2:host>null" \
+        "$TRC $(hop_path) $(decision_path)"
+    check_eq "the host, no port" 'true [] []' "$(tj '.result | "\(.host) \(.ports) \(.local_ports)"')"
+    h0=$(lab_stat uplink host_packets)
+    send "$NS_C1" "$(frame "$up0mac" "$MAC_C1")" 10
+    check "really: the host stack gets the 10 frames" wait_for 2 outputs $((h0 + 10)) lab_stat uplink host_packets
 
     section "hairpin off: the switch drops it, in the trace and really"
     lab_hairpin off
@@ -261,6 +273,16 @@ test_from_uplink() {
     check_eq "really: no frame reaches c1" 0 "$n"
     check_eq "and the host stack got all 10" 10 $(( $(lab_stat uplink host_packets) - h0 ))
 
+    section "from the uplink: vepad's own reflection probe, come back (consumed)"
+    local psrc pdst p0
+    psrc=$(vepactl probe --json | jq -r .probe.src) pdst=$(vepactl probe --json | jq -r .probe.dst)
+    trc uplink "dst=$pdst,src=$psrc,type=0x88b5"
+    check_eq "exit 0, probe true, no port, not the host" '0 true [] false' "$TRC $(tj '.result | "\(.probe) \(.ports) \(.host)"')"
+    check_eq "summary" "consumed by vepad: its own reflection probe, come back" "$(tj .result.summary)"
+    p0=$(lab_stat uplink probe_packets)
+    check_eq "really: vepactl probe, reflecting" 0 "$(vepactl probe >/dev/null; echo $?)"
+    check_ge "and the uplink consumed the probe that came back" 1 $(( $(lab_stat uplink probe_packets) - p0 ))
+
     section "from the uplink: unicast to c1 (R1) and to the VM (R1 by XDP)"
     f=$(frame "$MAC_C1" "$MAC_REM")
     trc uplink "$f"
@@ -357,6 +379,37 @@ test_bridge_mode() {
     send "$NS_C1" "$f" 5
     sleep 0.5
     check_eq "really: c2 receives each of 5 once, the VM 5" "5 5" "$(captured c2) $(captured vm3)"
+}
+
+test_vlans() {
+    section "c1 and c2 in VLAN 10: tagged on the wire, untagged at c2"
+    lab_hairpin on
+    check_eq "vepactl probe: reflecting" 0 "$(probe_rc)"
+    quiet vepactl set-port c1 --vlan 10
+    quiet vepactl set-port c2 --vlan 10
+    local f; f=$(frame "$MAC_C2" "$MAC_C1")
+    trc c1 "$f"
+    check_eq "exit 0, ports [c2]" '0 ["c2"]' "$TRC $(tj .result.ports)"
+    check_eq "the frame as given: untagged; at the switch: tagged 10" "null 10" "$(tj '"\(.frame.vlan) \(.hops[1].frame.vlan)"')"
+    check_eq "the decisions in VLAN 10" "T1:10 R1:10" "$(tj '[.hops[] | .decisions[]? | "\(.rule):\(.vlan)"] | join(" ")')"
+    check_eq "really: the switch gets them tagged 10" 5 "$(count_inbound "$NS_SW" swp-host "vlan 10 and ether src $MAC_C1" -- send "$NS_C1" "$f" 5)"
+    check_eq "and c2 untagged" 5 "$(arrive "$NS_C2" "ether src $MAC_C1 and ether proto 0x88b5" send "$NS_C1" "$f" 5)"
+
+    section "the VM (untagged) to c2 (VLAN 10): reflected, then to the host stack only"
+    f=$(frame "$MAC_C2" "$MAC_VM3")
+    trc tap1 "$f"
+    check_eq "exit 0, R2, no port" '0 R2:host>null []' "$TRC $(tj '[.hops[3].decisions[] | "\(.rule):\(.action)>\(.to)"] | join(" ")') $(tj .result.ports)"
+    check_eq "really: c2 receives none" 0 "$(arrive "$NS_C2" "ether src $MAC_VM3" send "$NS_VM3" "$f" 5)"
+
+    section "from the uplink to c2: tagged 10 reaches it, untagged does not"
+    f=$(frame "$MAC_C2" "$MAC_REM" 8100000a88b5)
+    trc uplink "$f"
+    check_eq "tagged 10: exit 0, ports [c2]" '0 ["c2"]' "$TRC $(tj .result.ports)"
+    check_eq "really: c2 receives 5 of 5, untagged" 5 "$(arrive "$NS_C2" "ether src $MAC_REM and ether proto 0x88b5" send "$NS_REM" "$f" 5)"
+    f=$(frame "$MAC_C2" "$MAC_REM")
+    trc uplink "$f"
+    check_eq "untagged: exit 0, the host, no port" '0 true []' "$TRC $(tj '.result | "\(.host) \(.ports)"')"
+    check_eq "really: c2 receives none" 0 "$(arrive "$NS_C2" "ether src $MAC_REM" send "$NS_REM" "$f" 5)"
 }
 
 test_reflection_unknown() {
