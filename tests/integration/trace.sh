@@ -68,8 +68,22 @@ capture_start() {
 }
 captured() { grep -c '^[0-9]' "$LAB_DIR/cap.$1"; }   # frames captured so far (one line each starts with its time)
 
-# Frames with tcpdump's filter arriving at a guest while the command runs (count_inbound, eth0).
-arrive() { count_inbound "$1" eth0 "$2" -- "${@:3}"; }
+# inbound NS IFACE FILTER command...: frames matching the filter arriving at IFACE while
+# the command runs (count_inbound, without its fixed wait for tcpdump to start).
+inbound() {
+    local ns=$1 ifc=$2 filter=$3 out="$LAB_DIR/in.$RANDOM" pid; shift 3
+    : >"$out.err"
+    in_ns "$ns" tcpdump -i "$ifc" -Q in -n -l -p "$filter" >"$out" 2>"$out.err" &
+    pid=$!
+    wait_for 5 grep -q 'listening on' "$out.err" || { kill "$pid"; echo "tcpdump did not start"; return; }
+    "$@" >/dev/null 2>&1
+    sleep 0.4
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    grep -c '^[0-9]' "$out"
+    rm -f "$out" "$out.err"
+}
+# arrive NS FILTER command...: at a guest's eth0.
+arrive() { inbound "$1" eth0 "$2" "${@:3}"; }
 
 # ==================================================================================
 test_unicast_reflecting() {
@@ -392,7 +406,7 @@ test_vlans() {
     check_eq "exit 0, ports [c2]" '0 ["c2"]' "$TRC $(tj .result.ports)"
     check_eq "the frame as given: untagged; at the switch: tagged 10" "null 10" "$(tj '"\(.frame.vlan) \(.hops[1].frame.vlan)"')"
     check_eq "the decisions in VLAN 10" "T1:10 R1:10" "$(tj '[.hops[] | .decisions[]? | "\(.rule):\(.vlan)"] | join(" ")')"
-    check_eq "really: the switch gets them tagged 10" 5 "$(count_inbound "$NS_SW" swp-host "vlan 10 and ether src $MAC_C1" -- send "$NS_C1" "$f" 5)"
+    check_eq "really: the switch gets them tagged 10" 5 "$(inbound "$NS_SW" swp-host "vlan 10 and ether src $MAC_C1" send "$NS_C1" "$f" 5)"
     check_eq "and c2 untagged" 5 "$(arrive "$NS_C2" "ether src $MAC_C1 and ether proto 0x88b5" send "$NS_C1" "$f" 5)"
 
     section "the VM (untagged) to c2 (VLAN 10): reflected, then to the host stack only"
