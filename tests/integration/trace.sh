@@ -4,13 +4,14 @@
 # namespaces, the monitor's records, the counters).  Unicast between ports
 # with the switch hairpinning and not, to the host's own MAC, group frames
 # reflected (R4) and flooded, bridge mode (T2, T3, T4, R5), frames from the
-# switch (R1, R2, R3, the reflection probe), access VLANs (tagged on the
-# wire), drops (T5, T6, V2) with the rule and reason the monitor reports for
-# the real frame, a switch whose reflection is unknown (conditional),
-# refusals and usage errors with their exit status, the JSON's documented
-# fields and the text's lines; and that 200 traces send, count and record
-# nothing.  Each case: a fresh vepad (no periodic probes, no LLDP: nothing it
-# sends by itself) with c1, c2 and tap1 in vepa mode; the switch hairpins.
+# switch (R1, R2, R3, the reflection probe), private mode (R6, R7: dropped
+# after the switch), access VLANs (tagged on the wire), drops (T5, T6, V2)
+# with the rule and reason the monitor reports for the real frame, a switch
+# whose reflection is unknown (conditional), refusals and usage errors with
+# their exit status, the JSON's documented fields and the text's lines; and
+# that 200 traces send, count and record nothing.  Each case: a fresh vepad
+# (no periodic probes, no LLDP: nothing it sends by itself) with c1, c2 and
+# tap1 in vepa mode; the switch hairpins.
 . "$(dirname "$0")/lib.sh"
 
 case_setup() {
@@ -63,7 +64,8 @@ events_are() { [ "$(event_count "$1")" -ge "$2" ]; }   # for wait_for
 capture_start() {
     local name=$1 ns=$2 ifc=$3
     : >"$LAB_DIR/cap.$name.err"
-    in_ns "$ns" tcpdump -i "$ifc" -n -l -p >"$LAB_DIR/cap.$name" 2>"$LAB_DIR/cap.$name.err" &
+    # nsenter execs tcpdump: $! is tcpdump itself, which the case's end stops (in_ns, a function, would be a subshell).
+    nsenter --net="/run/netns/$ns" tcpdump -i "$ifc" -n -l -p >"$LAB_DIR/cap.$name" 2>"$LAB_DIR/cap.$name.err" &
     wait_for 5 grep -q 'listening on' "$LAB_DIR/cap.$name.err" || fatal "tcpdump on $ns $ifc did not start"
 }
 captured() { grep -c '^[0-9]' "$LAB_DIR/cap.$1"; }   # frames captured so far (one line each starts with its time)
@@ -73,7 +75,7 @@ captured() { grep -c '^[0-9]' "$LAB_DIR/cap.$1"; }   # frames captured so far (o
 inbound() {
     local ns=$1 ifc=$2 filter=$3 out="$LAB_DIR/in.$RANDOM" pid; shift 3
     : >"$out.err"
-    in_ns "$ns" tcpdump -i "$ifc" -Q in -n -l -p "$filter" >"$out" 2>"$out.err" &
+    nsenter --net="/run/netns/$ns" tcpdump -i "$ifc" -Q in -n -l -p "$filter" >"$out" 2>"$out.err" &
     pid=$!
     wait_for 5 grep -q 'listening on' "$out.err" || { kill "$pid"; echo "tcpdump did not start"; return; }
     "$@" >/dev/null 2>&1
@@ -393,6 +395,48 @@ test_bridge_mode() {
     send "$NS_C1" "$f" 5
     sleep 0.5
     check_eq "really: c2 receives each of 5 once, the VM 5" "5 5" "$(captured c2) $(captured vm3)"
+}
+
+test_private_mode() {
+    section "private c1 to c2: reflected by the switch, dropped by the uplink's program (R7)"
+    lab_hairpin on
+    check_eq "vepactl probe: reflecting" 0 "$(probe_rc)"
+    quiet vepactl set-port c1 --mode private
+    local f d0 ev
+    f=$(frame "$MAC_C2" "$MAC_C1")
+    trc c1 "$f"
+    check_eq "exit 1, dropped by vepad" "1 vepad" "$TRC $(tj .result.dropped_by)"
+    check_eq "hops: out, reflected, dropped at the uplink's TC" \
+        "c1:port_tc:redirect switch:reflect uplink:uplink_xdp:pass uplink:uplink_tc:shot" "$(hop_path)"
+    check_eq "drop: at the uplink, uplink_tc, R7, private" "uplink uplink_tc R7 private" \
+        "$(tj '.result.drop | "\(.at) \(.program) \(.rule) \(.reason)"')"
+    check_eq "charged to c2" c2 "$(tj '.hops[3].decisions[0].to')"
+    check_eq "summary" "dropped by vepad at uplink (uplink_tc): R7 private" "$(tj .result.summary)"
+    d0=$(lab_stat c2 drops.private)
+    monitor_start mon --drops --json
+    check_eq "really: c2 receives none" 0 "$(arrive "$NS_C2" "ether src $MAC_C1" send "$NS_C1" "$f" 1)"
+    wait_for 3 events_are mon 1
+    monitor_stop mon
+    ev=$(jq -c 'select(.type == "event")' "$LAB_DIR/mon" | head -1)
+    check_eq "the monitor's program, rule, reason and charged port are the trace's" \
+        "$(tj '.hops[3].decisions[0] | "\(.port) \(.program) \(.rule) \(.reason) \(.to)"')" \
+        "$(jq -r '"\(.port) \(.program) \(.rule) \(.reason) \(.to)"' <<<"${ev:-null}")"
+    check_eq "counted on c2" $((d0 + 1)) "$(lab_stat c2 drops.private)"
+
+    section "broadcasts: private c1's reach no port (R6), c2's skip c1 (R7)"
+    f=$(frame "$BCAST" "$MAC_C1")
+    trc c1 "$f"
+    check_eq "from c1: exit 0, R6 no copy, the host and the network" '0 R6:fan-out>0 [] true true' \
+        "$TRC $(tj '[.hops[3].decisions[] | "\(.rule):\(.action)>\(.copies)"] | join(" ")') $(tj '.result | "\(.ports) \(.host) \(.network)"')"
+    check_eq "really: c2 receives none" 0 "$(arrive "$NS_C2" "ether src $MAC_C1" send "$NS_C1" "$f" 5)"
+    f=$(frame "$BCAST" "$MAC_C2")
+    trc c2 "$f"
+    check_eq "from c2: ports [tap1] only" '0 ["tap1"]' "$TRC $(tj .result.ports)"
+    capture_start c1 "$NS_C1" eth0
+    capture_start vm3 "$NS_VM3" eth0
+    send "$NS_C2" "$f" 5
+    sleep 0.4
+    check_eq "really: c1 receives none, the VM 5" "0 5" "$(captured c1) $(captured vm3)"
 }
 
 test_vlans() {
