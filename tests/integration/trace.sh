@@ -423,7 +423,7 @@ test_private_mode() {
         "$(jq -r '"\(.port) \(.program) \(.rule) \(.reason) \(.to)"' <<<"${ev:-null}")"
     check_eq "counted on c2" $((d0 + 1)) "$(lab_stat c2 drops.private)"
 
-    section "broadcasts: private c1's reach no port (R6), c2's skip c1 (R7)"
+    section "broadcasts: private c1's reach no port (R6), c2's skip private c1"
     f=$(frame "$BCAST" "$MAC_C1")
     trc c1 "$f"
     check_eq "from c1: exit 0, R6 no copy, the host and the network" '0 R6:fan-out>0 [] true true' \
