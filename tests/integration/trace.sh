@@ -520,6 +520,9 @@ test_errors() {
     err "the same as hex (20 bytes)" 5 "the kernel's test run needs" --from c1 "${MAC_C2//:/}${MAC_C1//:/}0800450000000000"
     err "an IPv6 frame of 50 bytes" 5 "the kernel's test run needs its 40-byte IP header" --from c1 "$good,type=ipv6,len=50"
 
+    vepactl trace --from c1 "$good,len=1514" >/dev/null 2>&1
+    check_eq "a full-size frame (1514 bytes) is traced: exit 0" 0 "$?"
+
     section "usage errors: exit 2, nothing asked of vepad"
     err "odd hex" 2 "FRAME: hex: an odd number of digits" --from c1 "$(frame "$MAC_C2" "$MAC_C1")0"
     err "not hex" 2 "FRAME: hex: 'x' at position" --from c1 "ffffffffffffx"
