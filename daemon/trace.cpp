@@ -298,7 +298,7 @@ json trace(const TraceHost& host, const std::string& from, const Bytes& frame, c
     Fate fate;
     Bytes out;
     const vepa::Decided first =
-        t.device(from_uplink ? "uplink" : from, *dev, from_uplink, frame, &out, fate, false);
+        t.device(from_uplink ? "uplink" : from, *dev, from_uplink, frame, &out, fate, from_uplink);
     if (!first.drop && first.uplink && t.switch_hop(out, fate)) {
         Bytes again;
         t.device("uplink", host.uplink_dev, true, out, &again, fate, true);
