@@ -60,12 +60,13 @@ event_count() { jq -c 'select(.type == "event")' "$LAB_DIR/$1" | grep -c .; }
 events_are() { [ "$(event_count "$1")" -ge "$2" ]; }   # for wait_for
 
 # --- captures in the namespaces -----------------------------------------------------
-# capture_start NAME NS IFACE: every frame on IFACE (both directions) into $LAB_DIR/cap.NAME; returns once listening.
+# capture_start NAME NS IFACE [FILTER]: every frame on IFACE (both directions; or those FILTER
+# matches) into $LAB_DIR/cap.NAME; returns once listening.
 capture_start() {
-    local name=$1 ns=$2 ifc=$3
+    local name=$1 ns=$2 ifc=$3 filter=${4:-}
     : >"$LAB_DIR/cap.$name.err"
     # nsenter execs tcpdump: $! is tcpdump itself, which the case's end stops (in_ns, a function, would be a subshell).
-    nsenter --net="/run/netns/$ns" tcpdump -i "$ifc" -n -l -p >"$LAB_DIR/cap.$name" 2>"$LAB_DIR/cap.$name.err" &
+    nsenter --net="/run/netns/$ns" tcpdump -i "$ifc" -n -l -p $filter >"$LAB_DIR/cap.$name" 2>"$LAB_DIR/cap.$name.err" &
     wait_for 5 grep -q 'listening on' "$LAB_DIR/cap.$name.err" || fatal "tcpdump on $ns $ifc did not start"
 }
 captured() { grep -c '^[0-9]' "$LAB_DIR/cap.$1"; }   # frames captured so far (one line each starts with its time)
@@ -269,9 +270,9 @@ test_from_uplink() {
     check_eq "none local (no bridge-mode port), the host too, not the network" '[] true false' \
         "$(tj '.result | "\(.local_ports) \(.host) \(.network)"')"
     check_eq "summary" "delivered to c1, c2 and tap1 (via the switch) and the host stack" "$(tj .result.summary)"
-    capture_start c1 "$NS_C1" eth0
-    capture_start c2 "$NS_C2" eth0
-    capture_start vm3 "$NS_VM3" eth0
+    capture_start c1 "$NS_C1" eth0 "ether proto 0x88b5"
+    capture_start c2 "$NS_C2" eth0 "ether proto 0x88b5"
+    capture_start vm3 "$NS_VM3" eth0 "ether proto 0x88b5"
     h0=$(lab_stat uplink host_packets)
     send "$NS_REM" "$f" 5
     sleep 0.5
@@ -330,10 +331,11 @@ test_group_reflected() {
         "$(tj '.result | "\(.ports | sort) \(.local_ports) \(.host) \(.network)"')"
     check_eq "summary" "delivered to c2 and tap1 (via the switch), the host stack and the network beyond the switch" \
         "$(tj .result.summary)"
-    capture_start c1 "$NS_C1" eth0
-    capture_start c2 "$NS_C2" eth0
-    capture_start vm3 "$NS_VM3" eth0
-    capture_start rem "$NS_REM" eth0
+    # The test frames' ethertype only: a stray frame of the lab (ARP, a probe) is not the one counted.
+    capture_start c1 "$NS_C1" eth0 "ether proto 0x88b5"
+    capture_start c2 "$NS_C2" eth0 "ether proto 0x88b5"
+    capture_start vm3 "$NS_VM3" eth0 "ether proto 0x88b5"
+    capture_start rem "$NS_REM" eth0 "ether proto 0x88b5"
     send "$NS_C1" "$f" 5
     sleep 0.5
     check_eq "really: c2, the VM and the remote host receive 5 each" "5 5 5" "$(captured c2) $(captured vm3) $(captured rem)"
@@ -349,6 +351,16 @@ test_group_reflected() {
     check_eq "summary" "delivered to the network beyond the switch" "$(tj .result.summary)"
     check_eq "really: c2 receives none" 0 "$(arrive "$NS_C2" "ether src $MAC_C1 and ether proto 0x88b5" send "$NS_C1" "$f" 5)"
     check_eq "the remote host 5" 5 "$(arrive "$NS_REM" "ether src $MAC_C1 and ether proto 0x88b5" send "$NS_C1" "$f" 5)"
+
+    section "an 802.1 link-local frame (LLDP's 01:80:c2:00:00:0e): the switch keeps it"
+    lab_hairpin on
+    check_eq "vepactl probe: reflecting" 0 "$(probe_rc)"
+    local l; l=$(frame 01:80:c2:00:00:0e "$MAC_C1")
+    trc c1 "$l"
+    check_eq "exit 0, the switch consumes it: no port, no network, the switch" "0 consume [] false true" \
+        "$TRC $(tj '.hops[1].action') $(tj '.result | "\(.ports) \(.network) \(.switch)"')"
+    check_eq "really: the remote host and c2 receive none of 5" "0 0" \
+        "$(arrive "$NS_REM" "ether dst 01:80:c2:00:00:0e and ether src $MAC_C1" send "$NS_C1" "$l" 5) $(arrive "$NS_C2" "ether dst 01:80:c2:00:00:0e and ether src $MAC_C1" send "$NS_C1" "$l" 5)"
 }
 
 test_bridge_mode() {
@@ -390,8 +402,8 @@ test_bridge_mode() {
         "$(tj '.result | "\(.local_ports) \(.ports) \(.host) \(.network)"')"
     check_eq "summary" "delivered to c2 (locally, bridge mode), tap1 (via the switch), the host stack and the network beyond the switch" \
         "$(tj .result.summary)"
-    capture_start c2 "$NS_C2" eth0
-    capture_start vm3 "$NS_VM3" eth0
+    capture_start c2 "$NS_C2" eth0 "ether proto 0x88b5"
+    capture_start vm3 "$NS_VM3" eth0 "ether proto 0x88b5"
     send "$NS_C1" "$f" 5
     sleep 0.5
     check_eq "really: c2 receives each of 5 once, the VM 5" "5 5" "$(captured c2) $(captured vm3)"
@@ -432,8 +444,8 @@ test_private_mode() {
     f=$(frame "$BCAST" "$MAC_C2")
     trc c2 "$f"
     check_eq "from c2: ports [tap1] only" '0 ["tap1"]' "$TRC $(tj .result.ports)"
-    capture_start c1 "$NS_C1" eth0
-    capture_start vm3 "$NS_VM3" eth0
+    capture_start c1 "$NS_C1" eth0 "ether proto 0x88b5"
+    capture_start vm3 "$NS_VM3" eth0 "ether proto 0x88b5"
     send "$NS_C2" "$f" 5
     sleep 0.4
     check_eq "really: c1 receives none, the VM 5" "0 5" "$(captured c1) $(captured vm3)"
@@ -471,26 +483,26 @@ test_vlans() {
 }
 
 test_reflection_unknown() {
-    section "the switch's reflection unknown (the uplink without carrier)"
+    section "the uplink without carrier: reflection unknown, and nothing reaches the switch"
     # vepad always probes at start and when the uplink comes up (--probe-interval 0 only stops
-    # the periodic probes): its verdict is unknown while the uplink is down.
+    # the periodic probes), so its verdict is unknown only while the uplink is down; then a
+    # frame out of the uplink is lost before any switch (the "if the switch reflects" caveat of
+    # a carrier-up unknown switch is unit-tested: tests/unit/trace_test.cpp).
     on_cleanup "ip -n $NS_SW link set swp-host up"
     ip -n "$NS_SW" link set swp-host down
     check "status: reflection unknown" wait_for 3 outputs unknown relay_verdict
     trc c1 "$(frame "$MAC_C2" "$MAC_C1")"
-    check_eq "c1 -> c2: exit 0, ports [c2], conditional" '0 ["c2"] true' "$TRC $(tj '.result | "\(.ports) \(.conditional)"')"
+    check_eq "c1 -> c2: exit 1, lost at the uplink, no port" '1 uplink [] false' \
+        "$TRC $(tj '.result | "\(.dropped_by) \(.ports) \(.conditional)"')"
     check_eq "the trace's reflection: unknown, by nothing" "unknown null" "$(tj '.reflection | "\(.verdict) \(.by)"')"
-    check_eq "the switch hop: reflect, reflection unknown" "reflect unknown null" "$(tj '.hops[1] | "\(.action) \(.reflection) \(.by)"')"
-    check_eq "summary" "delivered to c2 (via the switch), if the switch reflects (its reflection is unknown)" "$(tj .result.summary)"
-    check "the text says it too" bash -c "VEPAD_SOCKET=$LAB_SOCKET $VEPACTL_BIN trace --from c1 dst=$MAC_C2,src=$MAC_C1 | tail -1 | grep -q 'if the switch reflects'"
+    check_eq "the switch hop: unreachable, reflection unknown" "unreachable unknown null" "$(tj '.hops[1] | "\(.action) \(.reflection) \(.by)"')"
+    check_eq "summary" "lost: the uplink up0 is down: the frame never reaches the switch" "$(tj .result.summary)"
+    check "the text says it too" bash -c "VEPAD_SOCKET=$LAB_SOCKET $VEPACTL_BIN trace --from c1 dst=$MAC_C2,src=$MAC_C1 | tail -1 | grep -q 'never reaches the switch'"
     trc tap1 "$(frame "$BCAST" "$MAC_VM3")"
-    check_eq "a broadcast from tap1: flood-and-reflect, copies to c1 and c2, conditional" \
-        'switch:flood-and-reflect ["c1","c2"] true' "$(tj '.hops[1] | "switch:\(.action)"') $(tj '.result | "\(.ports | sort) \(.conditional)"')"
-    trc c1 "$(frame "$MAC_REM" "$MAC_C1")"
-    check_eq "to the remote host: forwarded, not conditional" "forward false" "$(tj '"\(.hops[1].action) \(.result.conditional)"')"
-    check_eq "summary without the condition" "delivered to the network beyond the switch" "$(tj .result.summary)"
+    check_eq "a broadcast from tap1: unreachable, no copies" 'switch:unreachable [] 1' \
+        "$(tj '.hops[1] | "switch:\(.action)"') $(tj '.result.ports') $TRC"
     trc c1 "$(frame "$MAC_REM" "$MAC_C2")"
-    check_eq "spoofed: dropped by vepad, not conditional" "1 vepad false" "$TRC $(tj '.result | "\(.dropped_by) \(.conditional)"')"
+    check_eq "spoofed: dropped by vepad before the uplink" "1 vepad" "$TRC $(tj '.result.dropped_by')"
 
     section "the uplink back: probed at once, reflecting, no condition"
     ip -n "$NS_SW" link set swp-host up
@@ -549,11 +561,11 @@ fields_ok() {
         is(["from","frame","reflection","hops","result"])
         and (.frame | frame_ok)
         and (.reflection | is(["verdict","by"]))
-        and (.result | is(["outcome","ports","local_ports","host","network","probe","dropped_by","drop","conditional","summary"]))
+        and (.result | is(["outcome","ports","local_ports","host","network","probe","switch","dropped_by","drop","conditional","summary"]))
         and ([.hops[] | .hop] == [range(1; (.hops | length) + 1)])
         and all(.hops[]; if .at == "switch"
             then is(["hop","at","reflection","by","frame","action","why"]) and (.frame | frame_ok)
-                 and (.action | IN("forward","reflect","drop","flood","flood-and-reflect"))
+                 and (.action | IN("forward","reflect","drop","flood","flood-and-reflect","consume","unreachable"))
             else is(["hop","at","program","verdict","decisions","unrecorded","copies"])
                  and (.program | IN("port_xdp","port_tc","uplink_xdp","uplink_tc"))
                  and (.verdict | IN("pass","drop","redirect","tx","aborted","ok","shot"))

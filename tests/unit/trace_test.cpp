@@ -6,7 +6,9 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
+#include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include "cli/frame_spec.hpp"
 #include "cli/trace_format.hpp"
@@ -149,7 +151,18 @@ TEST_CASE("trace: an unknown reflection state makes the delivery conditional", "
     CHECK(t["result"]["ports"] == json::array({"c2"}));
     CHECK(t["result"]["conditional"] == true);
     CHECK(t["hops"][1]["by"].is_null());
-    CHECK(t["result"]["summary"] == "delivered to c2 (via the switch), if the switch reflects (its reflection is unknown)");
+    CHECK(t["result"]["summary"] == "delivered to c2 (via the switch) if the switch reflects (its reflection is unknown)");
+    // What does not depend on the switch is said without the caveat.
+    Script g;
+    g.decide(Program::PortTc, TC_ACT_REDIRECT,
+             {event(VEPA_PROG_PORT_TC, VEPA_RULE_T1, VEPA_ACT_REDIRECT, 1, VEPA_SLOT_UPLINK)});
+    g.decide(Program::UplinkXdp, XDP_PASS, {});
+    vepa_event fan = event(VEPA_PROG_UPLINK_TC, VEPA_RULE_R4, VEPA_ACT_FANOUT, 0, 1);
+    fan.flags = VEPA_EV_F_HOST;
+    g.decide(Program::UplinkTc, TC_ACT_OK, {fan}, {2});
+    CHECK(trace(host("unknown"), "c1", frame(*Mac::parse("ff:ff:ff:ff:ff:ff"), kC1), g.fn())["result"]["summary"] ==
+          "delivered to the network beyond the switch, and to c2 (via the switch) and the host stack if the switch "
+          "reflects (its reflection is unknown)");
 }
 
 TEST_CASE("trace: a frame for a host beyond the switch goes to the network", "[trace]")
@@ -164,6 +177,55 @@ TEST_CASE("trace: a frame for a host beyond the switch goes to the network", "[t
         CHECK(t["result"]["outcome"] == "delivered");
         CHECK(t["result"]["summary"] == "delivered to the network beyond the switch");
     }
+}
+
+TEST_CASE("trace: an 802.1 link-local frame stops at the switch", "[trace]")
+{
+    Script s;
+    s.unicast_c1_to_c2();
+    const json t = trace(host(), "c1", frame(*Mac::parse("01:80:c2:00:00:0e"), kC1), s.fn());
+    CHECK(t["hops"].size() == 2);
+    CHECK(t["hops"][1]["action"] == "consume");
+    CHECK(t["result"]["switch"] == true);
+    CHECK(t["result"]["network"] == false);
+    CHECK(t["result"]["outcome"] == "delivered");
+    CHECK(t["result"]["summary"] == "delivered to the switch itself (an IEEE 802.1 link-local frame, never forwarded)");
+    // 01:80:c2:00:00:10 and above are ordinary group addresses.
+    CHECK(trace(host(), "c1", frame(*Mac::parse("01:80:c2:00:00:10"), kC1), s.fn())["hops"][1]["action"] ==
+          "flood-and-reflect");
+}
+
+TEST_CASE("trace: with the uplink down a frame never reaches the switch", "[trace]")
+{
+    Script s;
+    s.unicast_c1_to_c2();
+    TraceHost h = host();
+    h.uplink_up = false;
+    const json t = trace(h, "c1", frame(kC2, kC1), s.fn());
+    CHECK(t["hops"].size() == 2);
+    CHECK(t["hops"][1]["action"] == "unreachable");
+    CHECK(t["result"]["outcome"] == "dropped");
+    CHECK(t["result"]["dropped_by"] == "uplink");
+    CHECK(t["result"]["summary"] == "lost: the uplink up0 is down: the frame never reaches the switch");
+    CHECK(vepactl::trace_status(t) == 1);
+}
+
+TEST_CASE("trace: a frame the kernel's test run refuses is a refusal, not a failure", "[trace]")
+{
+    const ExplainFn einval = [](Program, int, const Bytes&) -> Explanation {
+        throw std::system_error(EINVAL, std::generic_category(), "TC test run");
+    };
+    try {
+        trace(host(), "c1", frame(kC2, kC1), einval);
+        FAIL("no refusal");
+    } catch (const CommandError& e) {
+        CHECK(e.code() == "invalid-argument");
+        CHECK(std::string(e.what()).find("test run of port_tc refused this 60-byte frame") != std::string::npos);
+    }
+    const ExplainFn eperm = [](Program, int, const Bytes&) -> Explanation {
+        throw std::system_error(EPERM, std::generic_category(), "TC test run");
+    };
+    CHECK_THROWS_AS(trace(host(), "c1", frame(kC2, kC1), eperm), std::system_error);
 }
 
 TEST_CASE("trace: a frame for the host's own MAC comes back to the host stack", "[trace]")
@@ -340,6 +402,7 @@ TEST_CASE("trace: FRAME as hex or fields", "[trace]")
           "dst=02:00:00:00:00:02,src=02:00:00:00:00:01,vlan=4096",
           "dst=02:00:00:00:00:02,src=02:00:00:00:00:01,len=14", "dst=02:00:00:00:00:02,src=02:00:00:00:00:01,color=red",
           "dst=02:00:00:00:00:02,src=02:00:00:00:00:01,len=99999", "dst=02:00:00:00:00:02,src=02:00:00:00:00:01,len=-1",
+          "dst=02:00:00:00:00:02,src=02:00:00:00:00:01,len=3713", "dst=02:00:00:00:00:02,src=02:00:00:00:00:01,prio=3",
           "ffffffffffff0200000000018"}) {
         INFO(bad);
         CHECK_THROWS_AS(parse_frame_spec(bad), vepactl::FrameSpecError);
@@ -400,5 +463,7 @@ TEST_CASE("trace: the request", "[trace]")
     CHECK(code(R"({"cmd": "trace", "args": {"from": "c1", "frame": "ffffffffffffffffffffffffffffff", "x": 1}})") ==
           "invalid-argument");
     CHECK(code(R"({"cmd": "trace", "args": {"from": "c1", "frame": ")" + std::string(2 * 16385, 'a') + R"("}})") ==
+          "invalid-argument");
+    CHECK(code(R"({"cmd": "trace", "args": {"from": "c1", "frame": ")" + std::string(2 * 3713, 'a') + R"("}})") ==
           "invalid-argument");
 }
