@@ -271,6 +271,10 @@ test_group_access() {
     in_ct id bob >/dev/null 2>&1 || in_ct useradd -M bob
     check "alice (group vepad): vepactl status works" quiet as_user alice vepactl status
     check "alice: vepactl list shows the ports" grep -q c1 <(as_user alice vepactl list)
+    # The installed completion, as alice, against this vepad (no jq here: vepactl's table).
+    check_eq "alice: vepactl del-port <Tab> completes the ports" "c1 tap1" "$(as_user alice bash -c \
+        '. /usr/share/bash-completion/completions/vepactl; COMP_WORDS=(vepactl del-port ""); COMP_CWORD=2
+         _vepactl; printf "%s\n" "${COMPREPLY[@]}" | sort | paste -sd " "')"
     local out rc
     out=$(as_user bob vepactl status 2>&1); rc=$?
     check_eq "bob (not in the group): refused, exit status 1" 1 "$rc"
@@ -307,8 +311,10 @@ test_restart_under_traffic() {
 
 test_template() {
     need_vepad
-    section "vepad@up0.service instead of vepad.service"
+    section "vepad@up0.service instead of vepad.service, with no uplink in the config file"
     check "systemctl disable --now vepad" quiet ctl disable --now vepad
+    sed -i 's/^uplink = up0$/#uplink = eth0/' "$CT_ROOT/etc/vepad/vepad.conf"
+    check "the config file names no uplink" not grep -q '^uplink' "$CT_ROOT/etc/vepad/vepad.conf"
     check "systemctl start vepad@up0" quiet ctl start vepad@up0
     check_eq "active (READY=1)" active "$(unit_state vepad@up0)"
     check "its socket is /run/vepad/up0.sock" quiet ct_vepactl --socket /run/vepad/up0.sock status
