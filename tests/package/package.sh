@@ -360,4 +360,20 @@ test_remove_purge() {
     check "no unit left enabled" not in_ct test -e /etc/systemd/system/multi-user.target.wants/vepad.service
 }
 
+test_install_on_running_system() {
+    section "apt-get install on a running system: the units stay disabled and stopped"
+    local env=(env DEBIAN_FRONTEND=noninteractive)
+    in_ct "${env[@]}" apt-get purge -y vepad >/dev/null 2>&1
+    check "apt-get install ./vepad_0.1.0_amd64.deb under the container's systemd" quiet in_ct "${env[@]}" \
+        apt-get install -y /root/debs/vepad_0.1.0_amd64.deb
+    check_eq "vepad.service not enabled" disabled "$(ctl is-enabled vepad.service)"
+    check_eq "not started (not failed either: it was never tried)" inactive "$(unit_state vepad)"
+    set_uplink
+    check "installed again with an uplink set" quiet in_ct "${env[@]}" apt-get install -y --reinstall \
+        /root/debs/vepad_0.1.0_amd64.deb
+    check_eq "still not started: only the admin enables it" inactive "$(unit_state vepad)"
+    check "systemctl enable --now vepad then starts it" quiet ctl enable --now vepad
+    check_eq "active" active "$(unit_state vepad)"
+}
+
 run_tests
