@@ -142,6 +142,13 @@ need_vepad() {
             fatal "vepactl add-port $p refused"
     done
 }
+# apt-get in the container; its output shown when it fails.
+apt_in_ct() {
+    # No network here: not the recommended jq, which the root filesystem lacks.
+    in_ct env DEBIAN_FRONTEND=noninteractive apt-get -y --no-install-recommends "$@" >"$LAB_DIR/apt.log" 2>&1 && return 0
+    sed 's/^/    apt-get: /' "$LAB_DIR/apt.log" | tail -15
+    return 1
+}
 ct_port_state() { ct_vepactl list --json | jq -r --arg p "$1" '.ports[] | select(.name == $p) | .state'; }
 main_pid() { ctl show -p MainPID --value "$1"; }   # in the container's PID namespace
 
@@ -330,8 +337,7 @@ test_upgrade() {
     local before; before=$(main_pid vepad)
     streams_start 8
     sleep 1
-    check "apt-get install --reinstall" quiet in_ct env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y --reinstall /root/debs/vepad_0.1.0_amd64.deb
+    check "apt-get install --reinstall" apt_in_ct install --reinstall /root/debs/vepad_0.1.0_amd64.deb
     check_eq "vepad active" active "$(unit_state vepad)"
     check "restarted by the postinst (a new vepad)" test "$(main_pid vepad)" != "$before"
     check_eq "still enabled" enabled "$(ctl is-enabled vepad)"
@@ -341,7 +347,7 @@ test_upgrade() {
 test_remove_purge() {
     need_vepad
     section "apt-get remove: the program goes, the config, state and group stay"
-    check "apt-get remove vepad" quiet in_ct env DEBIAN_FRONTEND=noninteractive apt-get remove -y vepad
+    check "apt-get remove vepad" apt_in_ct remove vepad
     check_eq "vepad stopped" inactive "$(unit_state vepad)"
     check "no /usr/sbin/vepad" not in_ct test -e /usr/sbin/vepad
     check "no unit file" not in_ct test -e /lib/systemd/system/vepad.service
@@ -351,7 +357,7 @@ test_remove_purge() {
     check "the dataplane left keeps forwarding (README.Debian)" reachable "$NS_C1" "$IP_REM"
 
     section "apt-get purge: config, state and group gone"
-    check "apt-get purge vepad" quiet in_ct env DEBIAN_FRONTEND=noninteractive apt-get purge -y vepad
+    check "apt-get purge vepad" apt_in_ct purge vepad
     check "no /etc/vepad" not in_ct test -e /etc/vepad
     check "no /var/lib/vepad" not in_ct test -e /var/lib/vepad
     check "no /run/vepad" not in_ct test -e /run/vepad
@@ -362,15 +368,13 @@ test_remove_purge() {
 
 test_install_on_running_system() {
     section "apt-get install on a running system: the units stay disabled and stopped"
-    local env=(env DEBIAN_FRONTEND=noninteractive)
-    in_ct "${env[@]}" apt-get purge -y vepad >/dev/null 2>&1
-    check "apt-get install ./vepad_0.1.0_amd64.deb under the container's systemd" quiet in_ct "${env[@]}" \
-        apt-get install -y /root/debs/vepad_0.1.0_amd64.deb
+    apt_in_ct purge vepad >/dev/null
+    check "apt-get install ./vepad_0.1.0_amd64.deb under the container's systemd" apt_in_ct \
+        install /root/debs/vepad_0.1.0_amd64.deb
     check_eq "vepad.service not enabled" disabled "$(ctl is-enabled vepad.service)"
     check_eq "not started (not failed either: it was never tried)" inactive "$(unit_state vepad)"
     set_uplink
-    check "installed again with an uplink set" quiet in_ct "${env[@]}" apt-get install -y --reinstall \
-        /root/debs/vepad_0.1.0_amd64.deb
+    check "installed again with an uplink set" apt_in_ct install --reinstall /root/debs/vepad_0.1.0_amd64.deb
     check_eq "still not started: only the admin enables it" inactive "$(unit_state vepad)"
     check "systemctl enable --now vepad then starts it" quiet ctl enable --now vepad
     check_eq "active" active "$(unit_state vepad)"
