@@ -32,10 +32,18 @@ as_user() { local u=$1; shift; in_ct setpriv --reuid "$u" --regid "$u" --init-gr
 # Build the packages (once per run) into $PKG_DIR.
 pkg_build() {
     [ -e "$PKG_DIR/.built" ] && return 0
+    # A failed build is not tried again for the next case (the runner brings the suite up again).
+    [ -e "$PKG_DIR/.failed" ] && { echo "package: the build failed (above)"; return 1; }
+    mkdir -p "$PKG_DIR"
+    _pkg_build || { touch "$PKG_DIR/.failed"; return 1; }
+}
+_pkg_build() {
     if [ -n "${PKG_DEBS:-}" ]; then
-        mkdir -p "$PKG_DIR" && cp "$PKG_DEBS"/*.deb "$PKG_DEBS"/*.changes "$PKG_DEBS"/*.buildinfo "$PKG_DIR"/ && touch "$PKG_DIR/.built"
+        cp "$PKG_DEBS"/*.deb "$PKG_DEBS"/*.changes "$PKG_DEBS"/*.buildinfo "$PKG_DIR"/ ||
+            { echo "package: PKG_DEBS=$PKG_DEBS: no .deb, .changes and .buildinfo there"; return 1; }
+        touch "$PKG_DIR/.built"
         echo "package: the packages of $PKG_DEBS"
-        return
+        return 0
     fi
     local start=$SECONDS tree
     command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null ||
@@ -59,7 +67,8 @@ pkg_build() {
 # The root filesystem: an overlay of the cached one; the packages installed with apt-get.
 ct_install() {
     local base start=$SECONDS
-    base=$("$LAB_ROOT/tests/package/rootfs.sh") || return 1
+    [ -e "$PKG_DIR/.rootfs-failed" ] && { echo "package: no root filesystem (above)"; return 1; }
+    base=$("$LAB_ROOT/tests/package/rootfs.sh") || { touch "$PKG_DIR/.rootfs-failed"; return 1; }
     mkdir -p "$LAB_DIR/upper" "$LAB_DIR/work" "$CT_ROOT"
     mount -t overlay overlay -o "lowerdir=$base,upperdir=$LAB_DIR/upper,workdir=$LAB_DIR/work" "$CT_ROOT" || return 1
     mkdir -p "$CT_ROOT/root/debs" && cp "$PKG_DIR"/vepad_*.deb "$PKG_DIR"/libvepa-xsk-dev_*.deb "$CT_ROOT/root/debs/"
