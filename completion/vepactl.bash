@@ -3,7 +3,7 @@
 # asked of the vepad that --socket or $VEPAD_SOCKET names) for the commands
 # that take a port.
 
-_vepactl_commands="add-port set-port del-port list stats status probe metrics monitor shutdown"
+_vepactl_commands="add-port set-port del-port list stats status probe metrics monitor trace shutdown"
 _vepactl_global_options="--socket --json --timeout --help --version"
 
 # The options of a command (besides the global ones).
@@ -12,6 +12,7 @@ _vepactl_command_options() {
         add-port) echo "--mac --mode --no-src-check --type --queues --vlan --trunk --owner" ;;
         set-port) echo "--mac --mode --src-check --vlan --trunk --owner" ;;
         monitor) echo "--port --mac --drops --rule --vlan --sample --rate" ;;
+        trace) echo "--from" ;;
         shutdown) echo "--detach" ;;
     esac
 }
@@ -20,7 +21,7 @@ _vepactl_command_options() {
 _vepactl_takes_value() {
     case $1 in
         --socket|--timeout|--mac|--mode|--type|--queues|--vlan|--trunk|--owner|--src-check) return 0 ;;
-        --port|--rule|--sample|--rate) return 0 ;;
+        --port|--rule|--sample|--rate|--from) return 0 ;;
     esac
     return 1
 }
@@ -70,7 +71,7 @@ _vepactl() {
         --trunk) values="all"; [ "$cmd" = set-port ] && values="all none" ;;
         --vlan|--owner) [ "$cmd" = set-port ] && values="none" ;;
         --mac) [ "$cmd" = set-port ] && values="guest" ;;
-        --port) values="uplink $(_vepactl_ports "$socket")" ;;
+        --port|--from) values="uplink $(_vepactl_ports "$socket")" ;;
     esac
     if _vepactl_takes_value "$prev"; then
         mapfile -t COMPREPLY < <(compgen -W "$values" -- "$cur")
