@@ -1,10 +1,10 @@
 #include "cli/frame_spec.hpp"
 
-#include <cctype>
 #include <map>
 #include <optional>
 #include <sstream>
 
+#include "lib/hex.hpp"
 #include "lib/mac.hpp"
 #include "vepa/control.hpp"
 
@@ -15,16 +15,6 @@ namespace {
 constexpr size_t kMinLen = vepa::proto::kTraceMinFrame;
 constexpr size_t kMaxLen = vepa::proto::kTraceMaxFrame;
 constexpr size_t kIpv4Header = 20, kIpv6Header = 40;
-
-std::optional<uint8_t> hex_digit(char c)
-{
-    if (std::isdigit(static_cast<unsigned char>(c)))
-        return static_cast<uint8_t>(c - '0');
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (c >= 'a' && c <= 'f')
-        return static_cast<uint8_t>(c - 'a' + 10);
-    return std::nullopt;
-}
 
 std::vector<uint8_t> parse_hex(const std::string& spec)
 {
@@ -37,15 +27,15 @@ std::vector<uint8_t> parse_hex(const std::string& spec)
                 throw FrameSpecError("hex: a lone digit before position " + std::to_string(i));
             continue;
         }
-        const auto d = hex_digit(c);
-        if (!d)
+        const int v = vepa::hex_value(c);
+        if (v < 0)
             throw FrameSpecError(std::string("hex: '") + c + "' at position " + std::to_string(i) +
                                  " is not a hex digit (fields look like dst=MAC,src=MAC)");
         if (high) {
-            out.push_back(static_cast<uint8_t>(*high << 4 | *d));
+            out.push_back(static_cast<uint8_t>(*high << 4 | v));
             high.reset();
         } else {
-            high = d;
+            high = static_cast<uint8_t>(v);
         }
     }
     if (high)
@@ -172,18 +162,6 @@ std::vector<uint8_t> parse_frame_spec(const std::string& spec)
         throw FrameSpecError("a frame of " + std::to_string(f.size()) + " bytes; vepad traces " +
                              std::to_string(kMinLen) + " to " + std::to_string(kMaxLen));
     return f;
-}
-
-std::string to_hex(const std::vector<uint8_t>& bytes)
-{
-    static const char* digits = "0123456789abcdef";
-    std::string s;
-    s.reserve(2 * bytes.size());
-    for (uint8_t b : bytes) {
-        s += digits[b >> 4];
-        s += digits[b & 15];
-    }
-    return s;
 }
 
 } // namespace vepactl

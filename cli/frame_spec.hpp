@@ -24,6 +24,4 @@ public:
 // The frame FRAME describes; throws FrameSpecError saying what is wrong.
 std::vector<uint8_t> parse_frame_spec(const std::string& spec);
 
-std::string to_hex(const std::vector<uint8_t>& bytes);
-
 } // namespace vepactl

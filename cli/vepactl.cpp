@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli/frame_spec.hpp"
+#include "lib/hex.hpp"
 #include "cli/monitor.hpp"
 #include "cli/trace_format.hpp"
 #include "lib/port_vlans.hpp"
@@ -654,7 +655,7 @@ void trace_args(const Options& o, json& args)
         spec += (spec.empty() ? "" : " ") + part;
     args["from"] = o.trace.from;
     try {
-        args["frame"] = vepactl::to_hex(vepactl::parse_frame_spec(spec));
+        args["frame"] = vepa::to_hex(vepactl::parse_frame_spec(spec));
     } catch (const vepactl::FrameSpecError& e) {
         throw UsageError(std::string("FRAME: ") + e.what());
     }

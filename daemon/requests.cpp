@@ -1,5 +1,7 @@
 #include "daemon/requests.hpp"
 
+#include "lib/hex.hpp"
+
 #include "daemon/command_error.hpp"
 #include "daemon/config.hpp"
 #include "vepa/control.hpp"
@@ -231,18 +233,9 @@ std::vector<uint8_t> parse_hex_frame(const std::string& hex)
         throw CommandError(proto::kErrInvalid, "frame: " + std::to_string(hex.size() / 2) + " bytes; a frame has " +
                                                    std::to_string(proto::kTraceMinFrame) + " to " +
                                                    std::to_string(proto::kTraceMaxFrame));
-    auto digit = [](char c) -> int {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        return -1;
-    };
     std::vector<uint8_t> out(hex.size() / 2);
     for (size_t i = 0; i < out.size(); i++) {
-        const int hi = digit(hex[2 * i]), lo = digit(hex[2 * i + 1]);
+        const int hi = vepa::hex_value(hex[2 * i]), lo = vepa::hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             throw CommandError(proto::kErrInvalid, "frame: not a hex digit at position " +
                                                        std::to_string(hi < 0 ? 2 * i : 2 * i + 1));

@@ -1,22 +1,13 @@
 #include "lib/mac.hpp"
 
+#include "lib/hex.hpp"
+
 #include <cstdio>
 #include <cstring>
 
 namespace vepa {
 
 Mac::Mac(const uint8_t* p) { std::memcpy(b_.data(), p, 6); }
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 std::optional<Mac> Mac::parse(std::string_view s)
 {
@@ -30,7 +21,7 @@ std::optional<Mac> Mac::parse(std::string_view s)
         const size_t o = i * 3;
         if (i < 5 && s[o + 2] != sep)
             return std::nullopt;
-        const int hi = hexval(s[o]), lo = hexval(s[o + 1]);
+        const int hi = hex_value(s[o]), lo = hex_value(s[o + 1]);
         if (hi < 0 || lo < 0)
             return std::nullopt;
         b[i] = static_cast<uint8_t>(hi << 4 | lo);

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "cli/frame_spec.hpp"
+#include "lib/hex.hpp"
 #include "cli/trace_format.hpp"
 #include "daemon/command_error.hpp"
 #include "daemon/requests.hpp"
@@ -396,7 +397,7 @@ TEST_CASE("trace: FRAME as hex or fields", "[trace]")
     CHECK((v[18] << 8 | v[19]) == (5 << 13 | 20));
     CHECK((v[20] << 8 | v[21]) == 0x0806);
     CHECK(parse_frame_spec("dst=02:00:00:00:00:02,src=02:00:00:00:00:01,type=0x88b5,len=15").size() == 15);
-    CHECK(vepactl::to_hex({0x00, 0xab, 0xff}) == "00abff");
+    CHECK(vepa::to_hex({0x00, 0xab, 0xff}) == "00abff");
     for (const char* bad :
          {"fff", "ffxx", "dst=02:00:00:00:00:02", "dst=zz,src=02:00:00:00:00:01",
           "dst=02:00:00:00:00:02,src=02:00:00:00:00:01,vlan=4096",
