@@ -338,6 +338,35 @@ test_template() {
     check "systemctl stop vepad@up0" quiet ctl stop vepad@up0
 }
 
+# GET /metrics from inside the container (no curl in its root filesystem: bash's /dev/tcp).
+ct_scrape() {
+    in_ct bash -c 'exec 3<>/dev/tcp/127.0.0.1/9477 && printf "GET /metrics HTTP/1.0\r\nHost: vepad\r\n\r\n" >&3 && cat <&3'
+}
+
+test_metrics_dropin() {
+    need_vepad
+    section "metrics under the unit's sandbox: no AF_INET without the README's drop-in, served with it"
+    local conf="$CT_ROOT/etc/vepad/vepad.conf" dropin="$CT_ROOT/etc/systemd/system/vepad.service.d"
+    on_cleanup "rm -rf '$dropin'; sed -i '/^metrics_listen/d' '$conf'; ctl daemon-reload; ctl reset-failed vepad; ctl restart vepad"
+    echo 'metrics_listen = 127.0.0.1:9477' >>"$conf"
+    check "vepad --check-config accepts it" quiet in_ct vepad --check-config
+    check "without the drop-in: systemctl restart vepad fails" not quiet ctl restart vepad
+    check "the journal names the address" grep -q '127.0.0.1:9477' <(in_ct journalctl -u vepad --no-pager -n 30 2>&1)
+    mkdir -p "$dropin"
+    printf '[Service]\nRestrictAddressFamilies=\nRestrictAddressFamilies=AF_UNIX AF_NETLINK AF_PACKET AF_INET AF_INET6\n' \
+        >"$dropin/metrics.conf"
+    check "systemctl daemon-reload" quiet ctl daemon-reload
+    ctl reset-failed vepad >/dev/null 2>&1
+    check "with it: systemctl restart vepad" quiet ctl restart vepad
+    check_eq "active" active "$(unit_state vepad)"
+    wait_for 5 quiet ct_vepactl status
+    local m; m=$(ct_scrape)
+    check "GET /metrics: 200 with the exposition" grep -q '^HTTP/1.1 200' <<<"$m"
+    check "vepad_build_info" grep -q '^vepad_build_info{' <<<"$m"
+    check "c1 up" grep -q '^vepad_port_up{.*port="c1".*} 1' <<<"$m"
+    check "and the dataplane forwards" reachable "$NS_C1" "$IP_REM"
+}
+
 test_upgrade() {
     need_vepad
     section "the package installed again over a running vepad (as an upgrade): restarted, no frame lost"
