@@ -63,7 +63,7 @@ struct Options {
     struct {                               // monitor's filters
         std::optional<std::string> port, mac, rule;
         std::optional<unsigned> vlan, sample, rate;
-        bool drops = false;
+        bool drops = false, payload = false;
     } mon;
     struct { // trace
         std::string from;
@@ -507,6 +507,7 @@ void monitor_options(CLI::App& cmd, Options& o)
     cmd.add_option("--rate", o.mon.rate, "at most N records per second per CPU (default 10000)")
         ->type_name("N")
         ->check(CLI::Range(1, 1000000));
+    cmd.add_flag("--payload", o.mon.payload, "the frame's first 64 bytes too, as a hex dump under each event");
 }
 
 void shutdown_options(CLI::App& cmd, Options& o)
@@ -686,6 +687,8 @@ void monitor_args(const Options& o, json& args)
         args["sample"] = *o.mon.sample;
     if (o.mon.rate)
         args["rate"] = *o.mon.rate;
+    if (o.mon.payload)
+        args["payload"] = true;
     if (o.mon.drops && o.mon.sample)
         throw UsageError("--drops and --sample exclude each other (--sample adds forwarding decisions)");
 }

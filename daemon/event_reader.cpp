@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "lib/error.hpp"
@@ -38,9 +39,14 @@ EventReader::~EventReader()
 int EventReader::on_sample(void* ctx, void* data, size_t size)
 {
     auto* self = static_cast<EventReader*>(ctx);
-    vepa_event e{};
-    std::memcpy(&e, data, std::min(size, sizeof(e)));
-    self->on_event_(e);
+    vepa_event_with_payload r{};
+    std::memcpy(&r, data, std::min(size, sizeof(r)));
+    if (size < sizeof(r)) {
+        self->on_event_(r.event, nullptr);
+        return 0;
+    }
+    r.payload.len = std::min<uint16_t>(r.payload.len, VEPA_PAYLOAD_BYTES);
+    self->on_event_(r.event, &r.payload);
     return 0;
 }
 
