@@ -4,7 +4,8 @@
 # the text line, forwarded frames with --sample 1, a client that never reads
 # dropped while forwarding and status stay fine, records over the rate cap
 # counted lost, monitoring off in the map once the last client leaves and
-# after a vepad killed while a client watched.
+# after a vepad killed while a client watched; --payload: the frame's bytes to
+# the client that asked, none to one that did not.
 . "$(dirname "$0")/lib.sh"
 
 case_setup() {
@@ -66,6 +67,37 @@ test_spoofed_drop() {
     check "one aligned line naming c1, the rule, the reason and c1's MAC" wait_for 5 grep -qE \
         "^[0-9:.]{12} port_tc +c1 +-> DROP +T5 spoofed  src $MAC_C2 \(c1 has $MAC_C1\) 0x88b5 60B$" "$LAB_DIR/text"
     monitor_stop text
+}
+
+test_payload() {
+    section "--payload: the frame's first 64 bytes, only to the client that asked"
+    monitor_start pay --drops --payload --json
+    monitor_start nopay --drops --json
+    monitor_start paytext --drops --payload
+    check_eq "monitoring on in the dataplane: drops and payload" 5 "$(monitor_flags)"
+    local short long
+    short=$(test_frame "$MAC_REM" "$MAC_C2")                        # 60 bytes: whole
+    long=$short$(printf '%02x' $(seq 100 139) | tr -d ' ')           # 100 bytes: the first 64
+    in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$short" 1
+    in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$long" 1
+    check "both drops reach the three clients" wait_for 5 bash -c \
+        "for c in pay nopay paytext; do [ \$(grep -c T5 $LAB_DIR/\$c) -ge 2 ] || exit 1; done"
+    check_eq "the short frame whole" "$short" "$(events pay '.len == 60' | jq -r .payload)"
+    check_eq "the long one's first 64 bytes" "${long:0:128}" "$(events pay '.len == 100' | jq -r .payload)"
+    check_eq "none to the client that did not ask" 0 "$(events nopay 'has("payload")' | grep -c .)"
+    check_eq "which still gets both events" 2 "$(events nopay | grep -c .)"
+    # The text dump: under the event line, 16 bytes a line with offsets, the last line short.
+    local dump
+    dump=$(grep -A4 ' 60B$' "$LAB_DIR/paytext" | tail -4)
+    spaced() { sed 's/../& /g; s/ $//' <<<"$1"; }
+    check_eq "the text dump's first line: bytes 0-15" "      0000  $(spaced "${short:0:16}")  $(spaced "${short:16:16}")" \
+        "$(sed -n 1p <<<"$dump" | cut -c1-60)"
+    check_eq "its last: the 12 bytes from 0x30" "      0030  22 23 24 25 26 27 28 29  2a 2b 2c 2d" \
+        "$(sed -n 4p <<<"$dump" | cut -c1-48)"
+    monitor_stop pay
+    monitor_stop paytext
+    check "payload off in the dataplane once no client asks for it" wait_for 3 outputs 1 monitor_flags
+    monitor_stop nopay
 }
 
 test_forwarded_sample() {
