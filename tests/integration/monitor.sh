@@ -86,6 +86,15 @@ test_payload() {
     check_eq "the long one's first 64 bytes" "${long:0:128}" "$(events pay '.len == 100' | jq -r .payload)"
     check_eq "none to the client that did not ask" 0 "$(events nopay 'has("payload")' | grep -c .)"
     check_eq "which still gets both events" 2 "$(events nopay | grep -c .)"
+    # A tagged frame from an untagged port (V2): the receive path moved its tag into skb
+    # metadata before TC saw it; the payload puts it back where it was on the wire.
+    local tagged=${MAC_REM//:/}${MAC_C1//:/}8100000a88b5$(printf '%02x' $(seq 0 45) | tr -d ' ')
+    in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$tagged" 1
+    check "the tagged frame's drop arrives" wait_for 5 bash -c \
+        "jq -s -e 'any(.[]; .type == \"event\" and .rule == \"V2\")' $LAB_DIR/pay >/dev/null"
+    check_eq "dropped by port_tc, VLAN 10" "port_tc 10" "$(events pay '.rule == "V2"' | jq -r '"\(.program) \(.vlan)"')"
+    check_eq "its payload: the frame as sent, the tag after the MAC addresses" "$tagged" \
+        "$(events pay '.rule == "V2"' | jq -r .payload)"
     # The text dump: under the event line, 16 bytes a line with offsets, the last line short.
     local dump
     dump=$(grep -A4 ' 60B$' "$LAB_DIR/paytext" | tail -4)
