@@ -129,8 +129,8 @@ static __always_inline int vepa_monitor_take(const struct vepa_monitor *m, struc
 /*
  * A load's length n (not 0) kept within [1, max] in the register the helper
  * call then takes: the verifier checks it there, and clang may check one copy
- * of a length and pass another (the helper's 64-bit return rather than its
- * 32-bit truncation).  The lower bound never applies: the caller checked n.
+ * of a length and pass another (a 64-bit value rather than its 32-bit
+ * truncation).  The lower bound never applies: the caller checked n.
  */
 #define VEPA_LOAD_LEN(n, max)                                                   \
 	asm volatile("if %[v] <= %[m] goto +1\n\t%[v] = %[m]\n\t"              \
@@ -172,12 +172,14 @@ static __always_inline __u16 vepa_payload_tail(void *ctx, const enum vepa_hook h
 
 /*
  * Copy the frame's first VEPA_PAYLOAD_BYTES into p as the frame came on the
- * wire (vepa/abi.h).  Only the outer tag can have changed since (vepa_set_tagged,
- * f->retag): one the program pushed is skipped (XDP: in the data after the
- * MAC addresses; TC: in skb metadata, where the kernel's push puts it), one it
- * popped is put back from f.  TC's metadata tag goes back where the wire had
- * it, after the MAC addresses (and inside a popped one: the kernel's pop
- * moves the next tag from the data into metadata).
+ * wire (vepa/abi.h): one load from its start when the program has not moved a
+ * tag and the kernel holds none (the common case, a short frame's too).  Else
+ * only the outer tag can have changed since (vepa_set_tagged, f->retag): one
+ * the program pushed is skipped (XDP: in the data after the MAC addresses; TC:
+ * in skb metadata, where the kernel's push puts it), one it popped is put back
+ * from f.  TC's metadata tag goes back where the wire had it, after the MAC
+ * addresses (and inside a popped one: the kernel's pop moves the next tag from
+ * the data into metadata).
  */
 static __always_inline void vepa_payload_capture(void *ctx, const enum vepa_hook hook, const struct vepa_frame *f,
 						 struct vepa_event_payload *p)
@@ -186,20 +188,15 @@ static __always_inline void vepa_payload_capture(void *ctx, const enum vepa_hook
 	const __u32 cur_len = hook == VEPA_XDP ? bpf_xdp_get_buff_len(ctx) : skb->len;
 	const int pushed = f->retag && f->tagged, popped = f->retag && !f->tagged;
 	const int meta = hook == VEPA_TC && skb->vlan_present && !pushed;
-	__u32 n;
 
 	__builtin_memset(p->pad, 0, sizeof(p->pad));
 	p->len = 0;
-	if (cur_len < VEPA_ETH_ADDRS) {
-		n = cur_len;
-		if (!n)
-			return;
-		VEPA_LOAD_LEN(n, VEPA_ETH_ADDRS - 1);
-		if (vepa_load_bytes(ctx, hook, 0, p->data, n) == 0)
-			p->len = n;
+	if (!popped && !meta && !(hook == VEPA_XDP && pushed)) {
+		p->len = vepa_payload_tail(ctx, hook, p, 0, cur_len, 0);
 		return;
 	}
-	if (vepa_load_bytes(ctx, hook, 0, p->data, VEPA_ETH_ADDRS) < 0)
+	/* A tag to put in or leave out: the frame has its MAC addresses (it was parsed, or the kernel untagged it). */
+	if (cur_len < VEPA_ETH_ADDRS || vepa_load_bytes(ctx, hook, 0, p->data, VEPA_ETH_ADDRS) < 0)
 		return;
 	if (popped) {
 		vepa_payload_tag(p, VEPA_ETH_ADDRS, f->tpid, f->tci);
@@ -213,8 +210,7 @@ static __always_inline void vepa_payload_capture(void *ctx, const enum vepa_hook
 		vepa_payload_tag(p, VEPA_ETH_ADDRS, skb->vlan_proto, skb->vlan_tci);
 		p->len = vepa_payload_tail(ctx, hook, p, VEPA_ETH_ADDRS, cur_len, VEPA_ETH_ADDRS + 4);
 	} else {
-		p->len = vepa_payload_tail(ctx, hook, p, VEPA_ETH_ADDRS + (hook == VEPA_XDP && pushed ? 4 : 0), cur_len,
-					   VEPA_ETH_ADDRS);
+		p->len = vepa_payload_tail(ctx, hook, p, VEPA_ETH_ADDRS + 4, cur_len, VEPA_ETH_ADDRS); /* XDP pushed */
 	}
 }
 
