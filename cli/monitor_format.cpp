@@ -128,7 +128,9 @@ std::string format_payload(const json& ev)
     if (!hex.is_string())
         return "";
     const std::string& s = hex.get_ref<const std::string&>();
-    auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+    auto digit = [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    };
     std::vector<uint8_t> bytes;
     for (size_t i = 0; i + 1 < s.size(); i += 2) {
         const int hi = digit(s[i]), lo = digit(s[i + 1]);

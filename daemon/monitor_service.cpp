@@ -27,7 +27,8 @@ MonitorService::MonitorService(boost::asio::io_context& io, vepa::Dataplane& dp,
 {
     apply(); // off: a vepad that died while someone watched left it on
     reader_ = std::make_unique<EventReader>(
-        io, dp.events_fd(), [this](const vepa_event& e, const vepa_event_payload* payload) { on_event(e, payload); }, [this] { names_valid_ = false; });
+        io, dp.events_fd(), [this](const vepa_event& e, const vepa_event_payload* payload) { on_event(e, payload); },
+        [this] { names_valid_ = false; });
     reader_->consume(); // what that one left behind goes nowhere
 }
 
