@@ -143,6 +143,8 @@ std::vector<uint8_t> build(const std::string& spec)
     }
     if (!dst || !src)
         throw FrameSpecError("a frame needs dst=MAC and src=MAC");
+    if (prio && vlans.empty())
+        throw FrameSpecError("prio=" + std::to_string(prio) + " is a VLAN tag's priority: give vlan=VID (0: a priority tag)");
     const size_t header = 14 + 4 * vlans.size();
     if (len < header + 1)
         throw FrameSpecError("len=" + std::to_string(len) + ": the header alone takes " + std::to_string(header) +

@@ -802,12 +802,14 @@ Commands:
       not, unknown), and through the uplink's programs when the switch sends
       it back.  One line per hop (the device, program, verdict, the rule that
       decided and what it did), then the verdict: delivered to ports (via the
-      switch, or locally for bridge mode), the host stack or the network
-      beyond the switch, or dropped (by vepad with rule and reason, or by a
-      switch that does not reflect).  FRAME is hex bytes (spaces or colons
+      switch, or locally for bridge mode), the host stack, the network beyond
+      the switch or the switch itself (802.1 link-local frames), or dropped
+      (by vepad with rule and reason, by a switch that does not reflect, or
+      on an uplink that is down).  FRAME is hex bytes (spaces or colons
       allowed) or fields: dst=MAC,src=MAC[,type=T][,vlan=VID][,prio=P][,len=N]
       (type a number or ipv4, ipv6, arp, lldp, default ipv4; vlan repeats for
-      stacked tags, outer first; len the whole frame, default 60), e.g.
+      stacked tags, outer first, prio their priority; len the whole frame,
+      15 to 3712 bytes, default 60), e.g.
         vepactl trace --from c2 dst=02:00:0a:14:00:0d,src=02:00:0a:14:00:0c
       Exit status 0 delivered, 1 dropped, 5 refused (no such port, a frame
       the kernel cannot test-run) or vepad unreachable.  --json: the trace

@@ -261,6 +261,7 @@ TraceHost Daemon::trace_host() const
     h.uplink = cfg_.uplink;
     if (up.state != LinkState::Absent)
         h.uplink_dev = {up.ifindex, up.xdp.has_value()};
+    h.uplink_up = up.state == LinkState::Up;
     if (up.mac)
         h.local_macs.push_back(*up.mac);
     for (const auto& [name, ps] : reconciler_->ports()) {

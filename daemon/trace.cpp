@@ -4,7 +4,9 @@
 #include <linux/pkt_cls.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <set>
+#include <system_error>
 
 #include "daemon/command_error.hpp"
 #include "vepa/control.hpp"
@@ -23,6 +25,13 @@ constexpr uint16_t kEthVlan = 0x8100, kEthQinQ = 0x88a8;
 uint16_t be16(const Bytes& f, size_t at) { return static_cast<uint16_t>(f[at] << 8 | f[at + 1]); }
 
 bool is_tag(uint16_t ethertype) { return ethertype == kEthVlan || ethertype == kEthQinQ; }
+
+// 01:80:c2:00:00:00-0f: for the link's other end only; an 802.1Q bridge forwards none of them.
+bool is_link_local(const vepa::Mac& m)
+{
+    const auto& b = m.bytes();
+    return b[0] == 0x01 && b[1] == 0x80 && b[2] == 0xc2 && b[3] == 0 && b[4] == 0 && (b[5] & 0xf0) == 0;
+}
 
 vepa::Mac mac_at(const Bytes& f, size_t at) { return vepa::Mac(f.data() + at); }
 
@@ -84,7 +93,10 @@ struct Fate {
     std::set<std::string> local;       // ports delivered on this host, not through the switch (T2, T4)
     std::set<std::string> via_switch;  // ports delivered after the switch sent the frame back
     bool host = false, network = false, probe = false;
-    std::optional<std::string> dropped_by; // "vepad", "switch"
+    bool host_first = false;               // the host got a copy before the switch (frames from the uplink)
+    bool host_via_switch = false;          // the host's copy came back through the switch
+    bool switch_itself = false;            // an 802.1 link-local frame the switch keeps
+    std::optional<std::string> dropped_by; // "vepad", "switch", "uplink"
     json drop = nullptr;                   // {"at", "program", "rule", "reason"} or the switch's why
     bool conditional = false;              // depends on a switch whose reflection is unknown
 };
@@ -111,7 +123,16 @@ private:
 
 vepa::Explanation Tracer::program(const std::string& at, vepa::Program p, int ifindex, const Bytes& frame)
 {
-    vepa::Explanation e = explain_(p, ifindex, frame);
+    vepa::Explanation e;
+    try {
+        e = explain_(p, ifindex, frame);
+    } catch (const std::system_error& err) {
+        if (err.code().value() != EINVAL)
+            throw;
+        throw CommandError(proto::kErrInvalid, "the kernel's test run of " + std::string(vepa::to_string(p)) +
+                                                   " refused this " + std::to_string(frame.size()) +
+                                                   "-byte frame (EINVAL): " + err.what());
+    }
     json decisions = json::array();
     for (const vepa_event& ev : e.decisions) {
         json d = event_json(ev, host_.names, 0);
@@ -154,6 +175,7 @@ vepa::Decided Tracer::device(const std::string& at, const TraceDevice& dev, bool
     for (uint16_t s : d.ports)
         (via_switch ? fate.via_switch : fate.local).insert(slot_port(s, host_.names));
     fate.host |= d.host;
+    fate.host_via_switch |= d.host && via_switch && !fate.host_first;
     fate.probe |= d.probe;
     if (d.drop) {
         fate.dropped_by = "vepad";
@@ -183,7 +205,16 @@ bool Tracer::switch_hop(const Bytes& wire, Fate& fate)
                 {"by", host_.reflection_by ? json(*host_.reflection_by) : json(nullptr)},
                 {"frame", frame_json(wire)}};
     std::string action, why;
-    if (group) {
+    if (!host_.uplink_up) {
+        action = "unreachable";
+        why = "the uplink " + host_.uplink + " is down: the frame never reaches the switch";
+        fate.dropped_by = "uplink";
+        fate.drop = {{"at", "uplink"}, {"reason", "uplink-down"}, {"why", why}};
+    } else if (is_link_local(dst)) {
+        fate.switch_itself = true;
+        action = "consume";
+        why = "an IEEE 802.1 link-local frame (01:80:c2:00:00:00-0f): the switch keeps it and forwards it nowhere";
+    } else if (group) {
         fate.network = true;
         action = reflects ? "flood-and-reflect" : "flood";
         why = reflects ? "a group frame: to the network, and back to this host (reflective relay)"
@@ -201,7 +232,7 @@ bool Tracer::switch_hop(const Bytes& wire, Fate& fate)
         action = "forward";
         why = "dst " + dst.str() + " is not on this host: to the network beyond the switch";
     }
-    const bool back = reflects && (group || local);
+    const bool back = host_.uplink_up && !fate.switch_itself && reflects && (group || local);
     fate.conditional |= back && host_.reflection == "unknown";
     hop["action"] = action;
     hop["why"] = why;
@@ -226,11 +257,13 @@ void check_traceable(const Bytes& f)
                                                "its 40-byte IP header (54 bytes at least)");
 }
 
-// The one-line verdict.
+// The one-line verdict.  What depends on a switch whose reflection is unknown is said last.
 std::string summary(const Fate& f)
 {
     if (f.dropped_by == "switch")
         return "dropped by the switch: it does not reflect frames back to this host (hairpin off)";
+    if (f.dropped_by == "uplink")
+        return "lost: " + f.drop.value("why", std::string());
     if (f.dropped_by)
         return "dropped by vepad at " + f.drop.value("at", std::string()) + " (" +
                f.drop.value("program", std::string()) + "): " +
@@ -238,20 +271,24 @@ std::string summary(const Fate& f)
                (f.drop["reason"].is_string() ? f.drop["reason"].get<std::string>() : "?");
     if (f.probe)
         return "consumed by vepad: its own reflection probe, come back";
-    std::vector<std::string> parts;
+    std::vector<std::string> sure, maybe;
     std::vector<std::string> local(f.local.begin(), f.local.end()), via(f.via_switch.begin(), f.via_switch.end());
     if (!local.empty())
-        parts.push_back(join(local) + " (locally, bridge mode)");
+        sure.push_back(join(local) + " (locally, bridge mode)");
     if (!via.empty())
-        parts.push_back(join(via) + " (via the switch)");
+        (f.conditional ? maybe : sure).push_back(join(via) + " (via the switch)");
     if (f.host)
-        parts.push_back("the host stack");
+        (f.conditional && f.host_via_switch ? maybe : sure).push_back("the host stack");
     if (f.network)
-        parts.push_back("the network beyond the switch");
-    if (parts.empty())
+        sure.push_back("the network beyond the switch");
+    if (f.switch_itself)
+        sure.push_back("the switch itself (an IEEE 802.1 link-local frame, never forwarded)");
+    const std::string caveat = " if the switch reflects (its reflection is unknown)";
+    if (sure.empty() && maybe.empty())
         return "delivered nowhere: no port takes it";
-    return "delivered to " + join(parts) +
-           (f.conditional ? ", if the switch reflects (its reflection is unknown)" : "");
+    if (sure.empty())
+        return "delivered to " + join(maybe) + caveat;
+    return "delivered to " + join(sure) + (maybe.empty() ? "" : ", and to " + join(maybe) + caveat);
 }
 
 json fate_json(const Fate& f)
@@ -263,6 +300,7 @@ json fate_json(const Fate& f)
             {"host", f.host},
             {"network", f.network},
             {"probe", f.probe},
+            {"switch", f.switch_itself},
             {"dropped_by", dropped ? json(*f.dropped_by) : json(nullptr)},
             {"drop", f.drop},
             {"conditional", f.conditional},
@@ -296,9 +334,10 @@ json trace(const TraceHost& host, const std::string& from, const Bytes& frame, c
     }
     Tracer t(host, explain);
     Fate fate;
+    fate.host_first = from_uplink;
     Bytes out;
     const vepa::Decided first =
-        t.device(from_uplink ? "uplink" : from, *dev, from_uplink, frame, &out, fate, false);
+        t.device(from_uplink ? "uplink" : from, *dev, from_uplink, frame, &out, fate, from_uplink);
     if (!first.drop && first.uplink && t.switch_hop(out, fate)) {
         Bytes again;
         t.device("uplink", host.uplink_dev, true, out, &again, fate, true);

@@ -37,6 +37,7 @@ struct TraceDevice {
 struct TraceHost {
     std::string uplink;
     TraceDevice uplink_dev;
+    bool uplink_up = true;                       // with carrier: frames out of it reach the switch
     std::vector<vepa::Mac> local_macs;           // the switch learned them from this host: ports' and the uplink's
     std::map<std::string, TraceDevice> ports;    // present ports by name
     PortsBySlot names;                           // configured ports by slot

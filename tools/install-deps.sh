@@ -34,6 +34,11 @@ packages=(
     gnuplot-nox
     # sanitizers and the fuzzer runtime
     libclang-rt-14-dev
+    # man pages (scdoc) and the bash completion's directory (bash-completion's pkg-config file)
+    scdoc bash-completion
+    # the package suite: the .deb (dpkg-buildpackage, debhelper), lintian, a Debian 12 root
+    # filesystem (debootstrap) booted with systemd-nspawn
+    dpkg-dev debhelper lintian debootstrap systemd-container
 )
 missing=()
 for p in "${packages[@]}"; do

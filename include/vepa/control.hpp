@@ -55,7 +55,7 @@
 //              carry the frame's first 64 bytes ("payload"); the dataplane captures them while any
 //              client asks, and only the clients that asked get them.  A client whose unread lines
 //              pass 1 MiB is disconnected (status: monitor.dropped_clients).
-//   trace      from* NAME|"uplink", frame* hex (15..16384 bytes) -> a trace object: what would happen
+//   trace      from* NAME|"uplink", frame* hex (15..3712 bytes) -> a trace object: what would happen
 //              to the frame arriving from that port (or from the switch), decided by vepad's explain
 //              programs on the live maps, through the switch by its reflection state.  Nothing is
 //              counted, sent or changed.  not-found: no present port of that name.
@@ -66,15 +66,18 @@
 //    "hops": [hop...], "result": {"outcome": "delivered"|"dropped", "ports": [NAME...] (delivered
 //    through the switch), "local_ports": [NAME...] (bridge mode, on this host), "host" bool (to the
 //    host stack), "network" bool (to the network beyond the switch), "probe" bool (vepad's own
-//    reflection probe, consumed), "dropped_by": "vepad"|"switch"|null, "drop": {"at", "program",
+//    reflection probe, consumed), "dropped_by": "vepad"|"switch"|"uplink"|null, "drop": {"at", "program",
 //    "rule", "reason"} (vepad) | {"at": "switch", "reason": "not-reflecting", "why"} | null,
-//    "conditional" bool (depends on a switch whose reflection is unknown), "summary": one line}}
+//    "switch" bool (an 802.1 link-local frame the switch keeps), "conditional" bool (some of it
+//    depends on a switch whose reflection is unknown), "summary": one line}}
+//   dropped_by "uplink": the uplink is down ({"at": "uplink", "reason": "uplink-down", "why"}).
 //   A program hop: {"hop": n, "at": NAME|"uplink", "program": "port_xdp"|"port_tc"|"uplink_xdp"|
 //    "uplink_tc", "verdict": "pass"|"drop"|"redirect"|"tx"|"aborted" (XDP), "ok"|"shot"|"redirect" (TC),
 //    "decisions": [event object without type/time/time_ns/cpu...] (none: XDP passed the frame to
 //    TC), "unrecorded": decisions beyond the first four, "copies": [NAME...] (group copies)}
 //   A switch hop: {"hop": n, "at": "switch", "reflection", "by", "frame" (as on the wire), "action":
-//    "forward"|"reflect"|"drop"|"flood"|"flood-and-reflect", "why"}
+//    "forward"|"reflect"|"drop"|"flood"|"flood-and-reflect"|"consume" (802.1 link-local)|"unreachable"
+//    (uplink down), "why"}
 //
 // Port object:
 //   {"name", "ifindex" (0 when absent), "state": "up"|"down"|"absent"|"unsupported",
@@ -153,7 +156,8 @@ inline constexpr const char* kTrace = "trace";
 
 // trace: the frame's size in bytes.
 inline constexpr std::size_t kTraceMinFrame = 15; // a header and a byte: the kernel builds no skb of less
-inline constexpr std::size_t kTraceMaxFrame = 16384;
+// At most one page less the kernel's head and tail room: BPF_PROG_TEST_RUN takes no more (4 KiB pages).
+inline constexpr std::size_t kTraceMaxFrame = 3712;
 
 // Error codes.
 inline constexpr const char* kErrBadRequest = "bad-request"; // not JSON, not an object, wrong types

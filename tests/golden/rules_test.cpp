@@ -352,6 +352,9 @@ TEST_CASE("golden frames: frames on a device with no port record are dropped", "
     const auto d = counter_delta(before, tb.counters());
     REQUIRE(d.count(VEPA_SLOT_UPLINK));
     CHECK(d.at(VEPA_SLOT_UPLINK).drops[VEPA_DROP_NOT_A_PORT] == 2);
+    const Explained ex = explain_frame(tb, stray, frame, true);
+    CHECK(ex.xdp_verdict == XDP_DROP);
+    CHECK(ex.fate.drop == VEPA_DROP_NOT_A_PORT);
     sh("ip link del stray");
 }
 
@@ -368,6 +371,12 @@ TEST_CASE("golden frames: with the uplink absent, ports' frames are dropped and 
     const auto d = counter_delta(before, tb.counters());
     REQUIRE(d.count(tb.port("v1").slot));
     CHECK(d.at(tb.port("v1").slot).drops[VEPA_DROP_NO_UPLINK] == 1);
+    // The explain programs say so too.
+    const Explained ex = explain_frame(tb, tb.port("v1").ifindex, frame, true);
+    CHECK(ex.xdp_verdict == XDP_PASS);
+    CHECK(ex.tc_verdict == TC_ACT_SHOT);
+    CHECK(ex.fate.drop == VEPA_DROP_NO_UPLINK);
+    CHECK(ex.fate.charged == tb.port("v1").slot);
 }
 
 TEST_CASE("golden frames: a port whose link is down gets no frames, and the drops are counted", "[golden]")
@@ -385,6 +394,16 @@ TEST_CASE("golden frames: a port whose link is down gets no frames, and the drop
     auto d = counter_delta(before, tb.counters());
     CHECK(d[t1].drops[VEPA_DROP_PORT_DOWN] == 1);
     CHECK(d[v1].drops[VEPA_DROP_PORT_DOWN] == 1);
+    for (const auto& [to, slot] : {std::pair{kT1, t1}, std::pair{kV1, v1}}) {
+        const Explained ex = explain_frame(tb, tb.uplink, eth_frame(to, kExt, kEthIpv4, 46), true);
+        CHECK(ex.fate.drop == VEPA_DROP_PORT_DOWN);
+        CHECK(ex.fate.charged == slot);
+    }
+    // The explain programs leave the port out of a group frame's copies, as the real ones do.
+    const Explained group = explain_frame(tb, tb.uplink, eth_frame(kBroadcast, kExt, kEthIpv4, 46), false);
+    CHECK_FALSE(group.fate.ports.count(v1));
+    CHECK_FALSE(group.fate.ports.count(t1));
+    CHECK(group.fate.ports.count(tb.port("v2").slot));
     // Group frames skip it.
     before = tb.counters();
     CHECK(tb.tc(tb.dp->uplink_tc_fd(), tb.uplink, eth_frame(kBroadcast, kExt, kEthIpv4, 46)).verdict == TC_ACT_OK);

@@ -18,7 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 
 HOOK_BIN=$BUILD/libvirt/vepad-libvirt-hook
-HOOK_INSTALLED=$BUILD/libvirt/vepad   # the copy meson installs as SYSCONFDIR/libvirt/hooks/qemu.d/vepad
+HOOK_INSTALLED=$BUILD/libvirt/vepad   # as installed: SYSCONFDIR/libvirt/hooks/qemu.d/vepad (a symlink to LIBEXECDIR/vepad-libvirt-hook)
 NS_URI=https://github.com/vepad/xmlns/libvirt/1
 LV_DIR=/tmp/$LAB-libvirt
 LV_URI="qemu:///system?socket=$LV_DIR/run/libvirt-sock"
