@@ -5,7 +5,8 @@
 # dropped while forwarding and status stay fine, records over the rate cap
 # counted lost, monitoring off in the map once the last client leaves and
 # after a vepad killed while a client watched; --payload: the frame's bytes to
-# the client that asked, none to one that did not.
+# the client that asked, none to one that did not; unicast the switch sent back
+# marked reflected.
 . "$(dirname "$0")/lib.sh"
 
 case_setup() {
@@ -120,6 +121,20 @@ test_forwarded_sample() {
         "jq -s -e 'any(.[]; .type == \"event\" and .rule == \"R1\" and .port == \"uplink\" and .to == \"c1\" and .action == \"redirect-peer\")' $LAB_DIR/fwd >/dev/null"
     check_eq "nothing of c2's" 0 "$(events fwd '.port == "c2" or .to == "c2"' | grep -c .)"
     monitor_stop fwd
+}
+
+test_reflected_unicast() {
+    section "unicast the switch sent back (a local port's source) is marked reflected; the remote host's is not"
+    monitor_start refl --sample 1 --port c2 --json
+    check "c1 reaches c2 (through the switch)" reachable "$NS_C1" "$IP_C2"
+    check "c2 reaches the remote host" reachable "$NS_C2" "$IP_REM"
+    check "c1's frames to c2 came back from the switch: R1, reflected" wait_for 3 bash -c \
+        "jq -s -e 'any(.[]; .type == \"event\" and .rule == \"R1\" and .to == \"c2\" and .src == \"$MAC_C1\" and .flags.reflected)' $LAB_DIR/refl >/dev/null"
+    check "the remote host's replies to c2: R1, not reflected" wait_for 3 bash -c \
+        "jq -s -e 'any(.[]; .type == \"event\" and .rule == \"R1\" and .to == \"c2\" and .src == \"$MAC_REM\" and (.flags.reflected | not))' $LAB_DIR/refl >/dev/null"
+    check_eq "no event from a source outside the lab marked reflected" 0 \
+        "$(events refl ".flags.reflected and .src != \"$MAC_C1\" and .src != \"$MAC_C2\"" | grep -c .)"
+    monitor_stop refl
 }
 
 test_slow_client() {
