@@ -12,6 +12,9 @@
 
 namespace vepad {
 
+// The payload record is the plain one followed by the payload block, no padding between.
+static_assert(sizeof(vepa_event_with_payload) == sizeof(vepa_event) + sizeof(vepa_event_payload));
+
 EventReader::EventReader(boost::asio::io_context& io, int ringbuf_fd, OnEvent on_event,
                          std::function<void()> batch_done)
     : sd_(io), on_event_(std::move(on_event)), batch_done_(std::move(batch_done))
