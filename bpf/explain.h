@@ -35,8 +35,8 @@ static __always_inline struct vepa_explanation *vepa_explanation(void)
 }
 
 /* Keep the record of decision d on frame f, as the next of the explanation's. */
-static __noinline int vepa_record(const struct vepa_monitor *m, const struct vepa_frame *f,
-				  const struct vepa_decision *d)
+static __noinline int vepa_explain_record(const struct vepa_monitor *m, const struct vepa_frame *f,
+					  const struct vepa_decision *d)
 {
 	struct vepa_explanation *x = vepa_explanation();
 	__u32 n;
@@ -48,6 +48,15 @@ static __noinline int vepa_record(const struct vepa_monitor *m, const struct vep
 	if (n < VEPA_EXPLAIN_MAX_DECISIONS)
 		vepa_event_fill(&x->decision[n], f, d, bpf_ktime_get_ns());
 	return 0;
+}
+
+/* The explanation keeps no payload: the frame is vepad's own (vepactl trace's). */
+static __always_inline void vepa_record(void *ctx, const enum vepa_hook hook, const struct vepa_monitor *m,
+					const struct vepa_frame *f, const struct vepa_decision *d)
+{
+	(void)ctx;
+	(void)hook;
+	vepa_explain_record(m, f, d);
 }
 
 /* A group copy to slot, as bpf_clone_redirect would have sent it: 0. */

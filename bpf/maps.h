@@ -10,6 +10,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "vepa/abi.h"
+#include "parse.h"
 
 #define VEPA__PASTE(a, b) a##_v##b
 #define VEPA__VNAME(a, b) VEPA__PASTE(a, b)
@@ -139,5 +140,28 @@ struct {
 	__type(value, struct vepa_explanation);
 } VEPA_MAP(explain) SEC(".maps");
 #endif
+
+/* The port owning a MAC: the rules' lookup (rules.h), and the decision records' reflected flag (monitor.h). */
+static __always_inline const struct vepa_port_ref *vepa_mac_lookup(const __u8 *mac, __u16 vid)
+{
+	struct vepa_mac_key key = { .vid = vid };
+
+	vepa_mac_copy(key.addr, mac);
+	return bpf_map_lookup_elem(&VEPA_MAP(macs), &key);
+}
+
+/*
+ * The port owning mac in VLAN vid (V3): its (vid, MAC) entry, else for a
+ * tagged VLAN the (VEPA_VID_ANY, MAC) entry of a trunk-all port.  Untagged
+ * frames pay one lookup, as before VLANs.
+ */
+static __always_inline const struct vepa_port_ref *vepa_mac_owner(const __u8 *mac, __u16 vid)
+{
+	const struct vepa_port_ref *ref = vepa_mac_lookup(mac, vid);
+
+	if (!ref && vid != VEPA_VID_UNTAGGED && vid != VEPA_VID_ANY)
+		ref = vepa_mac_lookup(mac, VEPA_VID_ANY);
+	return ref;
+}
 
 #endif /* VEPA_BPF_MAPS_H */

@@ -48,7 +48,7 @@ struct vepa_frame {
 	__u32 rx_len;   /* len as the frame came */
 	__u16 slot;     /* the sender's counters slot, once known (decision records) */
 	__u8 prog;      /* enum vepa_prog: the program looking at the frame (decision records) */
-	__u8 pad;
+	__u8 retag;     /* 1: the program pushed or popped the outer tag (tagged says which): decision records' payload */
 };
 
 #define VEPA_VID_MASK 0x0fff

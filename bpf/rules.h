@@ -21,28 +21,6 @@ static __always_inline const struct vepa_config *vepa_config(void)
 	return bpf_map_lookup_elem(&VEPA_MAP(config), &zero);
 }
 
-static __always_inline const struct vepa_port_ref *vepa_mac_lookup(const __u8 *mac, __u16 vid)
-{
-	struct vepa_mac_key key = { .vid = vid };
-
-	vepa_mac_copy(key.addr, mac);
-	return bpf_map_lookup_elem(&VEPA_MAP(macs), &key);
-}
-
-/*
- * The port owning mac in VLAN vid (V3): its (vid, MAC) entry, else for a
- * tagged VLAN the (VEPA_VID_ANY, MAC) entry of a trunk-all port.  Untagged
- * frames pay one lookup, as before VLANs.
- */
-static __always_inline const struct vepa_port_ref *vepa_mac_owner(const __u8 *mac, __u16 vid)
-{
-	const struct vepa_port_ref *ref = vepa_mac_lookup(mac, vid);
-
-	if (!ref && vid != VEPA_VID_UNTAGGED && vid != VEPA_VID_ANY)
-		ref = vepa_mac_lookup(mac, VEPA_VID_ANY);
-	return ref;
-}
-
 /* Is vid one of the port's tagged VLANs (trunk)?  An S-tag (VEPA_VID_ANY): trunk-all only. */
 static __always_inline int vepa_vlan_tagged_member(const struct vepa_port_ref *ref, __u16 vid)
 {

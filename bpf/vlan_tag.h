@@ -72,6 +72,7 @@ static __always_inline int vepa_set_tagged(void *ctx, const enum vepa_hook hook,
 	if (err)
 		return -1;
 	f->tagged = tagged;
+	f->retag ^= 1;
 	f->len = tagged ? f->len + sizeof(struct vlan_tag) : f->len - sizeof(struct vlan_tag);
 	return 0;
 }

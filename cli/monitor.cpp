@@ -110,8 +110,11 @@ int run_monitor(const std::string& socket, const json& args, bool as_json)
         sum.add(ev);
         if (as_json)
             std::cout << *line << "\n";
-        else if (ev.value("type", "") == "event")
+        else if (ev.value("type", "") == "event") {
             std::cout << format_event(ev) << "\n";
+            if (const std::string dump = format_payload(ev); !dump.empty())
+                std::cout << dump << "\n";
+        }
         std::cout.flush();
     }
     ::close(fd);

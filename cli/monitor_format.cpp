@@ -1,8 +1,10 @@
 #include "cli/monitor_format.hpp"
 
+#include <cctype>
 #include <ctime>
 #include <iomanip>
 #include <sstream>
+#include <vector>
 
 namespace vepactl {
 
@@ -117,6 +119,44 @@ std::string format_event(const json& ev, bool local_time)
         os << " reflected";
     if (flags.value("gso", false))
         os << " gso";
+    return os.str();
+}
+
+std::string format_payload(const json& ev)
+{
+    const json& hex = field(ev, "payload");
+    if (!hex.is_string())
+        return "";
+    const std::string& s = hex.get_ref<const std::string&>();
+    auto digit = [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    };
+    std::vector<uint8_t> bytes;
+    for (size_t i = 0; i + 1 < s.size(); i += 2) {
+        const int hi = digit(s[i]), lo = digit(s[i + 1]);
+        if (hi < 0 || lo < 0)
+            return "";
+        bytes.push_back(static_cast<uint8_t>(hi << 4 | lo));
+    }
+    std::ostringstream os;
+    for (size_t line = 0; line < bytes.size(); line += 16) {
+        char buf[16];
+        std::snprintf(buf, sizeof(buf), "      %04zx ", line);
+        os << (line ? "\n" : "") << buf;
+        std::string ascii;
+        for (size_t i = line; i < line + 16; i++) {
+            if (i % 8 == 0)
+                os << " ";
+            if (i < bytes.size()) {
+                std::snprintf(buf, sizeof(buf), "%02x ", bytes[i]);
+                os << buf;
+                ascii.push_back(bytes[i] >= 0x20 && bytes[i] < 0x7f ? static_cast<char>(bytes[i]) : '.');
+            } else {
+                os << "   ";
+            }
+        }
+        os << " " << ascii;
+    }
     return os.str();
 }
 

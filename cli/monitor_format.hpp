@@ -15,6 +15,12 @@ namespace vepactl {
 // local_time: print the time in the local zone (tests: UTC).
 std::string format_event(const nlohmann::json& ev, bool local_time = true);
 
+// An event's "payload" (hex) as a dump under its line, 16 bytes a line, each
+// line indented, with its offset and the bytes as ASCII:
+// "      0000  02 00 00 00 01 01 02 00  00 00 99 99 08 00 45 00  ..............E."
+// Empty when the event has no payload (or it is not hex).
+std::string format_payload(const nlohmann::json& ev);
+
 // "ipv4", "ipv6", "arp", "lldp", else 0x88b5.
 std::string ethertype_name(unsigned type);
 

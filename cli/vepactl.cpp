@@ -64,7 +64,7 @@ struct Options {
     struct {                               // monitor's filters
         std::optional<std::string> port, mac, rule;
         std::optional<unsigned> vlan, sample, rate;
-        bool drops = false;
+        bool drops = false, payload = false;
     } mon;
     struct { // trace
         std::string from;
@@ -508,6 +508,7 @@ void monitor_options(CLI::App& cmd, Options& o)
     cmd.add_option("--rate", o.mon.rate, "at most N records per second per CPU (default 10000)")
         ->type_name("N")
         ->check(CLI::Range(1, 1000000));
+    cmd.add_flag("--payload", o.mon.payload, "the frame's first 64 bytes too, as a hex dump under each event");
 }
 
 void shutdown_options(CLI::App& cmd, Options& o)
@@ -687,6 +688,8 @@ void monitor_args(const Options& o, json& args)
         args["sample"] = *o.mon.sample;
     if (o.mon.rate)
         args["rate"] = *o.mon.rate;
+    if (o.mon.payload)
+        args["payload"] = true;
     if (o.mon.drops && o.mon.sample)
         throw UsageError("--drops and --sample exclude each other (--sample adds forwarding decisions)");
 }
@@ -763,7 +766,7 @@ Commands:
                   uplink counters, drops by reason, port states, reflective
                   relay, reconciles, control requests (README, Metrics).
   monitor [--port NAME] [--mac MAC] [--drops] [--rule ID] [--vlan VID]
-          [--sample N] [--rate N]
+          [--sample N] [--rate N] [--payload]
       Live decisions of the dataplane, one line per event, until Ctrl-C, which
       prints a summary (events, records lost, events by rule) on stderr.  Every
       drop is an event; with --sample N also one in N forwarding decisions
@@ -776,7 +779,13 @@ Commands:
       docs/VEPA-SEMANTICS.md that decided (T1-T6, R1-R7, M1-M5 malformed,
       V2; - for none), the drop reason or how it was sent (redirect,
       redirect-peer), the addresses, ethertype, VLAN, length, and reflected
-      (a group frame with a local port's source) or gso.  Filters combine:
+      (from the switch with a local port's source MAC: a local port's frame
+      sent back) or gso.  --payload: the frame's first 64 bytes too, as it
+      came (before vepad pushed or popped its VLAN tag), in a hex dump under
+      the line, 16 bytes a line with the offset and the bytes as ASCII:
+        0000  02 00 0a 14 00 64 02 00  0a 14 00 0c 08 00 45 00  .....d........E.
+      (only this monitor gets them; the dataplane captures them while any
+      monitor asks; in --json the event's "payload", hex).  Filters combine:
       --port (sender or receiver), --mac (source or destination), --rule,
       --vlan.  The dataplane records only while a monitor runs, at most --rate
       records per second per CPU (default 10000; the smallest any monitor

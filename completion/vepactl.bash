@@ -11,7 +11,7 @@ _vepactl_command_options() {
     case $1 in
         add-port) echo "--mac --mode --no-src-check --type --queues --vlan --trunk --owner" ;;
         set-port) echo "--mac --mode --src-check --vlan --trunk --owner" ;;
-        monitor) echo "--port --mac --drops --rule --vlan --sample --rate" ;;
+        monitor) echo "--port --mac --drops --rule --vlan --sample --rate --payload" ;;
         trace) echo "--from" ;;
         shutdown) echo "--detach" ;;
     esac

@@ -5,11 +5,15 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "lib/error.hpp"
 
 namespace vepad {
+
+// The payload record is the plain one followed by the payload block, no padding between.
+static_assert(sizeof(vepa_event_with_payload) == sizeof(vepa_event) + sizeof(vepa_event_payload));
 
 EventReader::EventReader(boost::asio::io_context& io, int ringbuf_fd, OnEvent on_event,
                          std::function<void()> batch_done)
@@ -38,9 +42,14 @@ EventReader::~EventReader()
 int EventReader::on_sample(void* ctx, void* data, size_t size)
 {
     auto* self = static_cast<EventReader*>(ctx);
-    vepa_event e{};
-    std::memcpy(&e, data, std::min(size, sizeof(e)));
-    self->on_event_(e);
+    vepa_event_with_payload r{};
+    std::memcpy(&r, data, std::min(size, sizeof(r)));
+    if (size < sizeof(r)) {
+        self->on_event_(r.event, nullptr);
+        return 0;
+    }
+    r.payload.len = std::min<uint16_t>(r.payload.len, VEPA_PAYLOAD_BYTES);
+    self->on_event_(r.event, &r.payload);
     return 0;
 }
 

@@ -1,4 +1,5 @@
-// The dataplane's decision ring buffer (struct vepa_event), read on the event
+// The dataplane's decision ring buffer (struct vepa_event, or
+// vepa_event_with_payload: told apart by the record's size), read on the event
 // loop: libbpf's ring buffer epoll fd wrapped in an Asio descriptor, consumed
 // whenever it is readable.
 #pragma once
@@ -16,8 +17,8 @@ namespace vepad {
 
 class EventReader {
 public:
-    // Called once per record; then batch_done once per wake-up.
-    using OnEvent = std::function<void(const vepa_event&)>;
+    // Called once per record (payload: null when the record has none); then batch_done once per wake-up.
+    using OnEvent = std::function<void(const vepa_event&, const vepa_event_payload* payload)>;
 
     EventReader(boost::asio::io_context& io, int ringbuf_fd, OnEvent on_event, std::function<void()> batch_done);
     ~EventReader();

@@ -1,5 +1,6 @@
 #include "daemon/monitor_event.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 
@@ -111,6 +112,19 @@ json event_json(const vepa_event& e, const PortsBySlot& ports, int64_t wall_offs
         j["port_macs"] = macs;
     }
     return j;
+}
+
+std::string payload_hex(const vepa_event_payload& p)
+{
+    static constexpr char kDigits[] = "0123456789abcdef";
+    const size_t n = std::min<size_t>(p.len, sizeof(p.data));
+    std::string s;
+    s.reserve(2 * n);
+    for (size_t i = 0; i < n; i++) {
+        s.push_back(kDigits[p.data[i] >> 4]);
+        s.push_back(kDigits[p.data[i] & 0xf]);
+    }
+    return s;
 }
 
 bool filter_matches(const MonitorFilter& f, const json& ev)

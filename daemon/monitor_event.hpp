@@ -33,6 +33,7 @@ struct MonitorFilter {
     std::optional<uint16_t> vlan;
     uint32_t sample = 0;             // forwarding decisions, one in sample; 0: none (drops only)
     uint32_t rate = 0;               // records per second per CPU; 0: the daemon's default
+    bool payload = false;            // the frame's first bytes too ("payload": hex)
 
     bool wants_forwarding() const { return sample != 0 && !drops; }
 };
@@ -44,6 +45,9 @@ std::optional<uint8_t> parse_rule(std::string_view s); // "T5" (any case) -> VEP
 
 // The event object of vepa/control.hpp; wall_offset_ns: CLOCK_REALTIME - CLOCK_MONOTONIC.
 nlohmann::json event_json(const vepa_event& e, const PortsBySlot& ports, int64_t wall_offset_ns);
+
+// The captured bytes as lower-case hex, two digits a byte ("payload" of the event object).
+std::string payload_hex(const vepa_event_payload& p);
 
 // Whether an event object passes the filter (sampling aside).
 bool filter_matches(const MonitorFilter& f, const nlohmann::json& event);

@@ -27,7 +27,8 @@ MonitorService::MonitorService(boost::asio::io_context& io, vepa::Dataplane& dp,
 {
     apply(); // off: a vepad that died while someone watched left it on
     reader_ = std::make_unique<EventReader>(
-        io, dp.events_fd(), [this](const vepa_event& e) { on_event(e); }, [this] { names_valid_ = false; });
+        io, dp.events_fd(), [this](const vepa_event& e, const vepa_event_payload* payload) { on_event(e, payload); },
+        [this] { names_valid_ = false; });
     reader_->consume(); // what that one left behind goes nowhere
 }
 
@@ -55,7 +56,7 @@ json MonitorService::subscribe(const Monitor& m)
     return {{"sample", sample_}};
 }
 
-void MonitorService::on_event(const vepa_event& e)
+void MonitorService::on_event(const vepa_event& e, const vepa_event_payload* payload)
 {
     if (clients_.empty())
         return;
@@ -64,7 +65,7 @@ void MonitorService::on_event(const vepa_event& e)
         names_valid_ = true;
     }
     const json ev = event_json(e, names_, wall_offset_ns());
-    std::string line;
+    std::string line, with_payload; // the payload only to the clients that asked for it
     for (Client& c : clients_) {
         if (c.sink->closed() || !filter_matches(c.filter, ev))
             continue;
@@ -72,9 +73,14 @@ void MonitorService::on_event(const vepa_event& e)
         if (e.action != VEPA_ACT_DROP && sample_ && c.filter.sample / sample_ > 1 &&
             c.forwarded++ % (c.filter.sample / sample_) != 0)
             continue;
-        if (line.empty())
-            line = ev.dump();
-        if (c.sink->push(line))
+        std::string& out = payload && c.filter.payload ? with_payload : line;
+        if (out.empty()) {
+            json j = ev;
+            if (&out == &with_payload)
+                j["payload"] = payload_hex(*payload);
+            out = j.dump();
+        }
+        if (c.sink->push(out))
             events_++;
     }
 }
@@ -103,6 +109,8 @@ void MonitorService::apply()
             sample_ = sample_ ? std::min(sample_, c.filter.sample) : c.filter.sample;
         if (c.filter.rate)
             rate = std::min(rate, c.filter.rate);
+        if (c.filter.payload)
+            cfg.flags |= VEPA_MON_F_PAYLOAD;
     }
     if (sample_) {
         cfg.flags |= VEPA_MON_F_FORWARD;

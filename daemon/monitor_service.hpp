@@ -1,8 +1,10 @@
 // vepactl monitor's clients: each a filter and a stream.  While one is
 // subscribed, the dataplane records decisions (drops always, forwarding only
 // when a client asked for a sample: the smallest one asked); with none, it
-// records nothing.  Events from the ring buffer are named, filtered per client
-// and queued on its stream; a client whose queue overflows is dropped.
+// records nothing.  Records carry the frame's first bytes while a client asks
+// for them (payload), and only those clients get them.  Events from the ring
+// buffer are named, filtered per client and queued on its stream; a client
+// whose queue overflows is dropped.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -48,7 +50,7 @@ private:
         uint64_t forwarded = 0; // forwarding events seen, for its own sampling
     };
 
-    void on_event(const vepa_event& e);
+    void on_event(const vepa_event& e, const vepa_event_payload* payload);
     void sweep();   // forget closed clients
     void apply();   // the dataplane's monitor config from the clients
     void tick();    // every second while clients exist: lost records

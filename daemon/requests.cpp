@@ -193,7 +193,7 @@ Command parse_shutdown(const json& args)
 
 Command parse_monitor(const json& args)
 {
-    Args a(args, {"port", "mac", "drops", "rule", "vlan", "sample", "rate"});
+    Args a(args, {"port", "mac", "drops", "rule", "vlan", "sample", "rate", "payload"});
     Monitor m;
     if (a.has("port")) {
         const std::string p = a.str("port");
@@ -221,6 +221,8 @@ Command parse_monitor(const json& args)
         m.filter.sample = static_cast<uint32_t>(a.number("sample", 1, 1000000));
     if (a.has("rate"))
         m.filter.rate = static_cast<uint32_t>(a.number("rate", 1, 1000000));
+    if (a.has("payload"))
+        m.filter.payload = a.boolean("payload");
     return m;
 }
 

@@ -35,7 +35,7 @@
 #define VEPA_MAP_VLANS VEPA_MAP_NAME(vlans)     /* array: port slot -> struct vepa_vlan_set (tagged VIDs) */
 #define VEPA_MAP_RXMACS VEPA_MAP_NAME(rxmacs)   /* hash: MAC (vid 0) -> uplink ifindex: the uplink FDB
                                                    entries vepad made (user space only) */
-#define VEPA_MAP_EVENTS VEPA_MAP_NAME(events)   /* ring buffer of struct vepa_event (decision records) */
+#define VEPA_MAP_EVENTS VEPA_MAP_NAME(events)   /* ring buffer of decision records: struct vepa_event[_with_payload] */
 #define VEPA_MAP_MONITOR VEPA_MAP_NAME(monitor) /* array: [0] -> struct vepa_monitor (0: monitoring off) */
 #define VEPA_MAP_MONSTATE VEPA_MAP_NAME(monstate) /* per-CPU array: [0] -> struct vepa_monitor_state */
 #define VEPA_MAP_EXPLAIN VEPA_MAP_NAME(explain)   /* the explain programs' own array, never pinned:
@@ -258,7 +258,7 @@ enum vepa_action {
 
 /* struct vepa_event.flags */
 #define VEPA_EV_F_GROUP (1U << 0)     /* group destination */
-#define VEPA_EV_F_REFLECTED (1U << 1) /* from the uplink with a local port's source MAC */
+#define VEPA_EV_F_REFLECTED (1U << 1) /* from the uplink with a local port's source MAC: the switch sent it back */
 #define VEPA_EV_F_GSO (1U << 2)       /* a GSO super-frame (TC) */
 #define VEPA_EV_F_HOST (1U << 3)      /* fan-out: the host stack gets the frame too */
 
@@ -302,9 +302,30 @@ struct vepa_explanation {
 	__u64 copies[VEPA_MAX_PORTS / 64];                   /* fan-out: bit s = a copy to slot s */
 };
 
+/*
+ * The frame's first bytes, after its struct vepa_event in the same ring buffer
+ * record when VEPA_MON_F_PAYLOAD is set (struct vepa_event_with_payload): a
+ * reader tells the two kinds of record apart by their size.  The bytes are the
+ * frame as it came on the wire, before the program changed it: its outer VLAN
+ * tag included where the kernel keeps it in skb metadata (TC), a tag the
+ * program pushed left out and one it popped put back.
+ */
+#define VEPA_PAYLOAD_BYTES 64
+struct vepa_event_payload {
+	__u16 len;     /* bytes of data captured: min(the frame's length as it came, VEPA_PAYLOAD_BYTES) */
+	__u8 pad[6];
+	__u8 data[VEPA_PAYLOAD_BYTES];
+};
+
+struct vepa_event_with_payload {
+	struct vepa_event event;
+	struct vepa_event_payload payload;
+};
+
 /* struct vepa_monitor.flags */
 #define VEPA_MON_F_DROPS (1U << 0)   /* record every drop */
 #define VEPA_MON_F_FORWARD (1U << 1) /* record one in `sample` forwarding decisions */
+#define VEPA_MON_F_PAYLOAD (1U << 2) /* records carry the frame's first bytes (struct vepa_event_payload) */
 
 /*
  * Monitoring, set by vepad while someone watches: element 0 of the monitor map.

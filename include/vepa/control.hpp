@@ -43,15 +43,18 @@
 //   shutdown   detach bool -> {}   (detach: remove programs and maps, then exit)
 //   metrics    -> {"text": the Prometheus text exposition (format 0.0.4), as GET /metrics serves it}
 //   monitor    port NAME|"uplink", mac MAC, drops bool, rule "T1".."T6"|"R1".."R7"|"M1".."M5"|"V1".."V7",
-//              vlan 0..4095, sample 1..1000000, rate 1..1000000 -> {"sample": the dataplane's 1-in-N (0: drops only)}
+//              vlan 0..4095, sample 1..1000000, rate 1..1000000, payload bool
+//              -> {"sample": the dataplane's 1-in-N (0: drops only)}
 //              A stream: after its reply the connection carries only lines from vepad, until the client
 //              closes it (anything the client sends is read and ignored).  Each line is an event object
 //              or {"type": "lost", "lost": n} (records this client missed so far: the dataplane's rate cap
 //              or a full ring buffer).  Events: every drop; forwarding decisions only with sample (one
 //              in sample; drops true: drops only); port (sender or receiver), mac (source or
 //              destination), rule and vlan filter them.  rate: at most that many records per second per
-//              CPU (default 10000; the smallest any client asks for applies to all).  A client whose
-//              unread lines pass 1 MiB is disconnected (status: monitor.dropped_clients).
+//              CPU (default 10000; the smallest any client asks for applies to all).  payload: events
+//              carry the frame's first 64 bytes ("payload"); the dataplane captures them while any
+//              client asks, and only the clients that asked get them.  A client whose unread lines
+//              pass 1 MiB is disconnected (status: monitor.dropped_clients).
 //   trace      from* NAME|"uplink", frame* hex (15..3712 bytes) -> a trace object: what would happen
 //              to the frame arriving from that port (or from the switch), decided by vepad's explain
 //              programs on the live maps, through the switch by its reflection state.  Nothing is
@@ -114,9 +117,13 @@
 //    "reason": drop reason (kDropReasons) | null, "to": redirect: the receiving port; drop: the port
 //    it is counted on | null, "copies": fan-out: copies sent | null, "vlan" (0: untagged),
 //    "dst", "src", "ethertype" (innermost, 0 when the frame ended first), "len" (as it came),
-//    "flags": {"group", "reflected" (a group frame whose source is a local port's), "gso", "host"
-//    (a fan-out's frame also goes to the host)}, "port_macs": [MAC...] (spoofed drops only: the
-//    sender's own)}
+//    "flags": {"group", "reflected" (from the uplink, unicast or group, with a local port's source MAC
+//    in the frame's VLAN: the switch sent a local port's frame back), "gso", "host" (a fan-out's frame
+//    also goes to the host)}, "port_macs": [MAC...] (spoofed drops only: the sender's own),
+//    "payload": hex, two digits a byte (only to a client that asked for payload): the frame's first
+//    min(len, 64) bytes as it came on the wire, before the program changed it (a VLAN tag it pushed
+//    left out, one it popped put back; on TC the outer tag the kernel keeps in skb metadata put back
+//    after the MAC addresses, where the wire had it)}
 // Probe object:
 //   {"state": "reflecting"|"not-reflecting"|"unknown", "reason", "checked": ISO 8601 UTC | null,
 //    "age_s" | null, "seq", "running", "interval_s", "src", "dst", "rtt_ms" (when reflecting)}

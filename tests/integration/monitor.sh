@@ -4,7 +4,9 @@
 # the text line, forwarded frames with --sample 1, a client that never reads
 # dropped while forwarding and status stay fine, records over the rate cap
 # counted lost, monitoring off in the map once the last client leaves and
-# after a vepad killed while a client watched.
+# after a vepad killed while a client watched; --payload: the frame's bytes to
+# the client that asked, none to one that did not; unicast the switch sent back
+# marked reflected.
 . "$(dirname "$0")/lib.sh"
 
 case_setup() {
@@ -68,6 +70,46 @@ test_spoofed_drop() {
     monitor_stop text
 }
 
+test_payload() {
+    section "--payload: the frame's first 64 bytes, only to the client that asked"
+    monitor_start pay --drops --payload --json
+    monitor_start nopay --drops --json
+    monitor_start paytext --drops --payload
+    check_eq "monitoring on in the dataplane: drops and payload" 5 "$(monitor_flags)"
+    local short long
+    short=$(test_frame "$MAC_REM" "$MAC_C2")                        # 60 bytes: whole
+    long=$short$(printf '%02x' $(seq 100 139) | tr -d ' ')           # 100 bytes: the first 64
+    in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$short" 1
+    in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$long" 1
+    check "both drops reach the three clients" wait_for 5 bash -c \
+        "for c in pay nopay paytext; do [ \$(grep -c T5 $LAB_DIR/\$c) -ge 2 ] || exit 1; done"
+    check_eq "the short frame whole" "$short" "$(events pay '.len == 60' | jq -r .payload)"
+    check_eq "the long one's first 64 bytes" "${long:0:128}" "$(events pay '.len == 100' | jq -r .payload)"
+    check_eq "none to the client that did not ask" 0 "$(events nopay 'has("payload")' | grep -c .)"
+    check_eq "which still gets both events" 2 "$(events nopay | grep -c .)"
+    # A tagged frame from an untagged port (V2): the receive path moved its tag into skb
+    # metadata before TC saw it; the payload puts it back where it was on the wire.
+    local tagged=${MAC_REM//:/}${MAC_C1//:/}8100000a88b5$(printf '%02x' $(seq 0 45) | tr -d ' ')
+    in_ns "$NS_C1" "$RAWSEND_BIN" eth0 "$tagged" 1
+    check "the tagged frame's drop arrives" wait_for 5 bash -c \
+        "jq -s -e 'any(.[]; .type == \"event\" and .rule == \"V2\")' $LAB_DIR/pay >/dev/null"
+    check_eq "dropped by port_tc, VLAN 10" "port_tc 10" "$(events pay '.rule == "V2"' | jq -r '"\(.program) \(.vlan)"')"
+    check_eq "its payload: the frame as sent, the tag after the MAC addresses" "$tagged" \
+        "$(events pay '.rule == "V2"' | jq -r .payload)"
+    # The text dump: under the event line, 16 bytes a line with offsets, the last line short.
+    local dump
+    dump=$(grep -A4 ' 60B$' "$LAB_DIR/paytext" | tail -4)
+    spaced() { sed 's/../& /g; s/ $//' <<<"$1"; }
+    check_eq "the text dump's first line: bytes 0-15" "      0000  $(spaced "${short:0:16}")  $(spaced "${short:16:16}")" \
+        "$(sed -n 1p <<<"$dump" | cut -c1-60)"
+    check_eq "its last: the 12 bytes from 0x30" "      0030  22 23 24 25 26 27 28 29  2a 2b 2c 2d" \
+        "$(sed -n 4p <<<"$dump" | cut -c1-48)"
+    monitor_stop pay
+    monitor_stop paytext
+    check "payload off in the dataplane once no client asks for it" wait_for 3 outputs 1 monitor_flags
+    monitor_stop nopay
+}
+
 test_forwarded_sample() {
     section "forwarded frames with --sample 1, filtered to c1"
     monitor_start fwd --sample 1 --port c1 --json
@@ -79,6 +121,20 @@ test_forwarded_sample() {
         "jq -s -e 'any(.[]; .type == \"event\" and .rule == \"R1\" and .port == \"uplink\" and .to == \"c1\" and .action == \"redirect-peer\")' $LAB_DIR/fwd >/dev/null"
     check_eq "nothing of c2's" 0 "$(events fwd '.port == "c2" or .to == "c2"' | grep -c .)"
     monitor_stop fwd
+}
+
+test_reflected_unicast() {
+    section "unicast the switch sent back (a local port's source) is marked reflected; the remote host's is not"
+    monitor_start refl --sample 1 --port c2 --json
+    check "c1 reaches c2 (through the switch)" reachable "$NS_C1" "$IP_C2"
+    check "c2 reaches the remote host" reachable "$NS_C2" "$IP_REM"
+    check "c1's frames to c2 came back from the switch: R1, reflected" wait_for 3 bash -c \
+        "jq -s -e 'any(.[]; .type == \"event\" and .rule == \"R1\" and .to == \"c2\" and .src == \"$MAC_C1\" and .flags.reflected)' $LAB_DIR/refl >/dev/null"
+    check "the remote host's replies to c2: R1, not reflected" wait_for 3 bash -c \
+        "jq -s -e 'any(.[]; .type == \"event\" and .rule == \"R1\" and .to == \"c2\" and .src == \"$MAC_REM\" and (.flags.reflected | not))' $LAB_DIR/refl >/dev/null"
+    check_eq "no event from a source outside the lab marked reflected" 0 \
+        "$(events refl ".flags.reflected and .src != \"$MAC_C1\" and .src != \"$MAC_C2\"" | grep -c .)"
+    monitor_stop refl
 }
 
 test_slow_client() {

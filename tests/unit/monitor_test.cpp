@@ -174,6 +174,33 @@ TEST_CASE("monitor: the text line", "[monitor]")
           "10:21:03.512 uplink_tc uplink  -> 4 ports+host R3 dst 02:00:0a:14:00:64 src 02:00:0a:14:00:0b 0x88b5 98B");
 }
 
+TEST_CASE("monitor: the payload as hex, and as a dump under the line", "[monitor]")
+{
+    vepa_event_payload p{};
+    for (int i = 0; i < VEPA_PAYLOAD_BYTES; i++)
+        p.data[i] = static_cast<uint8_t>(0x30 + i); // '0', '1', ... printable, then '[' ... 'o'
+    p.len = 3;
+    CHECK(payload_hex(p) == "303132");
+    p.len = 0;
+    CHECK(payload_hex(p) == "");
+    p.len = 1000; // never past the data
+    CHECK(payload_hex(p).size() == 2 * VEPA_PAYLOAD_BYTES);
+
+    json ev = event_json(spoofed_event(), ports(), 0);
+    CHECK(vepactl::format_payload(ev) == ""); // none asked for
+    ev["payload"] = "020000000101020000009999080045000102ff";
+    CHECK(vepactl::format_payload(ev) ==
+          "      0000  02 00 00 00 01 01 02 00  00 00 99 99 08 00 45 00  ..............E.\n"
+          "      0010  01 02 ff                                          ...");
+    p.len = 32;
+    ev["payload"] = payload_hex(p);
+    CHECK(vepactl::format_payload(ev) ==
+          "      0000  30 31 32 33 34 35 36 37  38 39 3a 3b 3c 3d 3e 3f  0123456789:;<=>?\n"
+          "      0010  40 41 42 43 44 45 46 47  48 49 4a 4b 4c 4d 4e 4f  @ABCDEFGHIJKLMNO");
+    ev["payload"] = "zz";
+    CHECK(vepactl::format_payload(ev) == ""); // not hex: nothing rather than garbage
+}
+
 TEST_CASE("monitor: the summary", "[monitor]")
 {
     vepactl::MonitorSummary s;
@@ -191,7 +218,7 @@ TEST_CASE("monitor: the request's args", "[monitor]")
 {
     const Request r = parse_request(
         R"({"cmd":"monitor","args":{"port":"c1","mac":"02:00:00:00:00:01","drops":true,"rule":"t5","vlan":10,)"
-        R"("sample":4,"rate":100}})");
+        R"("sample":4,"rate":100,"payload":true}})");
     const auto& m = std::get<Monitor>(r.cmd);
     CHECK(m.filter.port == "c1");
     CHECK(m.filter.mac == vepa::Mac::parse("02:00:00:00:00:01"));
@@ -200,12 +227,15 @@ TEST_CASE("monitor: the request's args", "[monitor]")
     CHECK(m.filter.vlan == 10);
     CHECK(m.filter.sample == 4);
     CHECK(m.filter.rate == 100);
+    CHECK(m.filter.payload);
+    CHECK_FALSE(std::get<Monitor>(parse_request(R"({"cmd":"monitor","args":{}})").cmd).filter.payload);
     CHECK_FALSE(m.filter.wants_forwarding()); // drops only
     CHECK(std::get<Monitor>(parse_request(R"({"cmd":"monitor","args":{"port":"uplink"}})").cmd).filter.port ==
           "uplink");
     for (const char* bad : {R"({"cmd":"monitor","args":{"rule":"T9"}})", R"({"cmd":"monitor","args":{"sample":0}})",
                             R"({"cmd":"monitor","args":{"mac":"nope"}})", R"({"cmd":"monitor","args":{"vlan":4096}})",
-                            R"({"cmd":"monitor","args":{"port":"a/b"}})", R"({"cmd":"monitor","args":{"x":1}})"}) {
+                            R"({"cmd":"monitor","args":{"port":"a/b"}})", R"({"cmd":"monitor","args":{"x":1}})",
+                            R"({"cmd":"monitor","args":{"payload":"yes"}})"}) {
         INFO(bad);
         CHECK_THROWS_AS(parse_request(bad), CommandError);
     }
