@@ -751,6 +751,49 @@ def control_plane(out):
     res["stats_1000_ports_ms"] = {"vepactl_median": statistics.median(lat), "socket_median": statistics.median(raw)}
     s.close()
     vepad.stop()
+
+    # The same 1000 ports in batch requests (as many add-ports as a 64 KiB line holds),
+    # then one more add-port (and its del-port) at 1000 ports, 21 times.
+    shutil.rmtree(PIN_ROOT + "/cp", ignore_errors=True)
+    os.makedirs(PIN_ROOT + "/cpb", exist_ok=True)
+    add_veths(host, [("q%d" % i, "r%d" % i) for i in range(1000, 1001)], peer_ns=vm)
+    vepad = Vepad("cpb", host, "u0", PIN_ROOT + "/cpb/vepad")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(vepad.sock)
+    f = s.makefile("rwb")
+
+    def request(cmd, args):
+        f.write((json.dumps({"cmd": cmd, "args": args}) + "\n").encode())
+        f.flush()
+        r = json.loads(f.readline())
+        if not r.get("ok"):
+            raise RuntimeError("%s: %s" % (cmd, r))
+
+    t0 = time.monotonic()
+    batch, size, requests = [], 0, 0
+    for i in range(1000):
+        macs = ["02:%02x:%02x:%02x:00:%02x" % (0x30 + (i >> 8), i & 0xff, 0, k) for k in range(66)]
+        c = {"cmd": "add-port", "args": {"name": "q%d" % i, "macs": macs}}
+        n = len(json.dumps(c)) + 2
+        if size + n > 60000:
+            request("batch", {"commands": batch})
+            batch, size, requests = [], 0, requests + 1
+        batch.append(c)
+        size += n
+    request("batch", {"commands": batch})
+    took = time.monotonic() - t0
+    with open("/proc/%d/status" % vepad.proc.pid) as st:
+        rss_kb = int(re.search(r"VmRSS:\s+(\d+)", st.read()).group(1))
+    one = []
+    for j in range(21):
+        t1 = time.monotonic()
+        request("add-port", {"name": "q1000", "macs": ["02:ff:00:00:00:%02x" % k for k in range(66)]})
+        one.append((time.monotonic() - t1) * 1000)
+        request("del-port", {"name": "q1000"})
+    res["ports_1000_macs_66000_batched"] = {"seconds": took, "requests": requests + 1, "daemon_rss_mib": rss_kb / 1024,
+                                            "one_more_add_port_ms": statistics.median(one)}
+    s.close()
+    vepad.stop()
     netns_del(host, vm)
     return res
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -66,6 +67,7 @@ struct Options {
         std::optional<unsigned> vlan, sample, rate;
         bool drops = false, payload = false;
     } mon;
+    std::string batch_file; // batch FILE
     struct { // trace
         std::string from;
         std::vector<std::string> frame; // FRAME, possibly split by the shell (hex with spaces)
@@ -694,6 +696,17 @@ void monitor_args(const Options& o, json& args)
         throw UsageError("--drops and --sample exclude each other (--sample adds forwarding decisions)");
 }
 
+int run_monitor_command(const GlobalOptions& g, const json& args) { return vepactl::run_monitor(g.socket, args, g.as_json); }
+
+void batch_options(CLI::App& cmd, Options& o)
+{
+    cmd.add_option("FILE", o.batch_file, "one add-port, set-port or del-port command line a line ('-': stdin)")
+        ->required();
+}
+
+void batch_args(const Options& o, json& args);
+int run_batch(const GlobalOptions& g, const json& args);
+
 struct Command {
     const char* name;                                    // the subcommand and the protocol's command
     const char* help;                                    // one line, for --help
@@ -701,6 +714,8 @@ struct Command {
     void (*build_args)(const Options& opts, json& args); // the request's args; may throw UsageError
     PrintResult print_result;
     int refused_status = kExitRefused; // exit status when vepad refuses or cannot be reached
+    // A command that is not one request and one reply (monitor: a stream; batch: as many requests as it needs).
+    int (*runner)(const GlobalOptions&, const json& args) = nullptr;
 };
 
 // Every command, in --help's order.  A new command is an entry here, with its print function (and its
@@ -717,7 +732,9 @@ const Command kCommands[] = {
     {proto::kMetrics, "Prometheus metrics (text exposition format)", no_options, no_args,
      print_json_or_text<print_metrics>},
     {proto::kMonitor, "live decision events (drops; forwarding with --sample)", monitor_options, monitor_args,
-     nullptr},
+     nullptr, kExitRefused, run_monitor_command},
+    {proto::kBatch, "add, change and delete ports from a file, all or none", batch_options, batch_args, nullptr,
+     kExitRefused, run_batch},
     {proto::kTrace, "what would happen to a frame (nothing is sent or counted)", trace_options, trace_args,
      print_trace, kExitTraceFailed},
     {proto::kShutdown, "stop vepad", shutdown_options, shutdown_args, print_json_or_text<print_stopping>},
@@ -815,6 +832,19 @@ Commands:
       Exit status 0 delivered, 1 dropped, 5 refused (no such port, a frame
       the kernel cannot test-run) or vepad unreachable.  --json: the trace
       object (README, Debugging).
+  batch FILE
+      Add, change and delete ports from FILE ('-': stdin): one add-port,
+      set-port or del-port command line per line, as on vepactl's command
+      line (blank lines and lines starting with # are skipped), e.g.
+        add-port c1
+        add-port tap1 --mac 52:54:00:14:00:0d --vlan 10
+        del-port c9
+      vepad applies them in order, all or none, with one state-file write and
+      one reconcile: much faster than one command at a time for many ports.
+      A FILE longer than one request (64 KiB) goes as several batches, each
+      all or none; on a refusal vepactl stops, says which commands were done,
+      and exits 1.  Prints each port as add-port does (--json: {"results":
+      [port object, or {} for a deleted port...]}).
   shutdown [--detach]
                   Stop vepad; with --detach also remove its programs and maps
                   (without, the dataplane keeps forwarding).
@@ -889,8 +919,8 @@ int run(const Command& cmd, const GlobalOptions& global, const Options& opts)
         std::cerr << "vepactl: " << cmd.name << ": " << e.what() << "\n";
         return kExitUsage;
     }
-    if (!cmd.print_result) // a stream: monitor
-        return vepactl::run_monitor(global.socket, req["args"], global.as_json);
+    if (cmd.runner)
+        return cmd.runner(global, req["args"]);
     try {
         json reply = call(global.socket, req, global.timeout * 1000);
         if (const auto why = refusal(reply)) {
@@ -902,6 +932,108 @@ int run(const Command& cmd, const GlobalOptions& global, const Options& opts)
         std::cerr << "vepactl: " << e.what() << "\n";
         return cmd.refused_status;
     }
+}
+
+// ---- batch ------------------------------------------------------------------
+
+// One line of a batch FILE as the request it stands for: parsed by the command's own options.
+json batch_line(const std::string& line)
+{
+    CLI::App app{"batch line"};
+    app.require_subcommand(1, 1);
+    Options o;
+    for (const Command& c : kCommands)
+        if (c.name == std::string(proto::kAddPort) || c.name == std::string(proto::kSetPort) ||
+            c.name == std::string(proto::kDelPort))
+            c.add_options(*app.add_subcommand(c.name, c.help), o);
+    try {
+        app.parse(line, false);
+    } catch (const CLI::ParseError& e) {
+        throw UsageError(e.get_name() == "RequiredError" || e.get_name() == "ExtrasError" ||
+                                 e.get_name() == "RequiresError" || e.get_name() == "ValidationError"
+                             ? std::string(e.what())
+                             : std::string(e.what()) + " (a line is an add-port, set-port or del-port command)");
+    }
+    const Command& cmd = parsed_command(app);
+    json request = {{"cmd", cmd.name}, {"args", json::object()}};
+    cmd.build_args(o, request["args"]);
+    return request;
+}
+
+void batch_args(const Options& o, json& args)
+{
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (o.batch_file != "-") {
+        file.open(o.batch_file);
+        if (!file)
+            throw UsageError("cannot read " + o.batch_file + ": " + std::strerror(errno));
+        in = &file;
+    }
+    json commands = json::array();
+    std::string line;
+    for (int n = 1; std::getline(*in, line); n++) {
+        const auto first = line.find_first_not_of(" \t");
+        if (first == std::string::npos || line[first] == '#')
+            continue;
+        try {
+            commands.push_back(batch_line(line.substr(first)));
+        } catch (const UsageError& e) {
+            throw UsageError(o.batch_file + " line " + std::to_string(n) + ": " + e.what());
+        }
+    }
+    if (commands.empty())
+        throw UsageError(o.batch_file + " holds no command");
+    args["commands"] = std::move(commands);
+}
+
+// The commands in as few batches as the protocol's line length allows (each all or none).
+int run_batch(const GlobalOptions& g, const json& args)
+{
+    const json& all = args["commands"];
+    const size_t room = proto::kMaxLine - 256; // the request's own keys
+    json results = json::array();
+    size_t done = 0;
+    while (done < all.size()) {
+        json chunk = json::array();
+        size_t bytes = 0;
+        for (size_t i = done; i < all.size() && chunk.size() < proto::kMaxBatch; i++) {
+            const size_t n = all[i].dump().size() + 1;
+            if (bytes + n > room && !chunk.empty())
+                break;
+            chunk.push_back(all[i]);
+            bytes += n;
+        }
+        const json req = {{"id", 1}, {"cmd", proto::kBatch}, {"args", {{"commands", chunk}}}};
+        try {
+            const json reply = call(g.socket, req, g.timeout * 1000);
+            if (const auto why = refusal(reply)) {
+                std::cerr << "vepactl: " << *why << "\n";
+                if (done)
+                    std::cerr << "vepactl: the first " << done << " of " << all.size()
+                              << " commands were done (earlier batches); commands " << done + 1 << "-"
+                              << done + chunk.size() << " changed nothing, the rest were not sent\n";
+                return kExitRefused;
+            }
+            for (const json& r : reply["result"]["results"])
+                results.push_back(r);
+        } catch (const ClientError& e) {
+            std::cerr << "vepactl: " << e.what() << "\n";
+            return kExitRefused;
+        }
+        done += chunk.size();
+    }
+    if (g.as_json) {
+        std::cout << json{{"results", results}}.dump(2) << "\n";
+        return 0;
+    }
+    for (size_t i = 0; i < results.size(); i++) {
+        if (results[i].empty())
+            std::cout << "port " << all[i]["args"].value("name", std::string("?")) << " deleted\n";
+        else
+            print_port(Options{}, results[i]);
+    }
+    return 0;
 }
 
 } // namespace

@@ -3,7 +3,7 @@
 # asked of the vepad that --socket or $VEPAD_SOCKET names) for the commands
 # that take a port.
 
-_vepactl_commands="add-port set-port del-port list stats status probe metrics monitor trace shutdown"
+_vepactl_commands="add-port set-port del-port list stats status probe metrics monitor trace batch shutdown"
 _vepactl_global_options="--socket --json --timeout --help --version"
 
 # The options of a command (besides the global ones).
@@ -89,6 +89,7 @@ _vepactl() {
     case $cmd in
         add-port) mapfile -t COMPREPLY < <(compgen -W "$(_vepactl_interfaces)" -- "$cur") ;;
         set-port|del-port|stats) mapfile -t COMPREPLY < <(compgen -W "$(_vepactl_ports "$socket")" -- "$cur") ;;
+        batch) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
     esac
 }
 complete -F _vepactl vepactl

@@ -202,6 +202,7 @@ json Daemon::dispatch(const Request& req)
                           [this](const Metrics&) { return json{{"text", metrics_text()}}; },
                           [this](const Monitor& c) { return events_->subscribe(c); },
                           [this](const Trace& c) { return trace_frame(c); },
+                          [this](const Batch& c) { return ports_->batch(c); },
                       },
                       req.cmd);
 }

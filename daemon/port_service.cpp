@@ -48,14 +48,19 @@ void PortService::commit(PortTable t)
     table_ = std::move(t);
 }
 
-json PortService::after_change(const std::string& name)
+json PortService::port_result(const std::string& name) const
 {
-    reconcile_now_();
     const PortConfig* p = table_.find(name);
     if (!p)
         return json::object();
     const auto it = reconciler_.ports().find(name);
     return port_json(*p, it == reconciler_.ports().end() ? nullptr : &it->second, dp_.pin_dir());
+}
+
+json PortService::after_change(const std::string& name)
+{
+    reconcile_now_();
+    return port_result(name);
 }
 
 // ---- checks ----------------------------------------------------------------
@@ -119,7 +124,7 @@ namespace {
 std::string vlans_log(const vepa::PortVlans& v) { return v.empty() ? "" : ", VLANs " + v.str(); }
 } // namespace
 
-json PortService::add_port(const AddPort& c)
+PortService::Staged PortService::stage(PortTable& t, const AddPort& c) const
 {
     PortConfig p;
     p.name = c.name;
@@ -132,21 +137,14 @@ json PortService::add_port(const AddPort& c)
         p.type = PortType::Xsk;
         p.queues = c.queues.value_or(1);
     }
-    PortTable t = table_;
     const PortConfig added = t.add(p); // refuses a taken name, bad xsk names, queues, MACs before any netlink work
     check_request(added);
-    commit(std::move(t));
-    if (added.type == PortType::Xsk) // a deleted port's sockets (QEMU's, say) are not this one's
-        dp_.clear_xsk_slots(added.xsk_first, added.queues);
-    // A new port's counters start at zero (its slot may have served a deleted port).
-    dp_.stats().update(added.slot, std::vector<vepa_counters>(dp_.stats().cpus()));
-    spdlog::info("port {} added (mode {}, slot {}{})", p.name, mode_name(p.mode), added.slot, vlans_log(p.vlans));
-    return after_change(p.name);
+    return {Staged::Added, added};
 }
 
-json PortService::set_port(const SetPort& c)
+PortService::Staged PortService::stage(PortTable& t, const SetPort& c) const
 {
-    const PortConfig* cur = table_.find(c.name);
+    const PortConfig* cur = t.find(c.name);
     if (!cur)
         throw CommandError(proto::kErrNotFound, "no port " + c.name);
     PortConfig p = *cur;
@@ -156,24 +154,91 @@ json PortService::set_port(const SetPort& c)
     p.vlans = c.vlans(p.vlans);
     p.owner = c.owner.value_or(p.owner);
     check_request(p);
-    PortTable t = table_;
     t.replace(p);
+    return {Staged::Changed, p};
+}
+
+PortService::Staged PortService::stage(PortTable& t, const DelPort& c) const
+{
+    const PortConfig* cur = t.find(c.name);
+    if (!cur)
+        throw CommandError(proto::kErrNotFound, "no port " + c.name);
+    Staged s{Staged::Deleted, *cur};
+    t.remove(c.name);
+    return s;
+}
+
+void PortService::finish(const Staged& s)
+{
+    const PortConfig& p = s.port;
+    switch (s.kind) {
+    case Staged::Added:
+        if (p.type == PortType::Xsk) // a deleted port's sockets (QEMU's, say) are not this one's
+            dp_.clear_xsk_slots(p.xsk_first, p.queues);
+        // A new port's counters start at zero (its slot may have served a deleted port).
+        dp_.stats().update(p.slot, std::vector<vepa_counters>(dp_.stats().cpus()));
+        spdlog::info("port {} added (mode {}, slot {}{})", p.name, mode_name(p.mode), p.slot, vlans_log(p.vlans));
+        break;
+    case Staged::Changed:
+        spdlog::info("port {} changed (mode {}, {} MAC(s){})", p.name, mode_name(p.mode), p.macs.size(),
+                     vlans_log(p.vlans));
+        break;
+    case Staged::Deleted:
+        if (p.type == PortType::Xsk)
+            dp_.clear_xsk_slots(p.xsk_first, p.queues);
+        spdlog::info("port {} deleted", p.name);
+        break;
+    }
+}
+
+json PortService::add_port(const AddPort& c)
+{
+    PortTable t = table_;
+    const Staged s = stage(t, c);
     commit(std::move(t));
-    spdlog::info("port {} changed (mode {}, {} MAC(s){})", c.name, mode_name(p.mode), p.macs.size(),
-                 vlans_log(p.vlans));
+    finish(s);
+    return after_change(c.name);
+}
+
+json PortService::set_port(const SetPort& c)
+{
+    PortTable t = table_;
+    const Staged s = stage(t, c);
+    commit(std::move(t));
+    finish(s);
     return after_change(c.name);
 }
 
 json PortService::del_port(const DelPort& c)
 {
     PortTable t = table_;
-    t.remove(c.name); // refuses an unknown port
-    const PortConfig gone = *table_.find(c.name);
+    const Staged s = stage(t, c);
     commit(std::move(t));
-    if (gone.type == PortType::Xsk)
-        dp_.clear_xsk_slots(gone.xsk_first, gone.queues);
-    spdlog::info("port {} deleted", c.name);
+    finish(s);
     return after_change(c.name);
+}
+
+json PortService::batch(const Batch& c)
+{
+    PortTable t = table_;
+    std::vector<Staged> staged;
+    for (size_t i = 0; i < c.commands.size(); i++) {
+        try {
+            staged.push_back(std::visit([&](const auto& cmd) { return stage(t, cmd); }, c.commands[i]));
+        } catch (const CommandError& e) {
+            throw CommandError(e.code(), "command " + std::to_string(i + 1) + " of " +
+                                             std::to_string(c.commands.size()) + ": " + e.what() +
+                                             " (nothing changed)");
+        }
+    }
+    commit(std::move(t));
+    for (const Staged& s : staged)
+        finish(s);
+    reconcile_now_();
+    json results = json::array();
+    for (const Staged& s : staged)
+        results.push_back(s.kind == Staged::Deleted ? json::object() : port_result(s.port.name));
+    return {{"results", std::move(results)}};
 }
 
 void PortService::insert_xsk_socket(const AttachXsk& c, const PortConfig& p)

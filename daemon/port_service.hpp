@@ -38,8 +38,23 @@ public:
     nlohmann::json set_port(const SetPort& c);
     nlohmann::json del_port(const DelPort& c);
     nlohmann::json attach_xsk(const AttachXsk& c);
+    // Port commands as one: applied in order to one copy of the table, all or none
+    // (the refusal names the command), one state-file write, one reconcile.
+    nlohmann::json batch(const Batch& c);
 
 private:
+    // A port command checked and applied to a table not yet committed.
+    struct Staged {
+        enum Kind { Added, Changed, Deleted } kind;
+        PortConfig port; // as it is now (deleted: as it was)
+    };
+    Staged stage(PortTable& t, const AddPort& c) const;
+    Staged stage(PortTable& t, const SetPort& c) const;
+    Staged stage(PortTable& t, const DelPort& c) const;
+    // What only a command knows of, once its table is committed: slots and counters, the log.
+    void finish(const Staged& s);
+    nlohmann::json port_result(const std::string& name) const;
+
     // Persist t, then make it the table; throws CommandError("state") leaving both unchanged.
     void commit(PortTable t);
     void check_request(const PortConfig& p) const;

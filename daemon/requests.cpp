@@ -257,6 +257,8 @@ Command parse_trace(const json& args)
     return t;
 }
 
+Command parse_batch(const json& args);
+
 // A command without arguments: any argument is refused.
 template <typename C> Command no_args(const json& args)
 {
@@ -274,7 +276,45 @@ const CommandParser kCommands[] = {
     {proto::kList, no_args<List>},        {proto::kStats, parse_stats},          {proto::kStatus, no_args<Status>},
     {proto::kProbe, no_args<ProbeRelay>}, {proto::kAttachXsk, parse_attach_xsk}, {proto::kShutdown, parse_shutdown},
     {proto::kMetrics, no_args<Metrics>},  {proto::kMonitor, parse_monitor},        {proto::kTrace, parse_trace},
+    {proto::kBatch, parse_batch},
 };
+
+// A batch's commands: add-port, set-port and del-port requests without ids, each as {"cmd", "args"}.
+Command parse_batch(const json& args)
+{
+    Args a(args, {"commands"});
+    if (!a.has("commands") || !args["commands"].is_array())
+        throw CommandError(proto::kErrInvalid, "argument 'commands' must be an array of port commands");
+    const json& list = args["commands"];
+    if (list.empty() || list.size() > proto::kMaxBatch)
+        throw CommandError(proto::kErrInvalid, "a batch has 1 to " + std::to_string(proto::kMaxBatch) +
+                                                   " commands, not " + std::to_string(list.size()));
+    Batch b;
+    for (size_t i = 0; i < list.size(); i++) {
+        const json& c = list[i];
+        const std::string where = "command " + std::to_string(i + 1) + ": ";
+        if (!c.is_object() || !c.contains("cmd") || !c["cmd"].is_string() ||
+            (c.contains("args") && !c["args"].is_object()) || c.size() > (c.contains("args") ? 2u : 1u))
+            throw CommandError(proto::kErrInvalid, where + "each is {\"cmd\": ..., \"args\": {...}}");
+        const json cargs = c.value("args", json::object());
+        const std::string cmd = c["cmd"];
+        try {
+            if (cmd == proto::kAddPort)
+                b.commands.emplace_back(std::get<AddPort>(parse_add_port(cargs)));
+            else if (cmd == proto::kSetPort)
+                b.commands.emplace_back(std::get<SetPort>(parse_set_port(cargs)));
+            else if (cmd == proto::kDelPort)
+                b.commands.emplace_back(std::get<DelPort>(parse_del_port(cargs)));
+            else
+                throw CommandError(proto::kErrInvalid, "a batch holds add-port, set-port and del-port only, not '" +
+                                                           json(cmd).dump(-1, ' ', false, json::error_handler_t::replace) +
+                                                           "'");
+        } catch (const CommandError& e) {
+            throw CommandError(e.code(), where + e.what());
+        }
+    }
+    return b;
+}
 
 // The request's JSON object; throws bad-request.
 json parse_json(std::string_view line)

@@ -67,8 +67,13 @@ struct Trace {      // what would happen to a frame (daemon/trace.hpp)
     std::vector<uint8_t> frame;
 };
 
+using PortCommand = std::variant<AddPort, SetPort, DelPort>;
+struct Batch { // port commands as one (PortService::batch)
+    std::vector<PortCommand> commands;
+};
+
 using Command = std::variant<AddPort, SetPort, DelPort, List, Stats, Status, ProbeRelay, AttachXsk, Shutdown, Metrics,
-                             Monitor, Trace>;
+                             Monitor, Trace, Batch>;
 
 struct Request {
     nlohmann::json id; // echoed back (null when absent)

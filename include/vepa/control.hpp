@@ -55,6 +55,11 @@
 //              carry the frame's first 64 bytes ("payload"); the dataplane captures them while any
 //              client asks, and only the clients that asked get them.  A client whose unread lines
 //              pass 1 MiB is disconnected (status: monitor.dropped_clients).
+//   batch      commands* [{"cmd": "add-port"|"set-port"|"del-port", "args": {...}}...] (1..4096)
+//              -> {"results": [port object (add-port, set-port) | {} (del-port)...]}: the commands as one,
+//              in order, all or none: each is checked against the table as the ones before it left it;
+//              a refusal (the code of the command refused, the message naming it: "command 3 of 5: ...")
+//              changes nothing.  One state-file write and one reconcile for the lot.
 //   trace      from* NAME|"uplink", frame* hex (15..3712 bytes) -> a trace object: what would happen
 //              to the frame arriving from that port (or from the switch), decided by vepad's explain
 //              programs on the live maps, through the switch by its reflection state.  Nothing is
@@ -153,6 +158,8 @@ inline constexpr const char* kShutdown = "shutdown";
 inline constexpr const char* kMetrics = "metrics";
 inline constexpr const char* kMonitor = "monitor";
 inline constexpr const char* kTrace = "trace";
+inline constexpr const char* kBatch = "batch";
+inline constexpr std::size_t kMaxBatch = 4096; // commands in one batch
 
 // trace: the frame's size in bytes.
 inline constexpr std::size_t kTraceMinFrame = 15; // a header and a byte: the kernel builds no skb of less

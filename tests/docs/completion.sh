@@ -96,6 +96,8 @@ fi
 check_eq "set-port t<Tab>" "tap1" "$(complete_line "vepactl set-port t")"
 check_eq "stats <Tab>" "c1 nf0 tap1" "$(complete_line "vepactl stats ")"
 check_eq "monitor --port <Tab>: the ports and uplink" "c1 nf0 tap1 uplink" "$(complete_line "vepactl monitor --port ")"
+mkdir -p "$tmp/files" && touch "$tmp/files/ports.batch"
+check_eq "batch <Tab>: files" "$tmp/files/ports.batch" "$(complete_line "vepactl batch $tmp/files/po")"
 check_eq "trace --from <Tab>: the ports and uplink" "c1 nf0 tap1 uplink" "$(complete_line "vepactl trace --from ")"
 check_eq "trace --from c1 <Tab>: FRAME, nothing to offer" "" "$(complete_line "vepactl trace --from c1 ")"
 complete_line "vepactl --socket /run/vepad/eth1.sock del-port " >/dev/null

@@ -196,6 +196,55 @@ test_owner() {
     check "nothing was added" not port_listed c3x
 }
 
+reconcile_runs() { vepactl metrics | awk '/^vepad_reconcile_runs_total/ { print $2 }'; }
+
+test_batch() {
+    section "batch FILE: port commands as one (all or none, one reconcile)"
+    local f="$LAB_DIR/batch.txt"
+    printf '# ports of the lab\n\nadd-port c2 --owner cni:net:abc:eth0\n  set-port c1 --mode private\n' >"$f"
+    local r0; r0=$(reconcile_runs)
+    check "vepactl batch FILE" quiet vepactl batch "$f"
+    check_eq "one reconcile for both" 1 "$(( $(reconcile_runs) - r0 ))"
+    check "del-port in a batch" quiet vepactl batch <(printf 'del-port tap1\n')
+    check_eq "c2 added with its owner" "cni:net:abc:eth0" "$(list_owner c2)"
+    check_eq "c1 changed" private "$(port_field c1 mode)"
+    check "tap1 deleted" not port_listed tap1
+    check_eq "the state file holds the result" "c1 c2" "$(jq -r '[.ports[].name] | sort | join(" ")' "$LAB_DIR/state/ports-up0.json")"
+    printf 'add-port tap1 --mac 52:54:00:14:00:0d\nset-port c2 --owner none\n' >"$f"
+    check_eq "--json: a port object per command" '["tap1","c2"]' "$(vepactl --json batch "$f" | jq -c '[.results[].name]')"
+    check_eq "stdin ('-')" "port c2 deleted" "$(printf 'del-port c2\n' | vepactl batch -)"
+
+    section "all or none: a refusal changes nothing and names the command"
+    printf 'add-port c2\nset-port c1 --mode vepa\nadd-port c1\n' >"$f"
+    check "the third refused: exit 1" refused 1 "command 3 of 3: .*c1.*(nothing changed)" batch "$f"
+    check "c2 was not added" not port_listed c2
+    check_eq "c1 not changed" private "$(port_field c1 mode)"
+    printf 'del-port tap1\nadd-port tap1\n' >"$f"
+    check "re-adding tap1 without --mac: refused with its reason" refused 1 "command 2 of 2: tap1 is a tap" batch "$f"
+    check "so tap1 was not deleted either" port_listed tap1
+
+    section "bad files: usage errors naming the line"
+    printf 'add-port c2\nlist\n' >"$f"
+    check "a command that is no port command" refused 2 "line 2" batch "$f"
+    printf 'add-port c2 --queues 0\n' >"$f"
+    check "a bad --queues" refused 2 "line 1" batch "$f"
+    printf 'add-port c2 --mode fast\n' >"$f"
+    check "a bad mode: vepad refuses it, naming the command" refused 1 "command 1: mode must be" batch "$f"
+    printf '# nothing\n\n' >"$f"
+    check "no command" refused 2 "holds no command" batch "$f"
+    check "no such file" refused 2 "cannot read" batch "$LAB_DIR/none.txt"
+    check "nothing was added" not port_listed c2
+
+    section "the raw protocol"
+    check "a nested batch is refused" output_has '"code":"invalid-argument"' \
+        raw_request '{"cmd": "batch", "args": {"commands": [{"cmd": "batch", "args": {"commands": []}}]}}'
+    check "an empty batch is refused" output_has 'a batch has 1 to 4096 commands' \
+        raw_request '{"cmd": "batch", "args": {"commands": []}}'
+    check "a command with an id is refused" output_has '"code":"invalid-argument"' \
+        raw_request '{"cmd": "batch", "args": {"commands": [{"cmd": "del-port", "args": {"name": "c1"}, "id": 3}]}}'
+    check "c1 is still there" port_listed c1
+}
+
 test_vlans_kept_across_restart() {
     section "VLANs are in the state file and come back with vepad"
     add_ports c2

@@ -239,3 +239,46 @@ TEST_CASE("requests: a bad owner is an invalid argument saying what is wrong")
           "invalid-argument: argument owner.id must be at most 255 printable characters without spaces");
     CHECK(message(R"({"tool": "cni", "id": ")" + std::string(255, 'a') + "\"}") == "ok");
 }
+
+TEST_CASE("requests: batch holds port commands, parsed as each alone")
+{
+    const auto b = std::get<Batch>(parse_request(R"({"cmd": "batch", "args": {"commands": [
+        {"cmd": "add-port", "args": {"name": "c1", "mode": "bridge"}},
+        {"cmd": "set-port", "args": {"name": "c1", "vlan": 10}},
+        {"cmd": "del-port", "args": {"name": "c2"}}]}})")
+                               .cmd);
+    REQUIRE(b.commands.size() == 3);
+    CHECK(std::get<AddPort>(b.commands[0]).mode == VEPA_MODE_BRIDGE);
+    CHECK(std::get<SetPort>(b.commands[1]).vlan == 10);
+    CHECK(std::get<DelPort>(b.commands[2]).name == "c2");
+
+    auto refusal = [](const std::string& line) -> std::string {
+        try {
+            parse_request(line);
+        } catch (const CommandError& e) {
+            return e.code() + ": " + e.what();
+        }
+        return "ok";
+    };
+    CHECK(refusal(R"({"cmd": "batch", "args": {"commands": []}})").find("1 to 4096") != std::string::npos);
+    CHECK(refusal(R"({"cmd": "batch"})").find("'commands' must be an array") != std::string::npos);
+    CHECK(refusal(R"({"cmd": "batch", "args": {"commands": {}}})").find("must be an array") != std::string::npos);
+    CHECK(refusal(R"({"cmd": "batch", "args": {"commands": [{"cmd": "list"}]}})")
+              .find("command 1: a batch holds add-port, set-port and del-port only") != std::string::npos);
+    CHECK(refusal(R"({"cmd": "batch", "args": {"commands": [{"cmd": "batch", "args": {"commands": []}}]}})")
+              .find("invalid-argument: command 1:") == 0);
+    CHECK(refusal(R"({"cmd": "batch", "args": {"commands": [{"cmd": "del-port", "args": {"name": "c1"}, "id": 1}]}})")
+              .find("command 1: each is") != std::string::npos);
+    CHECK(refusal(R"({"cmd": "batch", "args": {"commands": [{"cmd": "del-port", "args": {"name": "c1"}}, 7]}})")
+              .find("command 2: each is") != std::string::npos);
+    // A command's own refusal, its code kept, the command named.
+    CHECK(refusal(R"({"cmd": "batch", "args": {"commands": [{"cmd": "del-port", "args": {"name": "c1"}},
+                      {"cmd": "add-port", "args": {"name": "c2", "mode": "fast"}}]}})")
+              .find("invalid-argument: command 2: mode must be") == 0);
+    CHECK(refusal(R"({"cmd": "batch", "args": {"commands": [{"cmd": "del-port"}]}})").find("command 1: ") !=
+          std::string::npos);
+    std::string big = R"({"cmd": "batch", "args": {"commands": [)";
+    for (int i = 0; i < 4097; i++)
+        big += std::string(i ? "," : "") + R"({"cmd": "del-port", "args": {"name": "c1"}})";
+    CHECK(refusal(big + "]}}").find("not 4097") != std::string::npos);
+}
