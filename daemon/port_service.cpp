@@ -191,7 +191,8 @@ void PortService::finish(const Staged& s)
     }
 }
 
-json PortService::add_port(const AddPort& c)
+// One port command: staged on a copy of the table, committed, finished, reconciled.
+template <typename C> json PortService::apply_one(const C& c)
 {
     PortTable t = table_;
     const Staged s = stage(t, c);
@@ -200,23 +201,9 @@ json PortService::add_port(const AddPort& c)
     return after_change(c.name);
 }
 
-json PortService::set_port(const SetPort& c)
-{
-    PortTable t = table_;
-    const Staged s = stage(t, c);
-    commit(std::move(t));
-    finish(s);
-    return after_change(c.name);
-}
-
-json PortService::del_port(const DelPort& c)
-{
-    PortTable t = table_;
-    const Staged s = stage(t, c);
-    commit(std::move(t));
-    finish(s);
-    return after_change(c.name);
-}
+json PortService::add_port(const AddPort& c) { return apply_one(c); }
+json PortService::set_port(const SetPort& c) { return apply_one(c); }
+json PortService::del_port(const DelPort& c) { return apply_one(c); }
 
 json PortService::batch(const Batch& c)
 {

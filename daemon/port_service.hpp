@@ -54,6 +54,7 @@ private:
     // What only a command knows of, once its table is committed: slots and counters, the log.
     void finish(const Staged& s);
     nlohmann::json port_result(const std::string& name) const;
+    template <typename C> nlohmann::json apply_one(const C& c);
 
     // Persist t, then make it the table; throws CommandError("state") leaving both unchanged.
     void commit(PortTable t);
