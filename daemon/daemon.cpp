@@ -1,6 +1,7 @@
 #include "daemon/daemon.hpp"
 
 #include <grp.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -135,6 +136,9 @@ void Daemon::after_reconcile()
     lldp_->uplink_changed(up.ifindex, up.name, up.mac.value_or(vepa::Mac{}), is_up);
     relay_->check(ports_->table());
     notify_status();
+    // A reconcile builds and drops whole copies of the desired state (every MAC, several
+    // times); glibc keeps the freed memory in its heap unless asked to give it back.
+    malloc_trim(0);
 }
 
 void Daemon::notify_status()
