@@ -79,12 +79,13 @@ static __always_inline int vepa_redirect(const enum vepa_hook hook, const struct
 {
 #ifdef VEPA_EXPLAIN
 	return vepa_explain_redirect(hook, to->ifindex);
-#endif
+#else
 	if (hook == VEPA_XDP)
 		return bpf_redirect_map(&VEPA_MAP(devs), to->ifindex, XDP_PASS);
 	if (to->delivery == VEPA_DELIVER_TC_PEER)
 		return bpf_redirect_peer(to->ifindex, 0);
 	return bpf_redirect(to->ifindex, 0);
+#endif
 }
 
 /*

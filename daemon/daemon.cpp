@@ -276,10 +276,9 @@ TraceHost Daemon::trace_host() const
         h.local_macs.insert(h.local_macs.end(), ps.macs.begin(), ps.macs.end());
     }
     h.names = ports_by_slot();
-    const json relay = relay_->to_json();
-    h.reflection = relay["verdict"];
-    if (relay["by"].is_string())
-        h.reflection_by = relay["by"];
+    const RelayWatch::Verdict v = relay_->verdict();
+    h.reflection = v.state;
+    h.reflection_by = v.by;
     return h;
 }
 

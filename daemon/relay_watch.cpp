@@ -31,17 +31,22 @@ void RelayWatch::check(const PortTable& table)
     warned_ = bad;
 }
 
+RelayWatch::Verdict RelayWatch::verdict() const
+{
+    if (probe_.result().state != Reflection::Unknown)
+        return {to_string(probe_.result().state), "probe"};
+    if (auto evb = lldp_.bridge_evb())
+        return {evb->rr_enabled() ? "reflecting" : "not-reflecting", "lldp"};
+    return {};
+}
+
 json RelayWatch::to_json() const
 {
-    json verdict = "unknown", by = nullptr;
-    if (probe_.result().state != Reflection::Unknown) {
-        verdict = to_string(probe_.result().state);
-        by = "probe";
-    } else if (auto evb = lldp_.bridge_evb()) {
-        verdict = evb->rr_enabled() ? "reflecting" : "not-reflecting";
-        by = "lldp";
-    }
-    return {{"verdict", verdict}, {"by", by}, {"probe", probe_.to_json()}, {"lldp", lldp_.to_json()}};
+    const Verdict v = verdict();
+    return {{"verdict", v.state},
+            {"by", v.by ? json(*v.by) : json(nullptr)},
+            {"probe", probe_.to_json()},
+            {"lldp", lldp_.to_json()}};
 }
 
 } // namespace vepad

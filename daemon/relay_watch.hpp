@@ -4,6 +4,7 @@
 // ports are in vepa or private mode (their VMs cannot reach each other).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,12 @@ public:
     RelayWatch(const ReflectionProbe& probe, const LldpAgent& lldp, std::string uplink);
     // Warn when the episode starts; quiet while it lasts.
     void check(const PortTable& table);
+    // The verdict: "reflecting", "not-reflecting" or "unknown", and what said so ("probe", "lldp").
+    struct Verdict {
+        std::string state = "unknown";
+        std::optional<std::string> by;
+    };
+    Verdict verdict() const;
     nlohmann::json to_json() const;
 
 private:

@@ -93,7 +93,6 @@ struct Fate {
     std::set<std::string> local;       // ports delivered on this host, not through the switch (T2, T4)
     std::set<std::string> via_switch;  // ports delivered after the switch sent the frame back
     bool host = false, network = false, probe = false;
-    bool host_first = false;               // the host got a copy before the switch (frames from the uplink)
     bool host_via_switch = false;          // the host's copy came back through the switch
     bool switch_itself = false;            // an 802.1 link-local frame the switch keeps
     std::optional<std::string> dropped_by; // "vepad", "switch", "uplink"
@@ -175,7 +174,6 @@ vepa::Decided Tracer::device(const std::string& at, const TraceDevice& dev, bool
     for (uint16_t s : d.ports)
         (via_switch ? fate.via_switch : fate.local).insert(slot_port(s, host_.names));
     fate.host |= d.host;
-    fate.host_via_switch |= d.host && via_switch && !fate.host_first;
     fate.probe |= d.probe;
     if (d.drop) {
         fate.dropped_by = "vepad";
@@ -334,17 +332,16 @@ json trace(const TraceHost& host, const std::string& from, const Bytes& frame, c
     }
     Tracer t(host, explain);
     Fate fate;
-    fate.host_first = from_uplink;
     Bytes out;
     const vepa::Decided first =
         t.device(from_uplink ? "uplink" : from, *dev, from_uplink, frame, &out, fate, from_uplink);
     if (!first.drop && first.uplink && t.switch_hop(out, fate)) {
         Bytes again;
-        t.device("uplink", host.uplink_dev, true, out, &again, fate, true);
+        fate.host_via_switch = t.device("uplink", host.uplink_dev, true, out, &again, fate, true).host;
     }
     return {{"from", from},
             {"frame", frame_json(frame)},
-            {"reflection", {{"verdict", host.reflection}, {"by", host.reflection_by ? json(*host.reflection_by) : json(nullptr)}}},
+                    {"reflection", {{"verdict", host.reflection}, {"by", host.reflection_by ? json(*host.reflection_by) : json(nullptr)}}},
             {"hops", std::move(t.hops)},
             {"result", fate_json(fate)}};
 }
