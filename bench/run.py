@@ -152,13 +152,13 @@ class Vepad:
 
     EXTRA = ["--probe-interval", "0", "--lldp-interval", "0"]
 
-    def __init__(self, name, netns, uplink, pin_dir):
+    def __init__(self, name, netns, uplink, pin_dir, conf=()):
         d = os.path.join(TMP, name + "-vepad")
         # A fresh port table: topologies of the same name (another frame size) come and go.
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(os.path.join(d, "state"))
         with open(os.path.join(d, "vepad.conf"), "w") as f:
-            f.write("uplink = %s\n" % uplink)
+            f.write("".join(line + "\n" for line in ["uplink = %s" % uplink] + list(conf)))
         self.sock = os.path.join(d, "vepad.sock")
         self.log = os.path.join(TMP, name + "-vepad.log")
         with open(self.log, "a") as log:
@@ -273,11 +273,11 @@ class Topology:
         for t in names:
             ip(self.host, "link set %s up" % t)
 
-    def start_vepad(self):
-        self.vepad = Vepad(self.name, self.host, "u0", self.pin + "/vepad")
+    def start_vepad(self, conf=()):
+        self.vepad = Vepad(self.name, self.host, "u0", self.pin + "/vepad", conf)
 
     # variants
-    def build_vepad(self, guest_gro=False, xdp_sink=False):
+    def build_vepad(self, guest_gro=False, xdp_sink=False, conf=()):
         if self.kind == "xsk":
             # An xsk port: vepad's veth pair, its socket handed over with SCM_RIGHTS.
             self.start_vepad()
@@ -293,7 +293,7 @@ class Topology:
             self.veth_sinks(xdp=xdp_sink)
         else:
             self.taps()
-        self.start_vepad()
+        self.start_vepad(conf)
         for i, port in enumerate(self.port_names()):
             self.vepad.ctl("add-port " + port + ("" if self.kind == "veth" else " --mac " + self.macs[i]))
 
@@ -302,6 +302,10 @@ class Topology:
         # them): the end then has NAPI, vepad's probe picks XDP delivery, and the skb is
         # built once, at the guest, not at the uplink.  Receivers are still TC counters.
         self.build_vepad(guest_gro=True)
+
+    def build_vepad_clsact(self):
+        # A/B: vepad's TC programs on the clsact qdisc (cls_bpf), as on kernels without tcx.
+        self.build_vepad(conf=["tc_hook = clsact"])
 
     def build_vepad_xdp_sink(self):
         # Extra, labelled: the VM ends run an XDP sink, which gives them NAPI (vepad then
@@ -485,7 +489,7 @@ def send_outbound_tap(t, seconds, size):
 CASES = {
     # name: kind, variants, sender, host copies counted, port counts, sizes
     "veth-unicast": dict(kind="veth", variants=["vepad", "macvlan", "bridge", "limit"],
-                         extras=["vepad-guest-gro", "vepad-xdp-sink"], send=send_unicast, count_host=False,
+                         extras=["vepad-clsact", "vepad-guest-gro", "vepad-xdp-sink"], send=send_unicast, count_host=False,
                          ns=[1, 4, 16, 64], sizes={64: [1, 4, 16, 64], 1514: [4]},
                          what="inbound unicast into container veths"),
     "tap-unicast": dict(kind="tap", variants=["vepad", "macvlan", "bridge", "limit"], extras=[],

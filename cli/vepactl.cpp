@@ -345,7 +345,8 @@ void print_uplink(const json& up)
                   << (up["xdp"]["multiprog"] == true ? "under libxdp's dispatcher" : "alone (no dispatcher)") << "\n";
     else
         std::cout << "uplink XDP:  not attached\n";
-    std::cout << "uplink TC:   " << (up["tc"].is_object() ? "program " + s(up["tc"]["prog_id"]) : "not attached")
+    std::cout << "uplink TC:   "
+              << (up["tc"].is_object() ? "program " + s(up["tc"]["prog_id"]) + " at " + s(up["tc"]["hook"]) : "not attached")
               << "\n";
     print_rx_filter(up["rx_filter"]);
 }

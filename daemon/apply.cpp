@@ -101,19 +101,20 @@ void Applier::unhook(const Device& have, std::vector<std::string>& done)
         vepa::xdp_detach(ifindex);
     observer_.recorded_xdp(ifindex, std::nullopt);
     vepa::tc_detach(ifindex);
-    observer_.recorded_tc(ifindex, 0);
+    observer_.recorded_tc(ifindex, std::nullopt);
     done.push_back("programs off ifindex " + std::to_string(ifindex));
 }
 
 std::optional<vepa::XdpAttachment> Applier::hook(const Hooks& want, const Device& have, const ProgramIds& ids)
 {
     const int ifindex = have.link.ifindex;
-    if (want.tc && have.tc_prog != ids.at(*want.tc)) {
-        vepa::tc_attach(ifindex, dp_.prog_fd(*want.tc));
-        observer_.recorded_tc(ifindex, ids.at(*want.tc));
-    } else if (!want.tc && have.tc_prog) {
+    const auto tc = want.tc ? std::optional(vepa::TcAttachment{ids.at(*want.tc), want.tc_hook}) : std::nullopt;
+    if (tc && have.tc != tc) {
+        vepa::tc_attach(ifindex, dp_.prog_fd(*want.tc), want.tc_hook);
+        observer_.recorded_tc(ifindex, tc);
+    } else if (!tc && have.tc) {
         vepa::tc_detach(ifindex);
-        observer_.recorded_tc(ifindex, 0);
+        observer_.recorded_tc(ifindex, std::nullopt);
     }
     if (!want.xdp) {
         if (have.xdp) {
@@ -141,7 +142,7 @@ void Applier::hook_uplink(const Plan& plan, const Snapshot& snap, ApplyResult& r
     if (!up || want == plan.hooks.end())
         return;
     r.uplink_xdp = hook(want->second, *snap.find(up), snap.programs);
-    r.uplink_tc = snap.programs.at(*want->second.tc);
+    r.uplink_tc = vepa::TcAttachment{snap.programs.at(*want->second.tc), want->second.tc_hook};
 }
 
 void Applier::hook_ports(const Plan& plan, const Snapshot& snap, ApplyResult& r)

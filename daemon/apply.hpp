@@ -30,7 +30,7 @@ namespace vepad {
 struct ApplyResult {
     std::map<int, Attach> attached; // port devices: what their frames meet first
     std::optional<vepa::XdpAttachment> uplink_xdp;
-    std::optional<uint32_t> uplink_tc;
+    std::optional<vepa::TcAttachment> uplink_tc;
     std::map<std::string, std::string> failed; // what could not be done -> why
     vepa::SyncStats maps;
     RxFilterStatus rx; // mode is the caller's

@@ -104,6 +104,18 @@ void set_xdp_mode(Config& c, const std::string& v)
     c.xdp_mode = *m;
 }
 
+void set_tc_hook(Config& c, const std::string& v)
+{
+    if (v == "auto")
+        c.tc_hook.reset();
+    else if (v == "tcx")
+        c.tc_hook = vepa::TcHook::Tcx;
+    else if (v == "clsact")
+        c.tc_hook = vepa::TcHook::Clsact;
+    else
+        throw Error("must be auto, tcx or clsact, not '" + v + "'");
+}
+
 void set_log_level(Config& c, const std::string& v)
 {
     static const char* levels[] = {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"};
@@ -152,6 +164,11 @@ const Setting kSettings[] = {
      [](Config& c, const std::string& v) { c.pin_dir = v; }},
     {"default_mode", "MODE", "mode of ports added without --mode: vepa (default), private or bridge", set_mode},
     {"xdp_mode", "MODE", "XDP mode on the uplink: auto (native, else generic; default), native, generic", set_xdp_mode},
+    {"tc_hook", "HOOK",
+     "where the TC programs attach on the uplink and the ports: auto (tcx where the kernel has it, Linux 6.6 and "
+     "later, else clsact; default), tcx (the device's BPF program array: no qdisc or classifier on the way) or "
+     "clsact (a cls_bpf filter on the clsact qdisc)",
+     set_tc_hook},
     {"log_level", "LEVEL", "trace, debug, info (default), warn, error, critical or off", set_log_level},
     {"detach_on_exit", nullptr, "remove the dataplane when vepad stops on a signal",
      [](Config& c, const std::string& v) { set_bool(c.detach_on_exit, v); }},

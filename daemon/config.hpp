@@ -10,6 +10,7 @@
 #include <string>
 
 #include "daemon/rx_filter.hpp"
+#include "lib/attach.hpp"
 #include "lib/xdp_mode.hpp"
 #include "vepa/abi.h"
 
@@ -31,6 +32,7 @@ struct Config {
     std::string pin_dir; // default /sys/fs/bpf/vepad/UPLINK
     vepa_mode default_mode = VEPA_MODE_VEPA;
     vepa::XdpMode xdp_mode = vepa::XdpMode::Auto; // for the uplink; ports are native
+    std::optional<vepa::TcHook> tc_hook;          // nullopt: auto (tcx where the kernel has it)
     std::string log_level = "info";
     std::string socket_group = "vepad"; // who besides root may use the socket
     bool detach_on_exit = false;

@@ -56,6 +56,17 @@ template <class... F> struct Overloaded : F... {
 };
 template <class... F> Overloaded(F...) -> Overloaded<F...>;
 
+// The configured TC hook, auto resolved; tcx on a kernel without it is an error.
+vepa::TcHook tc_hook(const Config& cfg)
+{
+    const vepa::TcHook here = vepa::tc_hook_available();
+    if (cfg.tc_hook == vepa::TcHook::Tcx && here != vepa::TcHook::Tcx)
+        throw vepa::Error("tc_hook = tcx, but this kernel has no tcx (Linux 6.6 or later); use auto or clsact");
+    const vepa::TcHook hook = cfg.tc_hook.value_or(here);
+    spdlog::info("TC programs attach at {}", hook == vepa::TcHook::Tcx ? "tcx" : "clsact");
+    return hook;
+}
+
 } // namespace
 
 Daemon::Daemon(Config cfg) : cfg_(std::move(cfg)), signals_(io_, SIGTERM, SIGINT), xsk_timer_(io_)
@@ -65,7 +76,8 @@ Daemon::Daemon(Config cfg) : cfg_(std::move(cfg)), signals_(io_, SIGTERM, SIGINT
     dp_ = load_dataplane(cfg_);
     vepa::set_bpf_log([](int, const char* msg) { spdlog::debug("bpf: {}", msg); });
     const ProbeMacs macs = probe_macs(machine_identity(), cfg_.uplink);
-    reconciler_ = std::make_unique<Reconciler>(*dp_, nl_, PlanSettings{cfg_.uplink, cfg_.xdp_mode, macs.dst, cfg_.rx_filter});
+    reconciler_ = std::make_unique<Reconciler>(
+        *dp_, nl_, PlanSettings{cfg_.uplink, cfg_.xdp_mode, macs.dst, cfg_.rx_filter, tc_hook(cfg_)});
     loop_ = std::make_unique<ReconcileLoop>(
         io_, [this](bool full) { reconciler_->run(ports_->table(), full); }, [this] { after_reconcile(); });
     ports_ = std::make_unique<PortService>(cfg_, std::move(state), std::move(table), *dp_, nl_, *reconciler_,

@@ -112,8 +112,8 @@ void KernelObserver::fill(Device& d, bool want_peer)
     if (auto it = peers_.find(l.ifindex); it != peers_.end())
         d.peer_mac = it->second;
     if (!tc_.count(l.ifindex))
-        tc_[l.ifindex] = vepa::tc_query(l.ifindex).value_or(0);
-    d.tc_prog = tc_[l.ifindex];
+        tc_[l.ifindex] = vepa::tc_query(l.ifindex);
+    d.tc = tc_[l.ifindex];
     // rtnetlink tells whether the device has any XDP program: when none, skip
     // libxdp's query (a dump of every link).
     if (!xdp_.count(l.ifindex))

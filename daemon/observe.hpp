@@ -27,7 +27,7 @@ struct Device {
     bool managed = false;
     std::optional<uint64_t> xdp_features;   // nullopt: the kernel cannot say
     std::optional<vepa::Mac> peer_mac;      // a veth's other end, read for ports that learn their guest's MAC
-    uint32_t tc_prog = 0;                   // our TC filter's program id; 0: none
+    std::optional<vepa::TcAttachment> tc;   // our TC ingress program
     std::optional<vepa::XdpAttachment> xdp; // our XDP program
 };
 
@@ -61,7 +61,7 @@ public:
 
     // What apply changed.
     void recorded_link(const vepa::LinkInfo& link) { link_changed(link, false); }
-    void recorded_tc(int ifindex, uint32_t prog_id) { tc_[ifindex] = prog_id; }
+    void recorded_tc(int ifindex, std::optional<vepa::TcAttachment> a) { tc_[ifindex] = a; }
     void recorded_xdp(int ifindex, std::optional<vepa::XdpAttachment> a) { xdp_[ifindex] = a; }
     void recorded_maps(vepa::MapContents m) { maps_ = std::move(m); }
     void forget_maps() { maps_.reset(); }
@@ -88,7 +88,7 @@ private:
     bool links_loaded_ = false;
     std::map<int, std::optional<uint64_t>> features_;
     std::map<int, std::optional<vepa::Mac>> peers_;
-    std::map<int, uint32_t> tc_;
+    std::map<int, std::optional<vepa::TcAttachment>> tc_;
     std::map<int, std::optional<vepa::XdpAttachment>> xdp_;
     std::optional<vepa::MapContents> maps_;
     std::optional<std::set<vepa::Mac>> rx_entries_; // the uplink's filter (ifindex rx_uplink_)

@@ -260,6 +260,8 @@ Plan plan(const PortTable& table, const Snapshot& snap, const PlanSettings& s)
     d.plan.maps = vepa::build_contents(d.state);
     if (d.plan.uplink.ifindex)
         d.plan.hooks[d.plan.uplink.ifindex] = uplink_hooks(d.plan, s);
+    for (auto& [idx, h] : d.plan.hooks)
+        h.tc_hook = s.tc_hook;
     d.plan.unhook = plan_unhook(snap, d.plan);
     plan_rx(d.state, snap, s, d.plan);
     return d.plan;

@@ -35,6 +35,7 @@ struct PlanSettings {
     vepa::XdpMode uplink_xdp_mode = vepa::XdpMode::Auto;
     vepa::Mac probe_dst; // the reflection probe's destination; zero: no probe
     RxFilterMode rx_filter = RxFilterMode::Auto;
+    vepa::TcHook tc_hook = vepa::TcHook::Tcx; // where TC programs go (config tc_hook, resolved)
 };
 
 // The programs one device must carry (nullopt: none of ours there).
@@ -42,6 +43,7 @@ struct Hooks {
     std::optional<vepa::Program> tc;
     std::optional<vepa::Program> xdp;
     vepa::XdpMode xdp_mode = vepa::XdpMode::Native;
+    vepa::TcHook tc_hook = vepa::TcHook::Tcx;
     bool operator==(const Hooks&) const = default;
 };
 

@@ -55,7 +55,7 @@ struct UplinkStatus {
     std::optional<vepa::Mac> mac;
     bool takes_xdp = false;                 // accepts XDP_REDIRECT frames
     std::optional<vepa::XdpAttachment> xdp; // our XDP program there
-    std::optional<uint32_t> tc;             // our TC program's id there
+    std::optional<vepa::TcAttachment> tc;   // our TC program there
     RxFilterStatus rx_filter;
 };
 

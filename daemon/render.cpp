@@ -40,7 +40,7 @@ json uplink_json(const UplinkStatus& up)
     if (up.xdp)
         xdp = {{"prog_id", up.xdp->prog_id}, {"mode", vepa::to_string(up.xdp->mode)}, {"multiprog", !up.xdp->legacy}};
     if (up.tc)
-        tc = {{"prog_id", *up.tc}};
+        tc = {{"prog_id", up.tc->prog_id}, {"hook", up.tc->hook == vepa::TcHook::Tcx ? "tcx" : "clsact"}};
     return {{"name", up.name},
             {"ifindex", up.ifindex},
             {"state", to_string(up.state)},

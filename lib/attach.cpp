@@ -180,39 +180,147 @@ bool xdp_detach(int ifindex)
     return true;
 }
 
-void tc_attach(int ifindex, int prog_fd)
+namespace {
+
+// BPF_TCX_INGRESS (Linux 6.6): Debian 12's uapi headers predate it; the
+// attach type is a stable ABI number.
+constexpr auto kTcxIngress = static_cast<bpf_attach_type>(46);
+
+std::string on(int ifindex) { return "ifindex " + std::to_string(ifindex); }
+
+// Program ids attached at tcx ingress of ifindex, in run order (empty when
+// the device is gone).
+std::vector<uint32_t> tcx_programs(int ifindex)
 {
-    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-    int err = bpf_tc_hook_create(&hook);
-    if (err && err != -EEXIST)
-        throw SysError(err, "clsact on ifindex " + std::to_string(ifindex));
-    LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE, .handle = kTcHandle,
-                .priority = kTcPriority);
-    err = bpf_tc_attach(&hook, &opts);
-    if (err)
-        throw SysError(err, "TC attach on ifindex " + std::to_string(ifindex));
+    std::vector<uint32_t> ids(64);
+    uint32_t count = ids.size();
+    const int err = bpf_prog_query(ifindex, kTcxIngress, 0, nullptr, ids.data(), &count);
+    if (err == -ENODEV || err == -ENXIO)
+        return {};
+    check_bpf(err, "tcx query on " + on(ifindex));
+    ids.resize(count);
+    return ids;
 }
 
-std::optional<uint32_t> tc_query(int ifindex)
+// Our program at tcx ingress of ifindex, if any.
+std::optional<uint32_t> tcx_ours(int ifindex)
+{
+    for (uint32_t id : tcx_programs(ifindex))
+        if (is_ours(prog_name(id).c_str()))
+            return id;
+    return std::nullopt;
+}
+
+// The cls_bpf filter of ours on clsact ingress (what vepad attached before tcx,
+// and still attaches where the kernel has no tcx).
+std::optional<uint32_t> cls_query(int ifindex)
 {
     LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
     LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
     const int err = bpf_tc_query(&hook, &opts);
     if (err == -ENOENT || err == -ENODEV || err == -EINVAL)
         return std::nullopt;
-    check_bpf(err, "TC query on ifindex " + std::to_string(ifindex));
+    check_bpf(err, "TC query on " + on(ifindex));
     return opts.prog_id;
 }
 
-bool tc_detach(int ifindex)
+void cls_attach(int ifindex, int prog_fd)
+{
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+    int err = bpf_tc_hook_create(&hook);
+    if (err && err != -EEXIST)
+        throw SysError(err, "clsact on " + on(ifindex));
+    LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE, .handle = kTcHandle,
+                .priority = kTcPriority);
+    err = bpf_tc_attach(&hook, &opts);
+    if (err)
+        throw SysError(err, "TC attach on " + on(ifindex));
+}
+
+bool cls_detach(int ifindex)
 {
     LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
     LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
     const int err = bpf_tc_detach(&hook, &opts);
     if (err == -ENOENT || err == -ENODEV || err == -EINVAL)
         return false;
-    check_bpf(err, "TC detach on ifindex " + std::to_string(ifindex));
+    check_bpf(err, "TC detach on " + on(ifindex));
     return true;
+}
+
+// Attach prog_fd at tcx ingress, replacing ours in place (BPF_F_REPLACE: one
+// atomic swap in the device's program array) or appending after any others.
+void tcx_attach(int ifindex, int prog_fd)
+{
+    LIBBPF_OPTS(bpf_prog_attach_opts, opts);
+    UniqueFd old;
+    if (const auto id = tcx_ours(ifindex)) {
+        old = UniqueFd(bpf_prog_get_fd_by_id(*id));
+        if (!old)
+            throw SysError(errno, "program " + std::to_string(*id) + " on " + on(ifindex));
+        opts.flags = BPF_F_REPLACE;
+        opts.replace_prog_fd = old.get();
+    }
+    const int err = bpf_prog_attach_opts(prog_fd, ifindex, kTcxIngress, &opts);
+    if (err == -EEXIST && old)
+        return; // the same program is already there
+    check_bpf(err, "tcx attach on " + on(ifindex));
+}
+
+bool tcx_detach(int ifindex)
+{
+    const auto id = tcx_ours(ifindex);
+    if (!id)
+        return false;
+    UniqueFd fd(bpf_prog_get_fd_by_id(*id));
+    if (!fd)
+        return false; // detached meanwhile
+    const int err = bpf_prog_detach2(fd.get(), ifindex, kTcxIngress);
+    if (err == -ENOENT || err == -ENODEV)
+        return false;
+    check_bpf(err, "tcx detach on " + on(ifindex));
+    return true;
+}
+
+} // namespace
+
+TcHook tc_hook_available()
+{
+    static const TcHook hook = [] {
+        // A query on loopback answers on kernels with tcx and is EINVAL before.
+        uint32_t count = 0;
+        return bpf_prog_query(1, kTcxIngress, 0, nullptr, nullptr, &count) == 0 ? TcHook::Tcx : TcHook::Clsact;
+    }();
+    return hook;
+}
+
+void tc_attach(int ifindex, int prog_fd, TcHook hook)
+{
+    if (hook == TcHook::Clsact) {
+        cls_attach(ifindex, prog_fd);
+        tcx_detach(ifindex);
+        return;
+    }
+    // tcx runs before clsact and our verdict is final there: once attached,
+    // the old filter sees no frame, and goes.
+    tcx_attach(ifindex, prog_fd);
+    cls_detach(ifindex);
+}
+
+std::optional<TcAttachment> tc_query(int ifindex)
+{
+    if (tc_hook_available() == TcHook::Tcx)
+        if (const auto id = tcx_ours(ifindex))
+            return TcAttachment{*id, TcHook::Tcx, cls_query(ifindex).has_value()};
+    if (const auto id = cls_query(ifindex))
+        return TcAttachment{*id, TcHook::Clsact, false};
+    return std::nullopt;
+}
+
+bool tc_detach(int ifindex)
+{
+    const bool tcx = tc_hook_available() == TcHook::Tcx && tcx_detach(ifindex);
+    return cls_detach(ifindex) || tcx;
 }
 
 std::string prog_name(uint32_t prog_id)

@@ -1,7 +1,9 @@
 // Attaching vepad's programs: XDP through libxdp (so other XDP programs can
-// share the device when the kernel allows libxdp's dispatcher), TC as a
-// direct-action cls_bpf filter at a fixed handle and priority on clsact ingress.
-// Attaching over an attachment of ours replaces it atomically.
+// share the device when the kernel allows libxdp's dispatcher), TC ingress at
+// tcx (Linux 6.6+: the device's own BPF program array, no qdisc or classifier
+// on the way) or, where the kernel has none, as a direct-action cls_bpf filter
+// at a fixed handle and priority on clsact.  Attaching over an attachment of
+// ours replaces it atomically.
 #pragma once
 
 #include <cstdint>
@@ -34,13 +36,27 @@ std::optional<XdpAttachment> xdp_query(int ifindex);
 // Remove our XDP program(s) from ifindex; false if there was none.
 bool xdp_detach(int ifindex);
 
-// Attach (or atomically replace) our TC ingress filter.
-void tc_attach(int ifindex, int prog_fd);
+enum class TcHook { Tcx, Clsact };
 
-// Program id of our TC ingress filter, if any.
-std::optional<uint32_t> tc_query(int ifindex);
+// tcx when this kernel has it, else clsact (probed once).
+TcHook tc_hook_available();
 
-// Remove our TC filter; false if there was none (or the device is gone).
+struct TcAttachment {
+    uint32_t prog_id = 0;
+    TcHook hook = TcHook::Tcx;
+    bool both = false; // ours at tcx and a cls_bpf filter of ours left behind too
+    bool operator==(const TcAttachment&) const = default;
+};
+
+// Attach (or atomically replace) our TC ingress program at hook; ours at the
+// other hook goes once the new one is in place (tcx runs first and our
+// verdict is final, so a device moving between them forwards throughout).
+void tc_attach(int ifindex, int prog_fd, TcHook hook);
+
+// Our TC ingress program, if any: tcx's when there is one there.
+std::optional<TcAttachment> tc_query(int ifindex);
+
+// Remove our TC programs (both hooks); false if there was none (or the device is gone).
 bool tc_detach(int ifindex);
 
 // Name of a loaded BPF program by id ("" when it is gone).

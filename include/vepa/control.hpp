@@ -98,7 +98,7 @@
 //    kDropReasons, zeros included)
 // Status object:
 //   {"version", "layout_version", "uplink": {"name", "ifindex", "state", "takes_xdp",
-//    "xdp": {"prog_id", "mode", "multiprog"} | null, "tc": {"prog_id"} | null,
+//    "xdp": {"prog_id", "mode", "multiprog"} | null, "tc": {"prog_id", "hook": "tcx"|"clsact"} | null,
 //    "rx_filter": {"mode": "auto"|"fdb"|"promisc"|"none", "entries" (FDB self entries vepad made on the uplink),
 //      "foreign" (port MACs the uplink already accepted by someone else's entry), "allmulti", "promisc"
 //      (the uplink's flags now), "error": the last change that failed | null}},

@@ -5,6 +5,7 @@
 // each delivery path: XDP into a tap, XDP into a veth whose guest end has
 // NAPI, bpf_redirect_peer into a container's veth, plain TC redirect.
 #include <catch2/catch.hpp>
+#include <bpf/bpf.h>
 #include <unistd.h>
 
 #include <random>
@@ -310,11 +311,43 @@ TEST_CASE("wire: re-attaching over our own programs replaces them in place", "[w
     // A second load of the same object, as a restarted or upgraded vepad does.
     Dataplane second(DataplaneOptions{});
     const auto x = xdp_attach(w.tb.uplink, second.uplink_xdp_fd(), XdpMode::Auto);
-    tc_attach(w.tb.uplink, second.uplink_tc_fd());
+    tc_attach(w.tb.uplink, second.uplink_tc_fd(), before_tc->hook);
     CHECK(x.prog_id != before_xdp->prog_id);
     CHECK(xdp_query(w.tb.uplink)->prog_id == x.prog_id);
     CHECK(*tc_query(w.tb.uplink) != *before_tc);
     CHECK(x.mode == XdpMode::Native);
+}
+
+TEST_CASE("wire: TC programs move between tcx and clsact in place and forward at either", "[wire]")
+{
+    if (tc_hook_available() != TcHook::Tcx) {
+        WARN("this kernel has no tcx: only clsact is in use, nothing to move between");
+        return;
+    }
+    Wire w;
+    const int up = w.tb.uplink;
+    const auto start = tc_query(up);
+    REQUIRE(start);
+    CHECK(start->hook == TcHook::Tcx); // the kernel has it: the test bed plans it, as vepad's auto does
+    CHECK_FALSE(start->both);
+    const int fd = w.tb.dp->uplink_tc_fd();
+    for (const TcHook hook : {TcHook::Clsact, TcHook::Tcx, TcHook::Clsact}) {
+        tc_attach(up, fd, hook);
+        const auto now = tc_query(up);
+        REQUIRE(now);
+        CHECK(now->hook == hook);
+        CHECK(now->prog_id == start->prog_id);
+        CHECK_FALSE(now->both); // the other hook's attachment went
+        CHECK(w.send("switch", w.frame(kV1, kExt)).names() == std::set<std::string>{"v1"});
+    }
+    // A cls_bpf filter of ours under a tcx attachment (a move cut short) is seen, and detach takes both.
+    tc_attach(up, w.tb.dp->port_tc_fd(), TcHook::Clsact);
+    LIBBPF_OPTS(bpf_prog_attach_opts, opts);
+    REQUIRE(bpf_prog_attach_opts(fd, up, static_cast<bpf_attach_type>(46), &opts) == 0);
+    CHECK(tc_query(up)->both);
+    CHECK(tc_detach(up));
+    CHECK_FALSE(tc_query(up));
+    CHECK_FALSE(tc_detach(up));
 }
 
 TEST_CASE("wire: vepad's plan puts XDP on the uplink only while some port is delivered by XDP", "[wire]")

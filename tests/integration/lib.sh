@@ -150,7 +150,10 @@ xdp_tag() {
     local id; id=$(ip -n "$NS_HOST" -d -j link show "$1" | jq -r '.[0].xdp.prog.id // empty')
     [ -n "$id" ] && bpftool prog show id "$id" -j | jq -r .tag
 }
-tc_tag() { tc -n "$NS_HOST" -j filter show dev "$1" ingress 2>/dev/null | jq -r '[.[] | .options.prog.tag // empty][0] // empty'; }
+# TC: at tcx or on clsact (tc_hook IFACE says which); read with vepa-hooks, as bpftool 7.1 knows no tcx.
+hooks() { "$BUILD/tools/vepa-hooks" "$1" --netns "$NS_HOST"; }
+tc_tag() { hooks "$1" | jq -r '.tc.tag // empty'; }
+tc_hook() { hooks "$1" | jq -r '.tc.hook // empty'; }
 
 # --- the lab between cases ------------------------------------------------------
 # Put the lab back as lab_up made it; when it cannot, say why and fail (the runner

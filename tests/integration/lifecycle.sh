@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 NS_C9=$LAB-c9 MAC_C9=02:00:0a:14:00:09 IP_C9=10.20.0.19
-tc_hooked() { tc -n "$NS_HOST" filter show dev "$1" ingress 2>/dev/null | grep -q vepa_port_tc; }
+tc_hooked() { [ -n "$(tc_tag "$1")" ]; }
 # The container c9, configured in vepad and up.
 c9_up() {
     quiet vepactl add-port c9 && lab_container "$NS_C9" c9 "$MAC_C9" "$IP_C9" && wait_for 3 state_is c9 up ||
@@ -94,10 +94,10 @@ test_del_port() {
     section "del-port detaches and removes the port's entries"
     c9_up
     local entries; entries=$(pin_entries macs_v$LAYOUT)
-    check "c9 has vepad's TC filter before" tc_hooked c9
+    check "c9 has vepad's TC program before" tc_hooked c9
     quiet vepactl del-port c9
     check_eq "c9's MAC entry removed" $((entries - 1)) "$(pin_entries macs_v$LAYOUT)"
-    check "its TC filter removed" bash -c "! tc -n $NS_HOST filter show dev c9 ingress | grep -q vepa_port_tc"
+    check "its TC program removed" test -z "$(tc_tag c9)"
     check "no longer listed" not port_listed c9
 }
 

@@ -50,6 +50,23 @@ test_downgrade_under_load() {
     check_eq "the original programs again" "$before" "$(tags)"
 }
 
+test_clsact_to_tcx_under_load() {
+    if [ "$(tc_hook up0)" != tcx ]; then section "no tcx on this kernel: vepad stays on clsact"; return; fi
+    section "from clsact to tcx (the release before tcx, or tc_hook = clsact), under load"
+    lab_stop_vepad
+    start_vepad --tc-hook clsact
+    check_eq "tc_hook = clsact: every TC program on clsact" "clsact clsact clsact" \
+        "$(tc_hook up0) $(tc_hook c1) $(tc_hook tap1)"
+    streams_start 5
+    sleep 1.5
+    lab_stop_vepad
+    start_vepad
+    streams_check "clsact to tcx"
+    check_eq "auto: every TC program at tcx, no filter left on clsact" "tcx tcx tcx false false false" \
+        "$(for d in up0 c1 tap1; do tc_hook $d; done | xargs) $(for d in up0 c1 tap1; do hooks $d | jq .tc.both; done | xargs)"
+    check_eq "status names the hook" tcx "$(status_field uplink.tc.hook)"
+}
+
 test_layout_mismatch() {
     section "a pinned map of another layout version is detected, never mixed"
     lab_stop_vepad

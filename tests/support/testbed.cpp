@@ -56,7 +56,7 @@ Testbed::Testbed(const std::vector<PortSpec>& specs, std::string pin_dir)
         ports.push_back(p);
     }
     dp = std::make_unique<Dataplane>(DataplaneOptions{std::move(pin_dir)});
-    reconciler_ = std::make_unique<vepad::Reconciler>(*dp, nl_, vepad::PlanSettings{"up0", XdpMode::Native, probe_dst});
+    reconciler_ = std::make_unique<vepad::Reconciler>(*dp, nl_, vepad::PlanSettings{"up0", XdpMode::Native, probe_dst, vepad::RxFilterMode::Auto, tc_hook_available()});
     attach(true);
 }
 

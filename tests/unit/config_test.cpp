@@ -39,10 +39,26 @@ TEST_CASE("config: key = value lines, comments, flags win")
     std::remove(path.c_str());
 }
 
+TEST_CASE("config: tc_hook auto, tcx, clsact; the last one given wins")
+{
+    const auto path = write_temp("uplink = eth0\ntc_hook = clsact\n");
+    Config c;
+    load_config_file(path, c, true);
+    CHECK(c.tc_hook == vepa::TcHook::Clsact);
+    ConfigOverrides o;
+    o["tc_hook"] = "tcx";
+    finish_config(c, o);
+    CHECK(c.tc_hook == vepa::TcHook::Tcx);
+    o["tc_hook"] = "auto";
+    finish_config(c, o);
+    CHECK_FALSE(c.tc_hook);
+    std::remove(path.c_str());
+}
+
 TEST_CASE("config: errors name the file and line")
 {
     for (const char* text :
-         {"uplink\n", "bogus = 1\n", "default_mode = hub\n", "xdp_mode = fast\n", "detach_on_exit = maybe\n"}) {
+         {"uplink\n", "bogus = 1\n", "default_mode = hub\n", "xdp_mode = fast\n", "detach_on_exit = maybe\n", "tc_hook = ingress\n"}) {
         const auto path = write_temp(std::string("uplink = eth0\n") + text);
         Config c;
         CHECK_THROWS_WITH(load_config_file(path, c, true), Catch::Contains(path + ":2:"));
