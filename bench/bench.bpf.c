@@ -13,6 +13,7 @@
  *               the xsk path's LIMIT.
  */
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
@@ -105,6 +106,38 @@ SEC("xdp")
 int bench_redirect(struct xdp_md *ctx __attribute__((unused)))
 {
 	return bpf_redirect_map(&redirect_to, 0, XDP_DROP);
+}
+
+/*
+ * The floor of forwarding by MAC over TC into containers: one hash lookup of
+ * the destination (the key vepad's MAC map has: MAC and VLAN), then
+ * bpf_redirect_peer.  No rule, no counter: what any TC forwarder pays.
+ */
+struct bench_mac_key {
+	__u8 addr[6];
+	__u16 vid;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BENCH_MAX_TARGETS);
+	__type(key, struct bench_mac_key);
+	__type(value, __u32);
+} peer_of SEC(".maps");
+
+SEC("tc")
+int bench_peer_fwd(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	struct ethhdr *eth = data;
+	struct bench_mac_key key = {};
+	__u32 *ifindex;
+
+	if ((void *)(eth + 1) > (void *)(long)skb->data_end)
+		return TC_ACT_SHOT;
+	__builtin_memcpy(key.addr, eth->h_dest, 6);
+	ifindex = bpf_map_lookup_elem(&peer_of, &key);
+	return ifindex ? bpf_redirect_peer(*ifindex, 0) : TC_ACT_OK;
 }
 
 SEC("tc")

@@ -307,6 +307,14 @@ class Topology:
         # A/B: vepad's TC programs on the clsact qdisc (cls_bpf), as on kernels without tcx.
         self.build_vepad(conf=["tc_hook = clsact"])
 
+    def build_tc_floor(self):
+        # The floor of any TC forwarder into containers (what vepad's container path is
+        # made of): one MAC lookup and bpf_redirect_peer, nothing else, at tcx on u0.
+        self.veth_ports()
+        self.veth_sinks()
+        bench("peerfwd --netns %s --ifname u0 --dst %s --ifaces %s" % (ns_path(self.host), ",".join(self.macs),
+                                                                     ",".join(self.port_names())))
+
     def build_vepad_xdp_sink(self):
         # Extra, labelled: the VM ends run an XDP sink, which gives them NAPI (vepad then
         # delivers by XDP) and builds no skb: not what a container is.
@@ -489,7 +497,7 @@ def send_outbound_tap(t, seconds, size):
 CASES = {
     # name: kind, variants, sender, host copies counted, port counts, sizes
     "veth-unicast": dict(kind="veth", variants=["vepad", "macvlan", "bridge", "limit"],
-                         extras=["vepad-clsact", "vepad-guest-gro", "vepad-xdp-sink"], send=send_unicast, count_host=False,
+                         extras=["tc-floor", "vepad-clsact", "vepad-guest-gro", "vepad-xdp-sink"], send=send_unicast, count_host=False,
                          ns=[1, 4, 16, 64], sizes={64: [1, 4, 16, 64], 1514: [4]},
                          what="inbound unicast into container veths"),
     "tap-unicast": dict(kind="tap", variants=["vepad", "macvlan", "bridge", "limit"], extras=[],
@@ -579,9 +587,9 @@ def summarize(results):
                                                                          ("median_mpps", "min_mpps", "max_mpps",
                                                                           "cpu_ns", "sender_core_ns",
                                                                           "offered_mpps")}}
-            if v.startswith("vepad"):
-                for other in ("macvlan", "bridge", "limit", "kernel-veth"):
-                    if other in base:
+            if v.startswith("vepad") or v == "tc-floor":
+                for other in ("macvlan", "bridge", "limit", "kernel-veth", "tc-floor"):
+                    if other in base and other != v:
                         ratios, cpu_ratios, core_ratios = [], [], []
                         for rnd, x in base[v]["by_round"].items():
                             y = base[other]["by_round"].get(rnd)
@@ -604,8 +612,10 @@ def summarize(results):
 def markdown(rows, meta):
     lines = ["| case | ports | frame | variant | delivered Mpps median (min-max) | offered Mpps | CPU ns/pkt | "
              "sender core ns/frame | vepad/macvlan | vepad/bridge | vepad/LIMIT | CPU vepad/macvlan | "
-             "sender core vepad/macvlan |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    names = {"macvlan": "macvlan vepa", "limit": "LIMIT", "kernel-veth": "vepad, kernel veth port"}
+             "sender core vepad/macvlan | vepad/TC floor | sender core vepad/TC floor |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    names = {"macvlan": "macvlan vepa", "limit": "LIMIT", "kernel-veth": "vepad, kernel veth port",
+             "tc-floor": "TC floor (lookup + redirect_peer)"}
     for r in rows:
         v = r["variant"]
         label = names.get(v, v)
@@ -616,11 +626,11 @@ def markdown(rows, meta):
         if v == "limit" and CASES[r["case"]]["kind"] == "xsk":
             label = "LIMIT (AF_XDP on the uplink)"
         f = lambda k: ("%.2fx" % r[k]) if k in r else ""
-        lines.append("| %s | %d | %d B | %s | %.3f (%.3f-%.3f) | %.3f | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %d | %d B | %s | %.3f (%.3f-%.3f) | %.3f | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["case"], r["n"], r["size"], label, r["median_mpps"], r["min_mpps"], r["max_mpps"], r["offered_mpps"],
             "%.0f" % r["cpu_ns"] if r["cpu_ns"] else "-",
             "%.0f" % r["sender_core_ns"] if r["sender_core_ns"] else "-", f("vs_macvlan"), f("vs_bridge"),
-            f("vs_limit"), f("cpu_vs_macvlan"), f("core_vs_macvlan")))
+            f("vs_limit"), f("cpu_vs_macvlan"), f("core_vs_macvlan"), f("vs_tc-floor"), f("core_vs_tc-floor")))
     head = ["# vepad benchmark", "", "%s; %s; %d rounds of %.1f s per variant, interleaved, after a %.1f s warm-up." % (
         meta["date"], meta["machine"], meta["rounds"], meta["seconds"], meta["warmup"]), "",
         "Delivered packets/s are counted at guest-like receivers (TC counter on a container's veth end, "
@@ -628,7 +638,9 @@ def markdown(rows, meta):
         "CPU ns/pkt is the whole machine's busy time (generator included, the same for every variant) over "
         "delivered packets. Sender core ns/frame is the busy time of the sender's core (the generator or sender, "
         "pinned, and the kernel forwarding it triggers there) per frame sent: the cost of forwarding when the "
-        "receiver, not the forwarder, limits delivery. Ratios are medians of per-round ratios.", ""]
+        "receiver, not the forwarder, limits delivery. Ratios are medians of per-round ratios. The TC floor "
+        "(veth-unicast) is the cheapest TC forwarder into containers: one MAC lookup and bpf_redirect_peer at tcx, "
+        "no rules and no counters.", ""]
     xsk = [r for r in rows if CASES[r["case"]]["kind"] == "xsk" and r["variant"] == "vepad"]
     if xsk:
         lines += ["", "AF_XDP ports (xsk-unicast): the xsk port against the kernel-port path in the same run:", ""]
@@ -645,15 +657,15 @@ def markdown(rows, meta):
 def summary(rows):
     """vepad's rows only, with its ratios: the table README shows."""
     lines = ["| case | ports | frame | vepad Mpps | vs macvlan | vs bridge | vs LIMIT | CPU/pkt vs macvlan | "
-             "sender core vs macvlan |", "|---|---|---|---|---|---|---|---|---|"]
+             "sender core vs macvlan | vs TC floor |", "|---|---|---|---|---|---|---|---|---|---|"]
     f = lambda r, k: ("%.2fx" % r[k]) if k in r else "-"
     for r in rows:
-        if not r["variant"].startswith("vepad"):
+        if not r["variant"].startswith("vepad") and r["variant"] != "tc-floor":
             continue
-        label = r["case"] + ("" if r["variant"] == "vepad" else " (%s)" % r["variant"][len("vepad-"):])
-        lines.append("| %s | %d | %d B | %.2f | %s | %s | %s | %s | %s |" % (
+        label = r["case"] + ("" if r["variant"] == "vepad" else " (%s)" % r["variant"].replace("vepad-", ""))
+        lines.append("| %s | %d | %d B | %.2f | %s | %s | %s | %s | %s | %s |" % (
             label, r["n"], r["size"], r["median_mpps"], f(r, "vs_macvlan"), f(r, "vs_bridge"), f(r, "vs_limit"),
-            f(r, "cpu_vs_macvlan"), f(r, "core_vs_macvlan")))
+            f(r, "cpu_vs_macvlan"), f(r, "core_vs_macvlan"), f(r, "vs_tc-floor")))
     return "\n".join(lines) + "\n"
 
 

@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "bench.skel.h"
+#include "lib/attach.hpp"
 #include "lib/netns.hpp"
 #include "tools/cli.hpp"
 
@@ -247,6 +248,31 @@ int cmd_redirect(const Options& o)
         die("devmap");
     attach_and_close(skel, skel->progs.bench_redirect, from, o.ifname);
     std::printf("{\"redirect\": \"%s -> %s\"}\n", o.ifname.c_str(), o.to.c_str());
+    return 0;
+}
+
+// The TC forwarding floor: bench_peer_fwd at tcx ingress of ifname, dsts[i] to ifaces[i]'s peer.
+int cmd_peerfwd(const Options& o)
+{
+    vepa::ScopedNetns in(o.netns);
+    if (o.dsts.size() != o.ifaces.size())
+        throw std::runtime_error("--dst and --ifaces must name as many MACs as interfaces");
+    bench_bpf* skel = load_bench_object();
+    for (size_t i = 0; i < o.dsts.size(); i++) {
+        struct {
+            uint8_t addr[6];
+            uint16_t vid;
+        } key{};
+        const vepa::Mac m = vepa::tools::mac_of(o.dsts[i]);
+        std::memcpy(key.addr, m.bytes().data(), 6);
+        const uint32_t to = ifindex_or_die(o.ifaces[i]);
+        if (bpf_map_update_elem(bpf_map__fd(skel->maps.peer_of), &key, &to, BPF_ANY) != 0)
+            die("peer_of map");
+    }
+    vepa::tc_attach(static_cast<int>(ifindex_or_die(o.ifname)), bpf_program__fd(skel->progs.bench_peer_fwd),
+                    vepa::tc_hook_available());
+    bench_bpf__destroy(skel);
+    std::printf("{\"peer_forwarding\": %zu}\n", o.dsts.size());
     return 0;
 }
 
@@ -515,6 +541,25 @@ void redirect_options(CLI::App& cmd, Options& o)
         ->check(vepa::tools::kIfname);
 }
 
+void peerfwd_options(CLI::App& cmd, Options& o)
+{
+    add_netns(cmd, o);
+    cmd.add_option("--ifname", o.ifname, "interface to attach the TC program to (the uplink)")
+        ->required()
+        ->type_name("IF")
+        ->check(vepa::tools::kIfname);
+    cmd.add_option("--dst", o.dsts, "destination MACs, comma-separated")
+        ->required()
+        ->type_name("MAC[,MAC..]")
+        ->delimiter(',')
+        ->check(vepa::tools::kMac);
+    cmd.add_option("--ifaces", o.ifaces, "the veth each MAC's frames go to the peer of, comma-separated, in order")
+        ->required()
+        ->type_name("IF[,IF..]")
+        ->delimiter(',')
+        ->check(vepa::tools::kIfname);
+}
+
 void xskredirect_options(CLI::App& cmd, Options& o)
 {
     add_netns(cmd, o);
@@ -596,6 +641,8 @@ const Command kCommands[] = {
     {"count", "the frames a sink has counted so far", "total, by_ifindex (ifindex: frames)", count_options, cmd_count},
     {"redirect", "XDP sending every frame of --ifname to --to (LIMIT for taps)", "redirect (\"IF -> TO\")",
      redirect_options, cmd_redirect},
+    {"peerfwd", "TC (tcx where the kernel has it) sending each --dst MAC to the peer of its veth: bpf_redirect_peer",
+     "peer_forwarding (MACs)", peerfwd_options, cmd_peerfwd},
     {"xskredirect", "XDP sending every frame to the AF_XDP socket of its queue (pinned XSKMAP), else to the stack",
      "xsk_redirect (interface), map (pin)", xskredirect_options, cmd_xskredirect},
     {"tapsink", "read taps as QEMU does (one frame per read) until SIGTERM, counting into a shared file",
