@@ -538,7 +538,7 @@ def build_for_case(case_name, case, variant, n, size):
 def run_case(case_name, case, rounds, seconds, warmup, results, smoke):
     for size, ns in case["sizes"].items():
         for n in ns:
-            variants = case["variants"] + ([] if smoke else case["extras"])
+            variants = case["variants"] + case["extras"]   # smoke too: every variant must deliver
             topos = {}
             try:
                 for v in variants:
