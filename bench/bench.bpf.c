@@ -140,6 +140,22 @@ int bench_peer_fwd(struct __sk_buff *skb)
 	return ifindex ? bpf_redirect_peer(*ifindex, 0) : TC_ACT_OK;
 }
 
+/* The outbound floor: every frame a container sends, to the uplink (bpf_redirect, egress). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} tc_to SEC(".maps");
+
+SEC("tc")
+int bench_tc_redirect(struct __sk_buff *skb __attribute__((unused)))
+{
+	__u32 zero = 0, *to = bpf_map_lookup_elem(&tc_to, &zero);
+
+	return to ? bpf_redirect(*to, 0) : TC_ACT_SHOT;
+}
+
 SEC("tc")
 int bench_sink(struct __sk_buff *skb)
 {

@@ -308,9 +308,13 @@ class Topology:
         self.build_vepad(conf=["tc_hook = clsact"])
 
     def build_tc_floor(self):
-        # The floor of any TC forwarder into containers (what vepad's container path is
-        # made of): one MAC lookup and bpf_redirect_peer, nothing else, at tcx on u0.
+        # The floor of any TC forwarder for containers (what vepad's container path is
+        # made of), at tcx: inbound one MAC lookup and bpf_redirect_peer on u0; outbound
+        # bpf_redirect of everything from p0 to u0.  No rules, no counters.
         self.veth_ports()
+        if self.outbound:
+            bench("tcredirect --netns %s --ifname p0 --to u0" % ns_path(self.host))
+            return
         self.veth_sinks()
         bench("peerfwd --netns %s --ifname u0 --dst %s --ifaces %s" % (ns_path(self.host), ",".join(self.macs),
                                                                      ",".join(self.port_names())))
@@ -509,7 +513,7 @@ CASES = {
     "bcast-reflected": dict(kind="veth", variants=["vepad", "macvlan", "bridge"], extras=[],
                             send=send_bcast_reflected, count_host=True, ns=[4], sizes={64: [4]},
                             what="broadcast reflected from a local port (source excluded)"),
-    "out-skb": dict(kind="veth", variants=["vepad", "macvlan", "bridge", "limit"], extras=[],
+    "out-skb": dict(kind="veth", variants=["vepad", "macvlan", "bridge", "limit"], extras=["tc-floor"],
                     send=send_outbound_af_packet, count_host=False, ns=[1], sizes={64: [1], 1514: [1]},
                     what="outbound unicast, AF_PACKET sender in a container"),
     "out-tap": dict(kind="tap", variants=["vepad", "macvlan", "bridge", "limit"], extras=[],

@@ -276,6 +276,21 @@ int cmd_peerfwd(const Options& o)
     return 0;
 }
 
+// The outbound TC floor: bench_tc_redirect at tcx ingress of ifname, every frame out of o.to.
+int cmd_tcredirect(const Options& o)
+{
+    vepa::ScopedNetns in(o.netns);
+    bench_bpf* skel = load_bench_object();
+    const uint32_t zero = 0, to = ifindex_or_die(o.to);
+    if (bpf_map_update_elem(bpf_map__fd(skel->maps.tc_to), &zero, &to, BPF_ANY) != 0)
+        die("tc_to map");
+    vepa::tc_attach(static_cast<int>(ifindex_or_die(o.ifname)), bpf_program__fd(skel->progs.bench_tc_redirect),
+                    vepa::tc_hook_available());
+    bench_bpf__destroy(skel);
+    std::printf("{\"tc_redirect\": \"%s -> %s\"}\n", o.ifname.c_str(), o.to.c_str());
+    return 0;
+}
+
 // XDP on ifname sending every frame to the AF_XDP socket of its queue, the XSKMAP pinned at pin.
 int cmd_xskredirect(const Options& o)
 {
@@ -531,7 +546,7 @@ void count_options(CLI::App& cmd, Options& o)
 void redirect_options(CLI::App& cmd, Options& o)
 {
     add_netns(cmd, o);
-    cmd.add_option("--ifname", o.ifname, "interface to attach the XDP program to (native mode)")
+    cmd.add_option("--ifname", o.ifname, "interface to attach the program to (redirect: XDP, native; tcredirect: TC)")
         ->required()
         ->type_name("IF")
         ->check(vepa::tools::kIfname);
@@ -643,6 +658,8 @@ const Command kCommands[] = {
      redirect_options, cmd_redirect},
     {"peerfwd", "TC (tcx where the kernel has it) sending each --dst MAC to the peer of its veth: bpf_redirect_peer",
      "peer_forwarding (MACs)", peerfwd_options, cmd_peerfwd},
+    {"tcredirect", "TC (tcx where the kernel has it) sending every frame of --ifname out of --to: bpf_redirect",
+     "tc_redirect (\"IF -> TO\")", redirect_options, cmd_tcredirect},
     {"xskredirect", "XDP sending every frame to the AF_XDP socket of its queue (pinned XSKMAP), else to the stack",
      "xsk_redirect (interface), map (pin)", xskredirect_options, cmd_xskredirect},
     {"tapsink", "read taps as QEMU does (one frame per read) until SIGTERM, counting into a shared file",
