@@ -192,14 +192,22 @@ std::string on(int ifindex) { return "ifindex " + std::to_string(ifindex); }
 // the device is gone).
 std::vector<uint32_t> tcx_programs(int ifindex)
 {
-    std::vector<uint32_t> ids(64);
-    uint32_t count = ids.size();
-    const int err = bpf_prog_query(ifindex, kTcxIngress, 0, nullptr, ids.data(), &count);
-    if (err == -ENODEV || err == -ENXIO)
+    if (tc_hook_available() != TcHook::Tcx)
         return {};
-    check_bpf(err, "tcx query on " + on(ifindex));
-    ids.resize(count);
-    return ids;
+    std::vector<uint32_t> ids(16);
+    for (;;) {
+        uint32_t count = ids.size();
+        const int err = bpf_prog_query(ifindex, kTcxIngress, 0, nullptr, ids.data(), &count);
+        if (err == -ENODEV || err == -ENXIO)
+            return {};
+        if (err == -ENOSPC && count > ids.size()) { // more programs than room: count says how many
+            ids.resize(count);
+            continue;
+        }
+        check_bpf(err, "tcx query on " + on(ifindex));
+        ids.resize(count);
+        return ids;
+    }
 }
 
 // Our program at tcx ingress of ifindex, if any.
@@ -309,9 +317,8 @@ void tc_attach(int ifindex, int prog_fd, TcHook hook)
 
 std::optional<TcAttachment> tc_query(int ifindex)
 {
-    if (tc_hook_available() == TcHook::Tcx)
-        if (const auto id = tcx_ours(ifindex))
-            return TcAttachment{*id, TcHook::Tcx, cls_query(ifindex).has_value()};
+    if (const auto id = tcx_ours(ifindex))
+        return TcAttachment{*id, TcHook::Tcx, cls_query(ifindex).has_value()};
     if (const auto id = cls_query(ifindex))
         return TcAttachment{*id, TcHook::Clsact, false};
     return std::nullopt;
@@ -319,7 +326,7 @@ std::optional<TcAttachment> tc_query(int ifindex)
 
 bool tc_detach(int ifindex)
 {
-    const bool tcx = tc_hook_available() == TcHook::Tcx && tcx_detach(ifindex);
+    const bool tcx = tcx_detach(ifindex);
     return cls_detach(ifindex) || tcx;
 }
 
