@@ -31,10 +31,15 @@ void KernelObserver::link_changed(const LinkInfo& link, bool removed)
     forget(link.ifindex);
     if (link.ifindex == rx_uplink_)
         rx_entries_.reset();
-    if (removed)
-        links_.erase(link.ifindex);
-    else
+    if (const auto old = links_.find(link.ifindex); old != links_.end()) {
+        if (const auto n = names_.find(old->second.name); n != names_.end() && n->second == link.ifindex)
+            names_.erase(n);
+        links_.erase(old);
+    }
+    if (!removed) {
         links_[link.ifindex] = link;
+        names_[link.name] = link.ifindex;
+    }
 }
 
 bool KernelObserver::peer_changed(int nsid, int ifindex)
@@ -62,23 +67,24 @@ void KernelObserver::load_links(bool full)
     if (links_loaded_ && !full)
         return;
     links_.clear();
+    names_.clear();
     features_.clear();
     peers_.clear();
     tc_.clear();
     xdp_.clear();
     maps_.reset();
     forget_rx();
-    for (auto& l : nl_.links())
+    for (auto& l : nl_.links()) {
+        names_[l.name] = l.ifindex;
         links_[l.ifindex] = l;
+    }
     links_loaded_ = true;
 }
 
 int KernelObserver::ifindex_of(const std::string& name) const
 {
-    for (const auto& [idx, l] : links_)
-        if (l.name == name)
-            return idx;
-    return 0;
+    const auto it = names_.find(name);
+    return it == names_.end() ? 0 : it->second;
 }
 
 std::vector<int> KernelObserver::managed_devices(const PortTable& table, const std::string& uplink) const
@@ -124,11 +130,10 @@ void KernelObserver::fill(Device& d, bool want_peer)
 Snapshot KernelObserver::observe(const PortTable& table, const std::string& uplink, bool full)
 {
     load_links(full);
-    if (!maps_)
-        maps_ = vepa::read_contents(dp_);
     Snapshot s;
     s.programs = programs_;
-    s.maps = *maps_;
+    s.maps = maps_ ? std::move(*maps_) : vepa::read_contents(dp_);
+    maps_.reset();
     for (const auto& [idx, l] : links_)
         s.devices[idx].link = l;
     for (int idx : managed_devices(table, uplink)) {
@@ -157,7 +162,8 @@ RxFilterHave KernelObserver::observe_rx(int uplink)
                 rx_record_->ours[mac] = dev;
         }
     }
-    RxFilterHave h = *rx_record_;
+    RxFilterHave h = std::move(*rx_record_);
+    rx_record_.reset();
     h.uplink = uplink;
     for (const auto& [idx, l] : links_)
         h.devices.insert(idx);
@@ -168,11 +174,23 @@ RxFilterHave KernelObserver::observe_rx(int uplink)
         rx_entries_.emplace(e.begin(), e.end());
         rx_uplink_ = uplink;
     }
-    h.entries = *rx_entries_;
+    h.entries = std::move(*rx_entries_);
+    rx_entries_.reset();
     const unsigned flags = links_.at(uplink).flags;
     h.allmulti = flags & IFF_ALLMULTI;
     h.promisc = flags & IFF_PROMISC;
     return h;
+}
+
+void KernelObserver::recorded_rx(RxFilterHave h)
+{
+    rx_record_.emplace();
+    rx_record_->ours = std::move(h.ours);
+    rx_record_->our_flags = std::move(h.our_flags);
+    if (h.uplink) {
+        rx_entries_ = std::move(h.entries);
+        rx_uplink_ = h.uplink;
+    }
 }
 
 std::vector<uint32_t> KernelObserver::xsk_sockets(const PortConfig& p) const
