@@ -87,7 +87,8 @@ int KernelObserver::ifindex_of(const std::string& name) const
     return it == names_.end() ? 0 : it->second;
 }
 
-std::vector<int> KernelObserver::managed_devices(const PortTable& table, const std::string& uplink) const
+std::vector<int> KernelObserver::managed_devices(const PortTable& table, const std::string& uplink,
+                                                 const vepa::MapContents& maps) const
 {
     std::vector<int> out{ifindex_of(uplink)};
     for (const auto& [name, p] : table.ports()) {
@@ -96,11 +97,11 @@ std::vector<int> KernelObserver::managed_devices(const PortTable& table, const s
             out.push_back(ifindex_of(xsk_peer_name(name)));
     }
     // Devices the maps still name: their hooks may have to go.
-    for (const auto& [idx, rec] : maps_->ports)
+    for (const auto& [idx, rec] : maps.ports)
         out.push_back(static_cast<int>(idx));
-    for (const auto& [idx, rec] : maps_->xskports)
+    for (const auto& [idx, rec] : maps.xskports)
         out.push_back(static_cast<int>(idx));
-    out.push_back(static_cast<int>(maps_->config.uplink_ifindex));
+    out.push_back(static_cast<int>(maps.config.uplink_ifindex));
     return out;
 }
 
@@ -136,7 +137,7 @@ Snapshot KernelObserver::observe(const PortTable& table, const std::string& upli
     maps_.reset();
     for (const auto& [idx, l] : links_)
         s.devices[idx].link = l;
-    for (int idx : managed_devices(table, uplink)) {
+    for (int idx : managed_devices(table, uplink, s.maps)) {
         auto it = s.devices.find(idx);
         if (it == s.devices.end() || it->second.managed)
             continue;

@@ -83,7 +83,8 @@ public:
 private:
     void load_links(bool full);
     void fill(Device& d, bool want_peer);
-    std::vector<int> managed_devices(const PortTable& table, const std::string& uplink) const;
+    std::vector<int> managed_devices(const PortTable& table, const std::string& uplink,
+                                     const vepa::MapContents& maps) const;
     RxFilterHave observe_rx(int uplink);
     int ifindex_of(const std::string& name) const;
 
