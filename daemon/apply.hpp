@@ -16,6 +16,7 @@
 // that says what was done and what was not.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -62,6 +63,9 @@ private:
     // The uplink's receive filter (rx_filter_apply.cpp); failures go to r.rx.error.
     void apply_rx_filter(const Plan& plan, Snapshot& snap, ApplyResult& r);
     void apply_rx_flag(const RxFlagChange& f, vepa::RxMacMap& record);
+    using RxFail = std::function<void(const std::string& what, const std::string& why)>;
+    // Records an entry vepad added; when it cannot, removes the entry and says why.
+    bool record_entry(const vepa::Mac& mac, uint32_t uplink, vepa::RxMacMap& record, const RxFail& fail);
 
     vepa::Dataplane& dp_;
     vepa::NetlinkRequester& nl_;

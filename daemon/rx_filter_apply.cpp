@@ -19,6 +19,19 @@ const char* flag_name(RxFlag f) { return f == RxFlag::Allmulti ? "all-multicast"
 
 } // namespace
 
+bool Applier::record_entry(const vepa::Mac& mac, uint32_t uplink, vepa::RxMacMap& record, const RxFail& fail)
+{
+    try {
+        record.update(mac.key(), uplink);
+        return true;
+    } catch (const vepa::SysError& e) {
+        // An entry vepad has no record of would never be removed by it: take it off again.
+        nl_.fdb_self_del(static_cast<int>(uplink), mac);
+        fail("add " + mac.str(), std::string("cannot record it: ") + e.what());
+        return false;
+    }
+}
+
 void Applier::apply_rx_flag(const RxFlagChange& f, vepa::RxMacMap& record)
 {
     vepa::LinkSettings ls;
@@ -74,13 +87,14 @@ void Applier::apply_rx_filter(const Plan& plan, Snapshot& snap, ApplyResult& r)
             }
         for (const auto& mac : c.add) {
             const int err = nl_.fdb_self_add(have.uplink, mac);
-            if (err == 0) {
-                record.update(mac.key(), up);
-                have.ours[mac] = up;
-            } else if (err != -EEXIST) { // EEXIST: someone else's entry, which serves as well
+            if (err != 0 && err != -EEXIST) { // EEXIST: someone else's entry, which serves as well
                 fail("add " + mac.str(), std::strerror(-err));
                 continue;
             }
+            if (err == 0 && !record_entry(mac, up, record, fail))
+                break; // the record is full: no more this run, and what is there stays known
+            if (err == 0)
+                have.ours[mac] = up;
             have.entries.insert(mac);
         }
     } catch (const std::exception& e) {
