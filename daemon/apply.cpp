@@ -165,7 +165,7 @@ void Applier::hook_ports(const Plan& plan, const Snapshot& snap, ApplyResult& r)
     }
 }
 
-ApplyResult Applier::apply(const Plan& plan, const Snapshot& snap)
+ApplyResult Applier::apply(Plan& plan, Snapshot& snap)
 {
     ApplyResult r;
     std::vector<std::string> done;
@@ -179,10 +179,10 @@ ApplyResult Applier::apply(const Plan& plan, const Snapshot& snap)
     try {
         r.maps = vepa::sync_maps(dp_, plan.maps, snap.maps);
     } catch (const std::exception& e) {
-        observer_.forget_maps(); // partly written: the next observation reads what they hold
+        // Partly written: no record goes back to the observer, the next observation reads them.
         throw ApplyError("map update", e.what(), done);
     }
-    observer_.recorded_maps(plan.maps);
+    observer_.recorded_maps(std::move(plan.maps));
     done.push_back("maps");
     try {
         hook_uplink(plan, snap, r);

@@ -16,6 +16,7 @@
 // that says what was done and what was not.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -47,8 +48,9 @@ public:
 
     // Step 0.  Returns the ports whose pair could not be made, with why.
     std::map<std::string, std::string> apply_devices(const DeviceChanges& dc, const Snapshot& snap);
-    // Steps 1-3.
-    ApplyResult apply(const Plan& plan, const Snapshot& snap);
+    // Steps 1-4.  The plan's maps and the snapshot's receive filter, as the
+    // kernel holds them afterwards, go to the observer (moved: neither is used after).
+    ApplyResult apply(Plan& plan, Snapshot& snap);
 
 private:
     void make_pair(const XskPair& x);
@@ -59,8 +61,11 @@ private:
     void hook_uplink(const Plan& plan, const Snapshot& snap, ApplyResult& r);
     void hook_ports(const Plan& plan, const Snapshot& snap, ApplyResult& r);
     // The uplink's receive filter (rx_filter_apply.cpp); failures go to r.rx.error.
-    void apply_rx_filter(const Plan& plan, const Snapshot& snap, ApplyResult& r);
+    void apply_rx_filter(const Plan& plan, Snapshot& snap, ApplyResult& r);
     void apply_rx_flag(const RxFlagChange& f, vepa::RxMacMap& record);
+    using RxFail = std::function<void(const std::string& what, const std::string& why)>;
+    // Records an entry vepad added; when it cannot, removes the entry and says why.
+    bool record_entry(const vepa::Mac& mac, uint32_t uplink, vepa::RxMacMap& record, const RxFail& fail);
 
     vepa::Dataplane& dp_;
     vepa::NetlinkRequester& nl_;

@@ -59,9 +59,11 @@ json ControlServer::handle_line(const std::string& line, const Dispatch& dispatc
                                 const Observe* observe, std::shared_ptr<StreamSink>* stream)
 {
     const char* cmd = "";
+    const auto t0 = std::chrono::steady_clock::now();
     json response = answer(line, dispatch, fds, &cmd, stream);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
     if (observe && *observe)
-        (*observe)(cmd, response["ok"] == true ? "ok" : response["error"]["code"].get<std::string>());
+        (*observe)(cmd, response["ok"] == true ? "ok" : response["error"]["code"].get<std::string>(), took.count());
     return response;
 }
 

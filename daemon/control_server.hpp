@@ -32,8 +32,8 @@ public:
     // throwing CommandError.
     using Dispatch = std::function<nlohmann::json(const Request& request)>;
     // Told of every request answered: its command ("" when it could not be read) and
-    // "ok" or the error code.
-    using Observe = std::function<void(const std::string& command, const std::string& result)>;
+    // "ok" or the error code, and how long the answer took.
+    using Observe = std::function<void(const std::string& command, const std::string& result, double seconds)>;
 
     struct Options {
         std::string path;

@@ -104,7 +104,9 @@ int Daemon::run()
 {
     loop_->request(true, When::Now);
     ControlServer::Options control{cfg_.socket, group_id(cfg_.socket_group)};
-    control.observe = [this](const std::string& cmd, const std::string& result) { requests_.count(cmd, result); };
+    control.observe = [this](const std::string& cmd, const std::string& result, double seconds) {
+        requests_.count(cmd, result, seconds);
+    };
     server_ = std::make_unique<ControlServer>(io_, control, [this](const Request& req) { return dispatch(req); });
     if (cfg_.metrics_listen)
         metrics_http_ = std::make_unique<MetricsHttp>(io_, MetricsHttp::Options{*cfg_.metrics_listen},
@@ -127,6 +129,7 @@ int Daemon::run()
     notify_status();
     io_.run();
 
+    ports_->fold_state(); // an older vepad reads the snapshot only
     server_.reset();
     metrics_http_.reset();
     events_.reset();
@@ -268,6 +271,8 @@ std::string Daemon::metrics_text() const
     s.reconcile_runs = loop_->runs();
     s.reconcile_failures = loop_->failures();
     s.reconcile_failing = loop_->failing();
+    s.reconcile_last_seconds = loop_->last_seconds();
+    s.reconcile_seconds = loop_->seconds();
     return render_metrics(s);
 }
 

@@ -202,12 +202,22 @@ void daemon_counters(Exposition& e, const std::string& uplink, const MetricsSour
         .sample({{"uplink", uplink}}, s.reconcile_failures);
     e.family("vepad_reconcile_failing", "gauge", "1 while the last reconcile failed, else 0")
         .sample({{"uplink", uplink}}, s.reconcile_failing);
+    e.family("vepad_reconcile_last_duration_seconds", "gauge", "How long the last reconcile took")
+        .sample({{"uplink", uplink}}, s.reconcile_last_seconds);
+    e.family("vepad_reconcile_duration_seconds_total", "counter", "Time spent reconciling, every run")
+        .sample({{"uplink", uplink}}, s.reconcile_seconds);
     e.family("vepad_control_requests_total", "counter",
              "Control requests answered, by command (unknown when unreadable) and result (ok or the error code)");
     if (s.requests)
         for (const auto& [k, n] : s.requests->all())
             e.sample({{"uplink", uplink}, {"command", k.first.empty() ? "unknown" : k.first}, {"result", k.second}},
                      n);
+    e.family("vepad_control_request_last_duration_seconds", "gauge",
+             "How long the last control request of each command took to answer (a port command: its state-file "
+             "write and reconcile)");
+    if (s.requests)
+        for (const auto& [cmd, secs] : s.requests->last_seconds())
+            e.sample({{"uplink", uplink}, {"command", cmd.empty() ? "unknown" : cmd}}, secs);
 }
 
 } // namespace

@@ -12,14 +12,21 @@
 
 namespace vepad {
 
-// Control requests answered, by command ("" when unreadable) and result ("ok" or an error code).
+// Control requests answered, by command ("" when unreadable) and result ("ok" or an error code),
+// and how long each command's last one took to answer (seconds).
 class RequestCounts {
 public:
-    void count(const std::string& command, const std::string& result) { ++n_[{command, result}]; }
+    void count(const std::string& command, const std::string& result, double seconds = 0)
+    {
+        ++n_[{command, result}];
+        last_seconds_[command] = seconds;
+    }
     const std::map<std::pair<std::string, std::string>, uint64_t>& all() const { return n_; }
+    const std::map<std::string, double>& last_seconds() const { return last_seconds_; }
 
 private:
     std::map<std::pair<std::string, std::string>, uint64_t> n_;
+    std::map<std::string, double> last_seconds_;
 };
 
 struct MetricsSources {
@@ -29,6 +36,8 @@ struct MetricsSources {
     const RequestCounts* requests = nullptr;
     uint64_t reconcile_runs = 0, reconcile_failures = 0;
     bool reconcile_failing = false;
+    double reconcile_last_seconds = 0, reconcile_seconds = 0; // the last run's duration, all runs'
+
 };
 
 std::string render_metrics(const MetricsSources& s);

@@ -31,10 +31,15 @@ void KernelObserver::link_changed(const LinkInfo& link, bool removed)
     forget(link.ifindex);
     if (link.ifindex == rx_uplink_)
         rx_entries_.reset();
-    if (removed)
-        links_.erase(link.ifindex);
-    else
+    if (const auto old = links_.find(link.ifindex); old != links_.end()) {
+        if (const auto n = names_.find(old->second.name); n != names_.end() && n->second == link.ifindex)
+            names_.erase(n);
+        links_.erase(old);
+    }
+    if (!removed) {
         links_[link.ifindex] = link;
+        names_[link.name] = link.ifindex;
+    }
 }
 
 bool KernelObserver::peer_changed(int nsid, int ifindex)
@@ -62,26 +67,28 @@ void KernelObserver::load_links(bool full)
     if (links_loaded_ && !full)
         return;
     links_.clear();
+    names_.clear();
     features_.clear();
     peers_.clear();
     tc_.clear();
     xdp_.clear();
     maps_.reset();
     forget_rx();
-    for (auto& l : nl_.links())
+    for (auto& l : nl_.links()) {
+        names_[l.name] = l.ifindex;
         links_[l.ifindex] = l;
+    }
     links_loaded_ = true;
 }
 
 int KernelObserver::ifindex_of(const std::string& name) const
 {
-    for (const auto& [idx, l] : links_)
-        if (l.name == name)
-            return idx;
-    return 0;
+    const auto it = names_.find(name);
+    return it == names_.end() ? 0 : it->second;
 }
 
-std::vector<int> KernelObserver::managed_devices(const PortTable& table, const std::string& uplink) const
+std::vector<int> KernelObserver::managed_devices(const PortTable& table, const std::string& uplink,
+                                                 const vepa::MapContents& maps) const
 {
     std::vector<int> out{ifindex_of(uplink)};
     for (const auto& [name, p] : table.ports()) {
@@ -90,11 +97,11 @@ std::vector<int> KernelObserver::managed_devices(const PortTable& table, const s
             out.push_back(ifindex_of(xsk_peer_name(name)));
     }
     // Devices the maps still name: their hooks may have to go.
-    for (const auto& [idx, rec] : maps_->ports)
+    for (const auto& [idx, rec] : maps.ports)
         out.push_back(static_cast<int>(idx));
-    for (const auto& [idx, rec] : maps_->xskports)
+    for (const auto& [idx, rec] : maps.xskports)
         out.push_back(static_cast<int>(idx));
-    out.push_back(static_cast<int>(maps_->config.uplink_ifindex));
+    out.push_back(static_cast<int>(maps.config.uplink_ifindex));
     return out;
 }
 
@@ -124,14 +131,13 @@ void KernelObserver::fill(Device& d, bool want_peer)
 Snapshot KernelObserver::observe(const PortTable& table, const std::string& uplink, bool full)
 {
     load_links(full);
-    if (!maps_)
-        maps_ = vepa::read_contents(dp_);
     Snapshot s;
     s.programs = programs_;
-    s.maps = *maps_;
+    s.maps = maps_ ? std::move(*maps_) : vepa::read_contents(dp_);
+    maps_.reset();
     for (const auto& [idx, l] : links_)
         s.devices[idx].link = l;
-    for (int idx : managed_devices(table, uplink)) {
+    for (int idx : managed_devices(table, uplink, s.maps)) {
         auto it = s.devices.find(idx);
         if (it == s.devices.end() || it->second.managed)
             continue;
@@ -157,7 +163,8 @@ RxFilterHave KernelObserver::observe_rx(int uplink)
                 rx_record_->ours[mac] = dev;
         }
     }
-    RxFilterHave h = *rx_record_;
+    RxFilterHave h = std::move(*rx_record_);
+    rx_record_.reset();
     h.uplink = uplink;
     for (const auto& [idx, l] : links_)
         h.devices.insert(idx);
@@ -168,11 +175,23 @@ RxFilterHave KernelObserver::observe_rx(int uplink)
         rx_entries_.emplace(e.begin(), e.end());
         rx_uplink_ = uplink;
     }
-    h.entries = *rx_entries_;
+    h.entries = std::move(*rx_entries_);
+    rx_entries_.reset();
     const unsigned flags = links_.at(uplink).flags;
     h.allmulti = flags & IFF_ALLMULTI;
     h.promisc = flags & IFF_PROMISC;
     return h;
+}
+
+void KernelObserver::recorded_rx(RxFilterHave h)
+{
+    rx_record_.emplace();
+    rx_record_->ours = std::move(h.ours);
+    rx_record_->our_flags = std::move(h.our_flags);
+    if (h.uplink) {
+        rx_entries_ = std::move(h.entries);
+        rx_uplink_ = h.uplink;
+    }
 }
 
 std::vector<uint32_t> KernelObserver::xsk_sockets(const PortConfig& p) const

@@ -3,7 +3,11 @@
 // its hooks on them, what the pinned maps hold and which XSKMAP slots hold a
 // socket.  Reads are cached between observations: rtnetlink events forget
 // what they make stale (link_changed, peer_changed), apply records what it
-// changed, and a full observation forgets everything first.
+// changed, and a full observation forgets everything first.  The large parts
+// (the maps' contents, the receive filter) are moved into the snapshot, not
+// copied: apply hands them back as it left them, so a run costs what it
+// changes, not what the kernel holds; a run that fails before that makes the
+// next observation read them again.
 #pragma once
 
 #include <map>
@@ -64,7 +68,9 @@ public:
     void recorded_tc(int ifindex, std::optional<vepa::TcAttachment> a) { tc_[ifindex] = a; }
     void recorded_xdp(int ifindex, std::optional<vepa::XdpAttachment> a) { xdp_[ifindex] = a; }
     void recorded_maps(vepa::MapContents m) { maps_ = std::move(m); }
-    void forget_maps() { maps_.reset(); }
+    // The uplink's receive filter and vepad's record of it as apply left them
+    // (a snapshot's, updated by what apply did).
+    void recorded_rx(RxFilterHave h);
     void forget_rx()
     {
         rx_entries_.reset();
@@ -77,7 +83,8 @@ public:
 private:
     void load_links(bool full);
     void fill(Device& d, bool want_peer);
-    std::vector<int> managed_devices(const PortTable& table, const std::string& uplink) const;
+    std::vector<int> managed_devices(const PortTable& table, const std::string& uplink,
+                                     const vepa::MapContents& maps) const;
     RxFilterHave observe_rx(int uplink);
     int ifindex_of(const std::string& name) const;
 
@@ -85,6 +92,7 @@ private:
     vepa::NetlinkRequester& nl_;
     ProgramIds programs_;
     std::map<int, vepa::LinkInfo> links_; // every link in our namespace
+    std::map<std::string, int> names_;    // their ifindexes by name
     bool links_loaded_ = false;
     std::map<int, std::optional<uint64_t>> features_;
     std::map<int, std::optional<vepa::Mac>> peers_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "lib/port_paths.hpp"
 
@@ -29,8 +30,28 @@ private:
     std::map<Mac, std::vector<const vepa::PortVlans*>> owners_; // the port table's, alive while planning
 };
 
+// The snapshot's devices by name: it lists them by ifindex, and a plan looks up every port.
+class DeviceNames {
+public:
+    explicit DeviceNames(const Snapshot& s)
+    {
+        for (const auto& [idx, d] : s.devices)
+            by_name_.emplace(d.link.name, &d);
+    }
+    const Device* find(const std::string& name) const
+    {
+        const auto it = by_name_.find(name);
+        return it == by_name_.end() ? nullptr : it->second;
+    }
+
+private:
+    std::unordered_map<std::string, const Device*> by_name_;
+};
+
 // What one planning pass builds up.
 struct Draft {
+    explicit Draft(const Snapshot& snap) : devices(snap) {}
+    DeviceNames devices;
     Plan plan;
     vepa::DataplaneState state;
     MacClaims claimed; // MACs owned: configured ones, then learned ones in slot order
@@ -73,8 +94,8 @@ void plan_orphan_pairs(const PortTable& table, const Snapshot& snap, const PlanS
 // One xsk port's pair: fine, to make (anew), or blocked by a foreign device.
 void plan_xsk_pair(const PortConfig& p, const Snapshot& snap, const PlanSettings& s, Draft& d)
 {
-    const Device* dev = snap.find(p.name);
-    const Device* peer = snap.find(xsk_peer_name(p.name));
+    const Device* dev = d.devices.find(p.name);
+    const Device* peer = d.devices.find(xsk_peer_name(p.name));
     if (is_our_pair(dev, peer, p.name, s.uplink)) {
         if (!dev->xdp || dev->xdp->prog_id != snap.programs.at(Program::XskXdp))
             d.plan.devices.xsk_program.push_back(dev->link.ifindex);
@@ -119,7 +140,7 @@ void plan_xsk_device(const PortConfig& pc, const Snapshot& snap, PortStatus& ps,
     const auto sockets = snap.xsk_sockets.find(pc.name);
     if (sockets != snap.xsk_sockets.end())
         ps.xsk_sockets = sockets->second;
-    const Device* dev = snap.find(pc.name);
+    const Device* dev = d.devices.find(pc.name);
     if (!dev)
         return;
     ps.xsk_ifindex = dev->link.ifindex;
@@ -168,7 +189,7 @@ void plan_port(const PortConfig& pc, const Snapshot& snap, const PlanSettings& s
     ps.name = pc.name;
     ps.macs = pc.macs;
     const bool xsk = pc.type == PortType::Xsk;
-    const Device* dev = snap.find(xsk ? xsk_peer_name(pc.name) : pc.name);
+    const Device* dev = d.devices.find(xsk ? xsk_peer_name(pc.name) : pc.name);
     if (!dev) {
         d.plan.ports[pc.name] = ps;
         return;
@@ -229,12 +250,11 @@ std::vector<const PortConfig*> slot_order(const PortTable& table)
     return order;
 }
 
-void plan_rx(const vepa::DataplaneState& st, const Snapshot& snap, const PlanSettings& s, Plan& p)
+void plan_rx(const vepa::DataplaneState& st, const Snapshot& snap, const Device* up, const PlanSettings& s, Plan& p)
 {
     std::set<vepa::Mac> macs;
     for (const auto& port : st.ports)
         macs.insert(port.macs.begin(), port.macs.end());
-    const Device* up = snap.find(s.uplink);
     p.rx_want = rx_filter_want(s.rx_filter, macs, s.probe_dst, up ? up->link.mac : std::nullopt);
     p.rx = plan_rx_filter(p.rx_want, snap.rx);
 }
@@ -243,9 +263,10 @@ void plan_rx(const vepa::DataplaneState& st, const Snapshot& snap, const PlanSet
 
 Plan plan(const PortTable& table, const Snapshot& snap, const PlanSettings& s)
 {
-    Draft d;
+    Draft d(snap);
     d.state.probe_dst = s.probe_dst;
-    d.plan.uplink = plan_uplink(snap.find(s.uplink), s, d.state);
+    const Device* up = d.devices.find(s.uplink);
+    d.plan.uplink = plan_uplink(up, s, d.state);
     plan_orphan_pairs(table, snap, s, d.plan.devices);
     const auto order = slot_order(table);
     for (const PortConfig* p : order) {
@@ -263,7 +284,7 @@ Plan plan(const PortTable& table, const Snapshot& snap, const PlanSettings& s)
     for (auto& [idx, h] : d.plan.hooks)
         h.tc_hook = s.tc_hook;
     d.plan.unhook = plan_unhook(snap, d.plan);
-    plan_rx(d.state, snap, s, d.plan);
+    plan_rx(d.state, snap, up, s, d.plan);
     return d.plan;
 }
 

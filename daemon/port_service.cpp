@@ -16,7 +16,7 @@ namespace vepad {
 namespace proto = vepa::proto;
 using nlohmann::json;
 
-PortTable restore_table(const StateFile& state, const std::string& uplink)
+PortTable restore_table(StateFile& state, const std::string& uplink)
 {
     const auto j = state.load();
     if (!j) {
@@ -37,10 +37,17 @@ PortService::PortService(const Config& cfg, StateFile state, PortTable table, ve
       reconcile_now_(std::move(reconcile_now))
 {}
 
-void PortService::commit(PortTable t)
+void PortService::commit(PortTable t, const std::vector<Staged>& changed)
 {
+    json ports = json::array(), deleted = json::array();
+    for (const Staged& s : changed) // a port staged twice in a batch is written twice, alike
+        if (const PortConfig* p = t.find(s.port.name))
+            ports.push_back(port_config_json(*p));
+        else
+            deleted.push_back(s.port.name);
     try {
-        state_.save(t.to_json(cfg_.uplink));
+        state_.save_change({{"ports", std::move(ports)}, {"deleted", std::move(deleted)}},
+                           [&] { return t.to_json(cfg_.uplink); });
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
         throw CommandError(proto::kErrState, std::string("configuration not changed: ") + e.what());
@@ -196,7 +203,7 @@ template <typename C> json PortService::apply_one(const C& c)
 {
     PortTable t = table_;
     const Staged s = stage(t, c);
-    commit(std::move(t));
+    commit(std::move(t), {s});
     finish(s);
     return after_change(c.name);
 }
@@ -218,7 +225,7 @@ json PortService::batch(const Batch& c)
                                              " (nothing changed)");
         }
     }
-    commit(std::move(t));
+    commit(std::move(t), staged);
     for (const Staged& s : staged)
         finish(s);
     reconcile_now_();
@@ -226,6 +233,11 @@ json PortService::batch(const Batch& c)
     for (const Staged& s : staged)
         results.push_back(s.kind == Staged::Deleted ? json::object() : port_result(s.port.name));
     return {{"results", std::move(results)}};
+}
+
+void PortService::fold_state()
+{
+    state_.fold([&] { return table_.to_json(cfg_.uplink); });
 }
 
 void PortService::insert_xsk_socket(const AttachXsk& c, const PortConfig& p)

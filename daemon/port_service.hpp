@@ -23,7 +23,7 @@ namespace vepad {
 
 // The port table a state file holds (empty when there is none); throws
 // vepa::Error naming the file when it is corrupt or another uplink's.
-PortTable restore_table(const StateFile& state, const std::string& uplink);
+PortTable restore_table(StateFile& state, const std::string& uplink);
 
 class PortService {
 public:
@@ -41,6 +41,8 @@ public:
     // Port commands as one: applied in order to one copy of the table, all or none
     // (the refusal names the command), one state-file write, one reconcile.
     nlohmann::json batch(const Batch& c);
+    // At a clean stop: the state file's journal folded into its snapshot.
+    void fold_state();
 
 private:
     // A port command checked and applied to a table not yet committed.
@@ -56,8 +58,9 @@ private:
     nlohmann::json port_result(const std::string& name) const;
     template <typename C> nlohmann::json apply_one(const C& c);
 
-    // Persist t, then make it the table; throws CommandError("state") leaving both unchanged.
-    void commit(PortTable t);
+    // Persist the ports `changed` (as t has them: changed, added or deleted), then make t
+    // the table; throws CommandError("state") leaving both unchanged.
+    void commit(PortTable t, const std::vector<Staged>& changed);
     void check_request(const PortConfig& p) const;
     void check_xsk_names(const PortConfig& p) const;
     void check_kernel_port(const PortConfig& p) const;

@@ -27,9 +27,12 @@ public:
     bool failing() const { return backoff_.count() > 0; }
     uint64_t runs() const { return runs_; }         // since start, failed ones included
     uint64_t failures() const { return failures_; }
+    double last_seconds() const { return last_seconds_; } // the last run's duration
+    double seconds() const { return seconds_; }           // every run's, since start
 
 private:
     void run_pending();
+    void took(std::chrono::steady_clock::time_point t0, bool full);
 
     boost::asio::io_context& io_;
     std::function<void(bool)> run_;
@@ -40,6 +43,7 @@ private:
     bool full_pending_ = false;
     bool posted_ = false;
     uint64_t runs_ = 0, failures_ = 0;
+    double last_seconds_ = 0, seconds_ = 0;
 };
 
 } // namespace vepad

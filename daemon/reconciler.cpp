@@ -19,6 +19,9 @@ void Reconciler::run(const PortTable& table, bool full)
     if (!p.devices.empty()) {
         // Devices made or removed change what the plan sees: once more, on the new kernel state.
         device_errors = applier_.apply_devices(p.devices, snap);
+        // Devices leave the maps and the receive filter as they were: back to the observer.
+        observer_.recorded_maps(std::move(snap.maps));
+        observer_.recorded_rx(std::move(snap.rx));
         snap = observer_.observe(table, settings_.uplink, false);
         p = plan(table, snap, settings_);
     }
@@ -60,8 +63,8 @@ bool Reconciler::xsk_sockets_changed(const PortTable& table) const
 
 void Reconciler::detach_all()
 {
-    const Snapshot snap = observer_.observe(PortTable{}, settings_.uplink, true);
-    const Plan t = plan_teardown(snap, settings_);
+    Snapshot snap = observer_.observe(PortTable{}, settings_.uplink, true);
+    Plan t = plan_teardown(snap, settings_);
     applier_.apply(t, snap);
     applier_.apply_devices(t.devices, snap);
     ports_.clear();

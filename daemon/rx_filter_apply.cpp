@@ -19,6 +19,19 @@ const char* flag_name(RxFlag f) { return f == RxFlag::Allmulti ? "all-multicast"
 
 } // namespace
 
+bool Applier::record_entry(const vepa::Mac& mac, uint32_t uplink, vepa::RxMacMap& record, const RxFail& fail)
+{
+    try {
+        record.update(mac.key(), uplink);
+        return true;
+    } catch (const vepa::SysError& e) {
+        // An entry vepad has no record of would never be removed by it: take it off again.
+        nl_.fdb_self_del(static_cast<int>(uplink), mac);
+        fail("add " + mac.str(), std::string("cannot record it: ") + e.what());
+        return false;
+    }
+}
+
 void Applier::apply_rx_flag(const RxFlagChange& f, vepa::RxMacMap& record)
 {
     vepa::LinkSettings ls;
@@ -31,18 +44,17 @@ void Applier::apply_rx_flag(const RxFlagChange& f, vepa::RxMacMap& record)
     spdlog::info("uplink receive filter: {} {} on ifindex {}", flag_name(f.flag), f.on ? "on" : "off", f.device);
 }
 
-void Applier::apply_rx_filter(const Plan& plan, const Snapshot& snap, ApplyResult& r)
+void Applier::apply_rx_filter(const Plan& plan, Snapshot& snap, ApplyResult& r)
 {
     const RxFilterChanges& c = plan.rx;
+    RxFilterHave& have = snap.rx; // kept to what the kernel holds, for the observer
+    const auto up = static_cast<uint32_t>(have.uplink);
     auto& record = dp_.rxmacs();
     auto fail = [&](const std::string& what, const std::string& why) {
         spdlog::warn("uplink receive filter: {}: {}", what, why);
         r.rx.error = what + ": " + why;
     };
-    std::set<vepa::Mac> ours;
-    for (const auto& [mac, dev] : snap.rx.ours)
-        if (dev == static_cast<uint32_t>(snap.rx.uplink))
-            ours.insert(mac);
+    bool partly = false; // an update broke off: what the kernel holds is not known
     try {
         for (const auto& [dev, mac] : c.remove) {
             const int err = nl_.fdb_self_del(static_cast<int>(dev), mac);
@@ -51,48 +63,65 @@ void Applier::apply_rx_filter(const Plan& plan, const Snapshot& snap, ApplyResul
                 continue;
             }
             record.erase(mac.key());
-            ours.erase(mac);
+            have.ours.erase(mac);
+            if (dev == up)
+                have.entries.erase(mac);
         }
         for (const auto& mac : c.forget) {
             record.erase(mac.key());
-            ours.erase(mac);
+            have.ours.erase(mac);
         }
-        for (const auto& f : c.forget_flags)
+        for (const auto& f : c.forget_flags) {
             record.erase(flag_key(f));
+            have.our_flags.erase(f);
+        }
         for (const auto& f : c.flags)
             try {
                 apply_rx_flag(f, record);
+                if (f.on)
+                    have.our_flags[f.flag] = f.device;
+                else
+                    have.our_flags.erase(f.flag);
             } catch (const std::exception& e) {
                 fail(std::string(f.on ? "set " : "clear ") + flag_name(f.flag), e.what());
             }
         for (const auto& mac : c.add) {
-            const int err = nl_.fdb_self_add(snap.rx.uplink, mac);
-            if (err == 0) {
-                record.update(mac.key(), static_cast<uint32_t>(snap.rx.uplink));
-                ours.insert(mac);
-            } else if (err != -EEXIST) { // EEXIST: someone else's entry, which serves as well
+            const int err = nl_.fdb_self_add(have.uplink, mac);
+            if (err != 0 && err != -EEXIST) { // EEXIST: someone else's entry, which serves as well
                 fail("add " + mac.str(), std::strerror(-err));
+                continue;
             }
+            if (err == 0 && !record_entry(mac, up, record, fail))
+                break; // the record is full: no more this run, and what is there stays known
+            if (err == 0)
+                have.ours[mac] = up;
+            have.entries.insert(mac);
         }
     } catch (const std::exception& e) {
         fail("update", e.what());
+        partly = true;
     }
-    if (!c.empty()) {
-        observer_.forget_rx();
-        if (snap.rx.uplink && !c.flags.empty())
-            if (auto l = nl_.link(snap.rx.uplink))
-                observer_.recorded_link(*l);
+    size_t ours = 0, in_filter = 0;
+    for (const auto& [mac, dev] : have.ours)
+        ours += dev == up;
+    for (const auto& mac : plan.rx_want.macs) {
+        const auto o = have.ours.find(mac);
+        in_filter += have.entries.count(mac) && (o == have.ours.end() || o->second != up);
     }
-    size_t in_filter = 0;
-    for (const auto& mac : plan.rx_want.macs)
-        in_filter += snap.rx.entries.count(mac) && !ours.count(mac);
-    r.rx.entries = ours.size();
+    r.rx.entries = ours;
     r.rx.foreign = in_filter;
-    r.rx.allmulti = snap.rx.allmulti;
-    r.rx.promisc = snap.rx.promisc;
+    r.rx.allmulti = have.allmulti;
+    r.rx.promisc = have.promisc;
     for (const auto& f : c.flags)
-        if (f.device == static_cast<uint32_t>(snap.rx.uplink))
+        if (f.device == up)
             (f.flag == RxFlag::Allmulti ? r.rx.allmulti : r.rx.promisc) = f.on;
+    if (have.uplink && !c.flags.empty())
+        if (auto l = nl_.link(have.uplink))
+            observer_.recorded_link(*l);
+    if (partly)
+        observer_.forget_rx(); // the next observation reads it all
+    else
+        observer_.recorded_rx(std::move(have));
 }
 
 } // namespace vepad

@@ -1,5 +1,6 @@
 #include "lib/map_sync.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -43,6 +44,11 @@ size_t remove_stale(Map& map, const std::map<K, V>& want, const std::map<K, V>& 
         if (!want.count(k) && map.erase(k))
             n++;
     return n;
+}
+
+template <typename K, typename V> bool any_stale(const std::map<K, V>& want, const std::map<K, V>& have)
+{
+    return std::any_of(have.begin(), have.end(), [&](const auto& e) { return !want.count(e.first); });
 }
 
 template <typename K, typename V, typename Map> std::map<K, V> read_all(const Map& map)
@@ -197,7 +203,7 @@ SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& h
     for (const auto& [key, ref] : have.macs)
         if (!want.macs.count(key) && dp.macs().erase(key.second.key(key.first)))
             s.removed++;
-    // 4. Flood list, swapped whole; returns after every reader of the old list is done.
+    // 4. Flood list, swapped whole; returns once frames see the new list.
     bool flood_same = have.flood.size() == want.flood.size();
     for (size_t i = 0; flood_same && i < have.flood.size(); i++)
         flood_same = same(have.flood[i], want.flood[i]);
@@ -205,7 +211,11 @@ SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& h
         dp.flood().publish(want.flood);
         s.flood_published = true;
     }
-    // 5. Nothing references the departed ports any more: zero their VLAN sets, drop their records and targets.
+    // 5. Nothing references the departed ports any more, once no frame reads an older flood
+    // list: zero their VLAN sets, drop their records and targets.
+    if (any_stale(want.vlans, have.vlans) || any_stale(want.ports, have.ports) || any_stale(want.devs, have.devs) ||
+        any_stale(want.xskports, have.xskports))
+        dp.flood().settle();
     for (const auto& [slot, set] : have.vlans)
         if (!want.vlans.count(slot)) {
             dp.vlans().update(slot, vepa_vlan_set{});

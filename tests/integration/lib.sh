@@ -67,6 +67,14 @@ start_vepad() { lab_start_vepad "$@" || fatal "vepad did not start (options: ${*
 # The lab's ports (c1 c2 tap1) or ports made by the case, attached; the case ends if one is refused.
 add_ports() { lab_add_ports "$@" || fatal "vepactl add-port refused one of: $*"; }
 
+# The port table on disk as vepad reads it: the snapshot with the journal's changes applied.
+state_table() {
+    local s="$LAB_DIR/state/ports-up0.json"
+    { cat "$s" 2>/dev/null || echo '{"ports": []}'; cat "$s.journal" 2>/dev/null; } |
+        jq -s 'reduce .[1:][] as $c (.[0];
+                   .ports |= map(select(.name as $n | $c.deleted + [$c.ports[].name] | index($n) | not)) + $c.ports)'
+}
+
 # --- reading vepad's view (port_field is in lablib.sh) -----------------------------
 port_is() { [ "$(port_field "$1" "$2")" = "$3" ]; }   # port_is NAME FIELD VALUE (for wait_for)
 state_is() { port_is "$1" state "$2"; }

@@ -34,6 +34,8 @@ MetricsSources sources(const RequestCounts* req)
     s.requests = req;
     s.reconcile_runs = 9;
     s.reconcile_failures = 1;
+    s.reconcile_last_seconds = 0.125;
+    s.reconcile_seconds = 2;
     return s;
 }
 
@@ -64,9 +66,9 @@ Parsed parse(const std::string& text)
 TEST_CASE("metrics: counters, states and requests from the protocol's objects")
 {
     RequestCounts req;
-    req.count("add-port", "ok");
-    req.count("add-port", "ok");
-    req.count("add-port", "invalid-argument");
+    req.count("add-port", "ok", 0.5);
+    req.count("add-port", "ok", 0.25);
+    req.count("add-port", "invalid-argument", 0.125);
     req.count("", "bad-request");
     const auto text = render_metrics(sources(&req));
     const Parsed p = parse(text);
@@ -113,6 +115,9 @@ TEST_CASE("metrics: counters, states and requests from the protocol's objects")
     CHECK(at(R"(vepad_monitor_dropped_clients_total{uplink="up0"})") == "1");
     CHECK(at(R"(vepad_reconcile_failures_total{uplink="up0"})") == "1");
     CHECK(at(R"(vepad_reconcile_failing{uplink="up0"})") == "0");
+    CHECK(at(R"(vepad_reconcile_last_duration_seconds{uplink="up0"})") == "0.125");
+    CHECK(at(R"(vepad_reconcile_duration_seconds_total{uplink="up0"})") == "2");
+    CHECK(at(R"(vepad_control_request_last_duration_seconds{uplink="up0",command="add-port"})") == "0.125");
     CHECK(at(R"(vepad_control_requests_total{uplink="up0",command="add-port",result="ok"})") == "2");
     CHECK(at(R"(vepad_control_requests_total{uplink="up0",command="add-port",result="invalid-argument"})") == "1");
     CHECK(at(R"(vepad_control_requests_total{uplink="up0",command="unknown",result="bad-request"})") == "1");

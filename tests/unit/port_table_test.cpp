@@ -8,7 +8,6 @@
 #include "daemon/command_error.hpp"
 #include "lib/error.hpp"
 #include "daemon/port_table.hpp"
-#include "daemon/state_file.hpp"
 
 using namespace vepad;
 using vepa::Mac;
@@ -87,27 +86,6 @@ TEST_CASE("port table: JSON round trip, and malformed files refused by name")
           R"({"format": 1, "ports": [{"name": "a", "slot": 1, "owner": {"tool": ""}}]})"})
         CHECK_THROWS_WITH(PortTable::from_json(nlohmann::json::parse(bad), "state.json"),
                           Catch::StartsWith("state.json: "));
-}
-
-TEST_CASE("state file: atomic replace; corrupt files refused, never replaced")
-{
-    char dir[] = "/tmp/vepad-state-XXXXXX";
-    REQUIRE(mkdtemp(dir));
-    const std::string path = std::string(dir) + "/ports-eth0.json";
-    StateFile f(path);
-    CHECK_FALSE(f.load());
-    f.save({{"format", 1}, {"ports", nlohmann::json::array()}});
-    CHECK(f.load()->at("format") == 1);
-    std::ofstream(path) << "{\"format\": 1, \"po";
-    CHECK_THROWS_WITH(f.load(), Catch::Contains(path) && Catch::Contains("corrupt"));
-    // An unwritable directory: the save fails and the file stays as it was.
-    ::chmod(dir, 0500);
-    if (geteuid() != 0) {
-        CHECK_THROWS_AS(f.save({{"format", 1}}), vepa::SysError);
-    }
-    ::chmod(dir, 0700);
-    std::remove(path.c_str());
-    ::rmdir(dir);
 }
 
 namespace {
