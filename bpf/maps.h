@@ -105,9 +105,10 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VEPA_MAX_RX_MACS);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* sized for every MAC; memory only for those recorded */
 	__type(key, struct vepa_mac_key);
 	__type(value, __u32);
-} VEPA_MAP(rxmacs) SEC(".maps");
+} VEPA_MAP(rxrecord) SEC(".maps");
 
 /* Decision records for vepactl monitor (struct vepa_event), read by vepad. */
 struct {

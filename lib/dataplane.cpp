@@ -21,6 +21,19 @@ const char* const kMapNames[] = {VEPA_MAP_MACS,     VEPA_MAP_PORTS,  VEPA_MAP_ST
                                  VEPA_MAP_VLANS,    VEPA_MAP_RXMACS, VEPA_MAP_EVENTS,  VEPA_MAP_MONITOR,
                                  VEPA_MAP_MONSTATE};
 
+// The receive-filter record of vepad before 8192 records were too few
+// (rxmacs): its entries move into the new map, then its pin goes, so the
+// FDB entries it names stay vepad's to remove.
+void adopt_old_rx_record(const std::string& dir, BpfMap<vepa_mac_key, uint32_t>& record)
+{
+    const std::string path = dir + "/" + VEPA_MAP_RXMACS_OLD;
+    if (!fs::exists(path))
+        return;
+    for (const auto& [k, v] : BpfMap<vepa_mac_key, uint32_t>::open_pinned(path).entries())
+        record.update(k, v);
+    fs::remove(path);
+}
+
 int skel_map_fd(vepa_bpf* skel, const char* name)
 {
     bpf_map* m = bpf_object__find_map_by_name(skel->obj, name);
@@ -60,7 +73,7 @@ std::vector<std::string> Dataplane::map_names() { return {std::begin(kMapNames),
 
 std::vector<std::string> Dataplane::foreign_pins(const std::string& dir)
 {
-    static const std::regex re("^(macs|ports|stats|devs|flood|config|xsks|xskports|vlans|rxmacs|events|monitor|monstate)_v([0-9]+)$");
+    static const std::regex re("^(macs|ports|stats|devs|flood|config|xsks|xskports|vlans|rxmacs|rxrecord|events|monitor|monstate)_v([0-9]+)$");
     std::vector<std::string> out;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -125,7 +138,9 @@ Dataplane::Dataplane(const DataplaneOptions& opts) : pin_dir_(opts.pin_dir)
         xskports_ =
             std::make_unique<XskPortMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_XSKPORTS), "xskports"), VEPA_MAP_XSKPORTS);
         vlans_ = std::make_unique<VlanMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_VLANS), "vlans"), VEPA_MAP_VLANS);
-        rxmacs_ = std::make_unique<RxMacMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_RXMACS), "rxmacs"), VEPA_MAP_RXMACS);
+        rxmacs_ = std::make_unique<RxMacMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_RXMACS), "rxrecord"), VEPA_MAP_RXMACS);
+        if (!pin_dir_.empty())
+            adopt_old_rx_record(pin_dir_, *rxmacs_);
         flood_ = std::make_unique<FloodList>(dup_fd(skel_map_fd(skel_, VEPA_MAP_FLOOD), "flood"));
         monitor_ =
             std::make_unique<MonitorMap>(dup_fd(skel_map_fd(skel_, VEPA_MAP_MONITOR), "monitor"), VEPA_MAP_MONITOR);

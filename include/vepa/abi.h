@@ -33,8 +33,9 @@
 #define VEPA_MAP_XSKS VEPA_MAP_NAME(xsks)       /* xskmap: slot -> AF_XDP socket of an xsk port's queue */
 #define VEPA_MAP_XSKPORTS VEPA_MAP_NAME(xskports) /* hash: socket device ifindex -> struct vepa_xsk_port */
 #define VEPA_MAP_VLANS VEPA_MAP_NAME(vlans)     /* array: port slot -> struct vepa_vlan_set (tagged VIDs) */
-#define VEPA_MAP_RXMACS VEPA_MAP_NAME(rxmacs)   /* hash: MAC (vid 0) -> uplink ifindex: the uplink FDB
+#define VEPA_MAP_RXMACS VEPA_MAP_NAME(rxrecord) /* hash: MAC (vid 0) -> uplink ifindex: the uplink FDB
                                                    entries vepad made (user space only) */
+#define VEPA_MAP_RXMACS_OLD VEPA_MAP_NAME(rxmacs) /* its 8192-record predecessor: read once, then unpinned */
 #define VEPA_MAP_EVENTS VEPA_MAP_NAME(events)   /* ring buffer of decision records: struct vepa_event[_with_payload] */
 #define VEPA_MAP_MONITOR VEPA_MAP_NAME(monitor) /* array: [0] -> struct vepa_monitor (0: monitoring off) */
 #define VEPA_MAP_MONSTATE VEPA_MAP_NAME(monstate) /* per-CPU array: [0] -> struct vepa_monitor_state */
@@ -50,7 +51,7 @@
 #define VEPA_MAX_VLAN_DEPTH 2
 #define VEPA_MAX_XSK_SLOTS 4096  /* XSKMAP entries: one per queue of every xsk port */
 #define VEPA_MAX_XSK_QUEUES 64   /* queues of one xsk port */
-#define VEPA_MAX_RX_MACS 8192    /* uplink receive-filter entries vepad makes */
+#define VEPA_MAX_RX_MACS (VEPA_MAX_MACS + 64) /* uplink receive-filter records: every MAC, the probe, flags */
 #define VEPA_EVENTS_BYTES (256 * 1024) /* the decision ring buffer */
 
 /*

@@ -21,7 +21,7 @@ unicast_sorted() { printf '%s\n' "$@" | sort -u | paste -sd, -; }
 probe_dst() { vepactl probe --json | jq -r .probe.dst; }
 uplink_flag() { ip -n "$NS_HOST" -j link show up0 | jq -r --arg f "$1" '.[0].flags | index($f) != null'; }
 promiscuity() { ip -n "$NS_HOST" -d -j link show up0 | jq -r '.[0].promiscuity'; }
-record_entries() { pin_entries rxmacs_v$LAYOUT; }
+record_entries() { pin_entries rxrecord_v$LAYOUT; }
 rx_field() { status_field "uplink.rx_filter.$1"; }
 
 case_cleanup_uplink() {
@@ -90,6 +90,26 @@ test_kill9_and_restart() {
     check_eq "the device is no longer promiscuous for them" 0 "$(promiscuity)"
 }
 
+test_old_record_taken_over() {
+    section "the record of an older vepad (rxmacs, 8192 records) is taken over, then unpinned"
+    start_vepad
+    add_ports c1
+    local want ifindex hex
+    want=$(unicast_sorted "$MAC_C1" "$(probe_dst)")
+    lab_stop_vepad
+    # As the older vepad left it: its record under the old name, naming an entry it made that nothing wants now.
+    mv "$LAB_PIN_DIR/rxrecord_v$LAYOUT" "$LAB_PIN_DIR/rxmacs_v$LAYOUT"
+    bridge -n "$NS_HOST" fdb add "$OTHER" dev up0 self permanent
+    ifindex=$(ip -n "$NS_HOST" -j link show up0 | jq '.[0].ifindex')
+    hex=$(printf '%s 00 00' "${OTHER//:/ }")
+    bpftool map update pinned "$LAB_PIN_DIR/rxmacs_v$LAYOUT" key hex $hex \
+        value $(printf '%02x %02x %02x %02x' $((ifindex & 255)) $((ifindex >> 8 & 255)) 0 0)
+    start_vepad
+    check "the old record's pin is gone" test ! -e "$LAB_PIN_DIR/rxmacs_v$LAYOUT"
+    check_eq "the entry only it named was vepad's, and is removed; the wanted stay" "$want" "$(uplink_entries)"
+    check_eq "the new record: the 2 entries and the flag" 3 "$(record_entries)"
+}
+
 test_foreign_entries_survive() {
     section "entries and flags someone else made before vepad"
     bridge -n "$NS_HOST" fdb add "$OTHER" dev up0 self permanent
@@ -127,7 +147,7 @@ test_uplink_recreated() {
     check_eq "its entries came back" "$want" "$(uplink_entries)"
     check_eq "and all-multicast" true "$(uplink_flag ALLMULTI)"
     check_eq "the record names the new device only" "$(status_field uplink.ifindex)" \
-        "$(bpftool map dump pinned "$LAB_PIN_DIR/rxmacs_v$LAYOUT" -j | jq -r '[.[].formatted.value] | unique | join(",")')"
+        "$(bpftool map dump pinned "$LAB_PIN_DIR/rxrecord_v$LAYOUT" -j | jq -r '[.[].formatted.value] | unique | join(",")')"
     check "traffic flows" reachable "$NS_C1" "$IP_REM"
 }
 
