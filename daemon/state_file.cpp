@@ -185,8 +185,11 @@ void StateFile::append(const std::string& line)
     int flags = O_WRONLY | O_APPEND | O_CLOEXEC;
     vepa::UniqueFd fd(::open(jpath.c_str(), flags));
     const bool created = !fd && errno == ENOENT;
-    if (created)
+    if (created) {
+        std::error_code ec; // the state directory too, as replace_file makes it: a first change may come first
+        std::filesystem::create_directories(dir_of(jpath), ec);
         fd.reset(::open(jpath.c_str(), flags | O_CREAT | O_EXCL, 0640));
+    }
     if (!fd)
         throw vepa::SysError(errno, "open " + jpath + " (port table on disk unchanged)");
     auto fail = [&](int err, const std::string& what) {

@@ -159,3 +159,15 @@ TEST_CASE("state file: an unwritable directory refuses the change and leaves the
     ::chmod(d.path.c_str(), 0700);
     CHECK_FALSE(StateFile(f.path()).load());
 }
+
+TEST_CASE("state file: the first change after a start with no state directory makes it")
+{
+    TempDir d;
+    const std::string path = d.path + "/not-yet/ports-eth0.json";
+    StateFile s(path);
+    CHECK_FALSE(s.load());
+    s.save_change(change({entry("a", 1)}), [] { return table({entry("a", 1)}); });
+    const auto t = StateFile(path).load();
+    REQUIRE(t);
+    CHECK((*t)["ports"].size() == 1);
+}
