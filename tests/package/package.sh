@@ -275,7 +275,13 @@ test_service() {
     check "add-port tap1 (the VM)" quiet ct_vepactl add-port tap1 --mac "$MAC_VM3"
     check "the container reaches the remote host through vepad and the switch" reachable "$NS_C1" "$IP_REM"
     check "so does the VM" reachable "$NS_VM3" "$IP_REM"
-    check "the state file is in the unit's StateDirectory" in_ct test -s /var/lib/vepad/ports-up0.json
+    # The two add-ports are in the state file's journal (the snapshot comes at a fold or a clean stop).
+    check "the port table is in the unit's StateDirectory, c1 and tap1 in it" in_ct \
+        grep -q '"tap1"' /var/lib/vepad/ports-up0.json.journal
+    ctl stop vepad
+    check "stopped cleanly: folded into the snapshot, journal gone" in_ct \
+        sh -c 'grep -q "\"tap1\"" /var/lib/vepad/ports-up0.json && ! test -e /var/lib/vepad/ports-up0.json.journal'
+    check "started again" quiet ctl start vepad
 }
 
 test_group_access() {
