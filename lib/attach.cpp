@@ -182,9 +182,7 @@ bool xdp_detach(int ifindex)
 
 namespace {
 
-// BPF_TCX_INGRESS (Linux 6.6): Debian 12's uapi headers predate it; the
-// attach type is a stable ABI number.
-constexpr auto kTcxIngress = static_cast<bpf_attach_type>(46);
+constexpr auto kTcxIngress = static_cast<bpf_attach_type>(kTcxIngressAttachType);
 
 std::string on(int ifindex) { return "ifindex " + std::to_string(ifindex); }
 

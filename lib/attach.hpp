@@ -38,6 +38,10 @@ bool xdp_detach(int ifindex);
 
 enum class TcHook { Tcx, Clsact };
 
+// BPF_TCX_INGRESS (Linux 6.6): Debian 12's uapi headers predate it; the
+// attach type is a stable ABI number.
+constexpr int kTcxIngressAttachType = 46;
+
 // tcx when this kernel has it, else clsact (probed once).
 TcHook tc_hook_available();
 

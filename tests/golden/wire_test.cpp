@@ -343,7 +343,7 @@ TEST_CASE("wire: TC programs move between tcx and clsact in place and forward at
     // A cls_bpf filter of ours under a tcx attachment (a move cut short) is seen, and detach takes both.
     tc_attach(up, w.tb.dp->port_tc_fd(), TcHook::Clsact);
     LIBBPF_OPTS(bpf_prog_attach_opts, opts);
-    REQUIRE(bpf_prog_attach_opts(fd, up, static_cast<bpf_attach_type>(46), &opts) == 0);
+    REQUIRE(bpf_prog_attach_opts(fd, up, static_cast<bpf_attach_type>(kTcxIngressAttachType), &opts) == 0);
     CHECK(tc_query(up)->both);
     CHECK(tc_detach(up));
     CHECK_FALSE(tc_query(up));
