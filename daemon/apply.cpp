@@ -177,12 +177,13 @@ ApplyResult Applier::apply(Plan& plan, Snapshot& snap)
             r.failed["programs off ifindex " + std::to_string(idx)] = e.what();
         }
     try {
-        r.maps = vepa::sync_maps(dp_, plan.maps, snap.maps);
+        r.maps = vepa::sync_maps(dp_, plan.maps, plan.macs, snap.maps);
     } catch (const std::exception& e) {
         // Partly written: no record goes back to the observer, the next observation reads them.
         throw ApplyError("map update", e.what(), done);
     }
-    observer_.recorded_maps(std::move(plan.maps));
+    r.counts = {snap.maps.macs.size(), snap.maps.ports.size(), snap.maps.devs.size(), snap.maps.flood.size()};
+    observer_.recorded_maps(std::move(snap.maps), std::move(plan.state));
     done.push_back("maps");
     try {
         hook_uplink(plan, snap, r);

@@ -28,12 +28,18 @@
 
 namespace vepad {
 
+// How many entries the maps hold after a run.
+struct MapCounts {
+    size_t macs = 0, ports = 0, devs = 0, flood = 0;
+};
+
 struct ApplyResult {
     std::map<int, Attach> attached; // port devices: what their frames meet first
     std::optional<vepa::XdpAttachment> uplink_xdp;
     std::optional<vepa::TcAttachment> uplink_tc;
     std::map<std::string, std::string> failed; // what could not be done -> why
     vepa::SyncStats maps;
+    MapCounts counts;
     RxFilterStatus rx; // mode is the caller's
 };
 
@@ -48,8 +54,8 @@ public:
 
     // Step 0.  Returns the ports whose pair could not be made, with why.
     std::map<std::string, std::string> apply_devices(const DeviceChanges& dc, const Snapshot& snap);
-    // Steps 1-4.  The plan's maps and the snapshot's receive filter, as the
-    // kernel holds them afterwards, go to the observer (moved: neither is used after).
+    // Steps 1-4.  The snapshot's maps and receive filter, as the kernel holds them
+    // afterwards, and the plan's state go to the observer (moved: none is used after).
     ApplyResult apply(Plan& plan, Snapshot& snap);
 
 private:

@@ -103,7 +103,9 @@ Daemon::Daemon(Config cfg) : cfg_(std::move(cfg)), signals_(io_, SIGTERM, SIGINT
 int Daemon::run()
 {
     loop_->request(true, When::Now);
-    ControlServer::Options control{cfg_.socket, group_id(cfg_.socket_group)};
+    ControlServer::Options control;
+    control.path = cfg_.socket;
+    control.group = group_id(cfg_.socket_group);
     control.observe = [this](const std::string& cmd, const std::string& result, double seconds) {
         requests_.count(cmd, result, seconds);
     };
@@ -143,6 +145,10 @@ int Daemon::run()
     return 0;
 }
 
+namespace {
+constexpr size_t kTrimAbove = 8u << 20; // free bytes in the heap worth giving back
+} // namespace
+
 void Daemon::after_reconcile()
 {
     const UplinkStatus& up = reconciler_->uplink();
@@ -151,9 +157,11 @@ void Daemon::after_reconcile()
     lldp_->uplink_changed(up.ifindex, up.name, up.mac.value_or(vepa::Mac{}), is_up);
     relay_->check(ports_->table());
     notify_status();
-    // A reconcile builds and drops whole copies of the desired state (every MAC, several
-    // times); glibc keeps the freed memory in its heap unless asked to give it back.
-    malloc_trim(0);
+    // A full reconcile (at start, after a cache was dropped) builds and drops whole copies
+    // of the desired state (every MAC); glibc keeps the freed memory in its heap unless
+    // asked to give it back.  Asking costs a walk of the heap: only when much is free.
+    if (mallinfo2().fordblks > kTrimAbove)
+        malloc_trim(0);
 }
 
 void Daemon::notify_status()
@@ -247,7 +255,7 @@ json Daemon::status() const
 {
     const StatusFacts f{VEPAD_VERSION, dp_->pin_dir(),         ports_->state_file().path(),
                         cfg_.socket,   ports_->table().size(), relay_->to_json()};
-    json s = status_json(*reconciler_, *dp_, f);
+    json s = status_json(*reconciler_, f);
     if (events_)
         s["monitor"] = events_->to_json();
     return s;

@@ -73,6 +73,7 @@ void KernelObserver::load_links(bool full)
     tc_.clear();
     xdp_.clear();
     maps_.reset();
+    state_.reset();
     forget_rx();
     for (auto& l : nl_.links()) {
         names_[l.name] = l.ifindex;
@@ -133,8 +134,14 @@ Snapshot KernelObserver::observe(const PortTable& table, const std::string& upli
     load_links(full);
     Snapshot s;
     s.programs = programs_;
-    s.maps = maps_ ? std::move(*maps_) : vepa::read_contents(dp_);
+    if (maps_) {
+        s.maps = std::move(*maps_);
+        s.state = std::move(state_);
+    } else {
+        s.maps = vepa::read_contents(dp_);
+    }
     maps_.reset();
+    state_.reset();
     for (const auto& [idx, l] : links_)
         s.devices[idx].link = l;
     for (int idx : managed_devices(table, uplink, s.maps)) {
@@ -171,6 +178,7 @@ RxFilterHave KernelObserver::observe_rx(int uplink)
     if (!uplink)
         return h;
     if (!rx_entries_ || rx_uplink_ != uplink) {
+        h.applied.reset(); // entries read anew: someone else's may have come or gone
         const auto e = nl_.fdb_self(uplink);
         rx_entries_.emplace(e.begin(), e.end());
         rx_uplink_ = uplink;
@@ -188,6 +196,8 @@ void KernelObserver::recorded_rx(RxFilterHave h)
     rx_record_.emplace();
     rx_record_->ours = std::move(h.ours);
     rx_record_->our_flags = std::move(h.our_flags);
+    rx_record_->applied = h.applied;
+    rx_record_->foreign = std::move(h.foreign);
     if (h.uplink) {
         rx_entries_ = std::move(h.entries);
         rx_uplink_ = h.uplink;

@@ -40,6 +40,7 @@ using ProgramIds = std::map<vepa::Program, uint32_t>;
 struct Snapshot {
     std::map<int, Device> devices;                            // by ifindex
     vepa::MapContents maps;                                   // what the pinned maps hold
+    std::optional<vepa::DataplaneState> state;                // what they were last synced to (nullopt: read)
     std::map<std::string, std::vector<uint32_t>> xsk_sockets; // xsk port -> queues holding a socket bound to them
     ProgramIds programs;                                      // ids of the loaded programs
     RxFilterHave rx;                                          // the uplink's receive filter, and vepad's record
@@ -67,7 +68,12 @@ public:
     void recorded_link(const vepa::LinkInfo& link) { link_changed(link, false); }
     void recorded_tc(int ifindex, std::optional<vepa::TcAttachment> a) { tc_[ifindex] = a; }
     void recorded_xdp(int ifindex, std::optional<vepa::XdpAttachment> a) { xdp_[ifindex] = a; }
-    void recorded_maps(vepa::MapContents m) { maps_ = std::move(m); }
+    // What the maps hold, and the state they were synced to (nullopt: not known).
+    void recorded_maps(vepa::MapContents m, std::optional<vepa::DataplaneState> st)
+    {
+        maps_ = std::move(m);
+        state_ = std::move(st);
+    }
     // The uplink's receive filter and vepad's record of it as apply left them
     // (a snapshot's, updated by what apply did).
     void recorded_rx(RxFilterHave h);
@@ -99,6 +105,7 @@ private:
     std::map<int, std::optional<vepa::TcAttachment>> tc_;
     std::map<int, std::optional<vepa::XdpAttachment>> xdp_;
     std::optional<vepa::MapContents> maps_;
+    std::optional<vepa::DataplaneState> state_; // only with maps_
     std::optional<std::set<vepa::Mac>> rx_entries_; // the uplink's filter (ifindex rx_uplink_)
     int rx_uplink_ = 0;
     std::optional<RxFilterHave> rx_record_; // ours and our_flags only

@@ -15,19 +15,24 @@ using vepa::Program;
 namespace {
 
 // MACs owned, each within the VLANs of its owners: taken for a port whose VLANs
-// overlap an owner's (a MAC may be several ports' in disjoint VLANs).
+// overlap an owner's (a MAC may be several ports' in disjoint VLANs).  Configured
+// MACs are the table's (its index); learned ones are claimed as ports are planned.
 class MacClaims {
 public:
-    void claim(const Mac& m, const vepa::PortVlans& v) { owners_[m].push_back(&v); }
+    explicit MacClaims(const PortTable& table) : table_(table) {}
+    void claim_learned(const Mac& m, const vepa::PortVlans& v) { learned_[m].push_back(&v); }
     bool taken(const Mac& m, const vepa::PortVlans& v) const
     {
-        const auto it = owners_.find(m);
-        return it != owners_.end() &&
+        if (table_.mac_owner(m, v))
+            return true;
+        const auto it = learned_.find(m);
+        return it != learned_.end() &&
                std::any_of(it->second.begin(), it->second.end(), [&](auto* o) { return o->overlaps(v); });
     }
 
 private:
-    std::map<Mac, std::vector<const vepa::PortVlans*>> owners_; // the port table's, alive while planning
+    const PortTable& table_;
+    std::map<Mac, std::vector<const vepa::PortVlans*>> learned_; // the port table's, alive while planning
 };
 
 // The snapshot's devices by name: it lists them by ifindex, and a plan looks up every port.
@@ -50,10 +55,9 @@ private:
 
 // What one planning pass builds up.
 struct Draft {
-    explicit Draft(const Snapshot& snap) : devices(snap) {}
+    Draft(const PortTable& table, const Snapshot& snap) : devices(snap), claimed(table) {}
     DeviceNames devices;
     Plan plan;
-    vepa::DataplaneState state;
     MacClaims claimed; // MACs owned: configured ones, then learned ones in slot order
 };
 
@@ -130,7 +134,7 @@ void learn_mac(const Device& dev, vepa::PortKind kind, const vepa::PortVlans& vl
                     (vlans.empty() ? "" : " in a VLAN of this port's");
     else {
         ps.macs.push_back(*dev.peer_mac);
-        claimed.claim(*dev.peer_mac, vlans);
+        claimed.claim_learned(*dev.peer_mac, vlans);
     }
 }
 
@@ -144,7 +148,7 @@ void plan_xsk_device(const PortConfig& pc, const Snapshot& snap, PortStatus& ps,
     if (!dev)
         return;
     ps.xsk_ifindex = dev->link.ifindex;
-    d.state.xsk_devices.push_back({static_cast<uint32_t>(dev->link.ifindex), pc.xsk_first, pc.queues, pc.slot});
+    d.plan.state.xsk_devices.push_back({static_cast<uint32_t>(dev->link.ifindex), pc.xsk_first, pc.queues, pc.slot});
     d.plan.hooks[dev->link.ifindex] = Hooks{std::nullopt, Program::XskXdp, vepa::XdpMode::Native};
 }
 
@@ -178,7 +182,7 @@ void plan_present_port(const PortConfig& pc, const Device& dev, vepa::PortKind k
     pp.flags = pc.src_check ? 0 : VEPA_PORT_F_NO_SRC_CHECK;
     pp.macs = ps.macs;
     pp.vlans = pc.vlans;
-    d.state.ports.push_back(pp);
+    d.plan.state.ports.push_back(pp);
     d.plan.hooks[dev.link.ifindex] =
         Hooks{Program::PortTc, xdp_egress ? std::optional(Program::PortXdp) : std::nullopt, vepa::XdpMode::Native};
 }
@@ -250,12 +254,46 @@ std::vector<const PortConfig*> slot_order(const PortTable& table)
     return order;
 }
 
-void plan_rx(const vepa::DataplaneState& st, const Snapshot& snap, const Device* up, const PlanSettings& s, Plan& p)
+// Whether the plan has MAC m on a port: configured on a present port, or learned.
+bool in_state(const vepa::Mac& m, const PortTable& table, const Plan& p, const std::set<vepa::Mac>& learned)
 {
-    std::set<vepa::Mac> macs;
-    for (const auto& port : st.ports)
-        macs.insert(port.macs.begin(), port.macs.end());
-    p.rx_want = rx_filter_want(s.rx_filter, macs, s.probe_dst, up ? up->link.mac : std::nullopt);
+    if (learned.count(m))
+        return true;
+    for (const PortConfig* o : table.mac_owners(m))
+        if (const auto it = p.ports.find(o->name); it != p.ports.end() && it->second.present())
+            return true;
+    return false;
+}
+
+// The receive filter's want for the MACs of the ports that changed since the last
+// run that met its want: O(those MACs), not O(all MACs).
+RxFilterWant rx_want_delta(const PortTable& table, const Snapshot& snap, const Plan& p)
+{
+    std::set<vepa::Mac> learned, macs;
+    for (const auto& [n, ps] : p.ports)
+        if (ps.learned && ps.present())
+            learned.insert(ps.macs.begin(), ps.macs.end());
+    auto considered = vepa::changed_macs(p.state, *snap.state);
+    for (const auto& m : considered)
+        if (in_state(m, table, p, learned))
+            macs.insert(m);
+    const RxBasis& b = p.rx_basis;
+    RxFilterWant w = rx_filter_want(b.mode, macs, b.probe_dst, b.uplink_mac);
+    w.only = std::move(considered);
+    return w;
+}
+
+void plan_rx(const PortTable& table, const Snapshot& snap, const Device* up, const PlanSettings& s, Plan& p)
+{
+    p.rx_basis = {s.rx_filter, p.uplink.ifindex, up ? up->link.mac : std::nullopt, s.probe_dst};
+    if (snap.state && snap.rx.applied == p.rx_basis) {
+        p.rx_want = rx_want_delta(table, snap, p);
+    } else {
+        std::set<vepa::Mac> macs;
+        for (const auto& port : p.state.ports)
+            macs.insert(port.macs.begin(), port.macs.end());
+        p.rx_want = rx_filter_want(s.rx_filter, macs, s.probe_dst, p.rx_basis.uplink_mac);
+    }
     p.rx = plan_rx_filter(p.rx_want, snap.rx);
 }
 
@@ -263,28 +301,27 @@ void plan_rx(const vepa::DataplaneState& st, const Snapshot& snap, const Device*
 
 Plan plan(const PortTable& table, const Snapshot& snap, const PlanSettings& s)
 {
-    Draft d(snap);
-    d.state.probe_dst = s.probe_dst;
+    Draft d(table, snap);
+    d.plan.state.probe_dst = s.probe_dst;
     const Device* up = d.devices.find(s.uplink);
-    d.plan.uplink = plan_uplink(up, s, d.state);
+    d.plan.uplink = plan_uplink(up, s, d.plan.state);
     plan_orphan_pairs(table, snap, s, d.plan.devices);
     const auto order = slot_order(table);
-    for (const PortConfig* p : order) {
-        for (const Mac& m : p->macs)
-            d.claimed.claim(m, p->vlans);
+    for (const PortConfig* p : order)
         if (p->type == PortType::Xsk)
             plan_xsk_pair(*p, snap, s, d);
-    }
     for (const PortConfig* p : order)
         if (!d.plan.ports.count(p->name)) // not an xsk port blocked by a foreign device
             plan_port(*p, snap, s, d);
-    d.plan.maps = vepa::build_contents(d.state);
+    d.plan.maps = vepa::build_records(d.plan.state);
+    d.plan.macs = snap.state ? vepa::diff_macs(d.plan.state, *snap.state, snap.maps.macs)
+                             : vepa::diff_macs(vepa::build_contents(d.plan.state).macs, snap.maps.macs);
     if (d.plan.uplink.ifindex)
         d.plan.hooks[d.plan.uplink.ifindex] = uplink_hooks(d.plan, s);
     for (auto& [idx, h] : d.plan.hooks)
         h.tc_hook = s.tc_hook;
     d.plan.unhook = plan_unhook(snap, d.plan);
-    plan_rx(d.state, snap, up, s, d.plan);
+    plan_rx(table, snap, up, s, d.plan);
     return d.plan;
 }
 
@@ -303,6 +340,7 @@ Plan plan_teardown(const Snapshot& snap, const PlanSettings& s)
     for (int idx : unhook)
         if (snap.find(idx))
             p.unhook.push_back(idx);
+    p.macs = vepa::diff_macs(vepa::MacTable{}, snap.maps.macs);
     p.rx = plan_rx_filter(p.rx_want, snap.rx); // nothing wanted: every entry and flag of ours goes
     for (const auto& [idx, d] : snap.devices)
         if (auto port = xsk_alias_port(d.link.alias, s.uplink))

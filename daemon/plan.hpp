@@ -73,11 +73,14 @@ struct DeviceChanges {
 struct Plan {
     UplinkStatus uplink;                     // hooks' outcome (xdp, tc) is filled in by apply
     std::map<std::string, PortStatus> ports; // every configured port
-    vepa::MapContents maps;
+    vepa::DataplaneState state; // what the maps describe
+    vepa::MapRecords maps;      // the maps but the MAC table, whole
+    vepa::MacChanges macs;      // the MAC table: what changes
     std::map<int, Hooks> hooks; // devices that carry our programs
     std::vector<int> unhook;    // devices whose programs of ours must go
     DeviceChanges devices;
     RxFilterWant rx_want; // the uplink's receive filter (rx_filter.hpp)
+    RxBasis rx_basis;     // what rx_want was computed from
     RxFilterChanges rx;
 };
 

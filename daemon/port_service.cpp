@@ -37,8 +37,40 @@ PortService::PortService(const Config& cfg, StateFile state, PortTable table, ve
       reconcile_now_(std::move(reconcile_now))
 {}
 
-void PortService::commit(PortTable t, const std::vector<Staged>& changed)
+namespace {
+
+// Staged commands change the table in place (copying it would cost O(all ports and
+// MACs) per command); this puts every port they touched back as it was, unless kept.
+class TableUndo {
+public:
+    explicit TableUndo(PortTable& t) : table_(t) {}
+    TableUndo(const TableUndo&) = delete;
+    TableUndo& operator=(const TableUndo&) = delete;
+    ~TableUndo()
+    {
+        for (auto it = was_.rbegin(); it != was_.rend(); ++it)
+            table_.put_back(it->first, it->second);
+    }
+    // Before port `name` changes.
+    void touch(const std::string& name)
+    {
+        const PortConfig* p = table_.find(name);
+        was_.emplace_back(name, p ? std::optional(*p) : std::nullopt);
+    }
+    void keep() { was_.clear(); }
+
+private:
+    PortTable& table_;
+    std::vector<std::pair<std::string, std::optional<PortConfig>>> was_;
+};
+
+template <typename C> const std::string& port_of(const C& c) { return c.name; }
+
+} // namespace
+
+void PortService::commit(const std::vector<Staged>& changed)
 {
+    const PortTable& t = table_;
     json ports = json::array(), deleted = json::array();
     for (const Staged& s : changed) // a port staged twice in a batch is written twice, alike
         if (const PortConfig* p = t.find(s.port.name))
@@ -52,7 +84,6 @@ void PortService::commit(PortTable t, const std::vector<Staged>& changed)
         spdlog::error("{}", e.what());
         throw CommandError(proto::kErrState, std::string("configuration not changed: ") + e.what());
     }
-    table_ = std::move(t);
 }
 
 json PortService::port_result(const std::string& name) const
@@ -198,12 +229,14 @@ void PortService::finish(const Staged& s)
     }
 }
 
-// One port command: staged on a copy of the table, committed, finished, reconciled.
+// One port command: staged on the table, committed (or undone), finished, reconciled.
 template <typename C> json PortService::apply_one(const C& c)
 {
-    PortTable t = table_;
-    const Staged s = stage(t, c);
-    commit(std::move(t), {s});
+    TableUndo undo(table_);
+    undo.touch(c.name);
+    const Staged s = stage(table_, c);
+    commit({s});
+    undo.keep();
     finish(s);
     return after_change(c.name);
 }
@@ -214,18 +247,24 @@ json PortService::del_port(const DelPort& c) { return apply_one(c); }
 
 json PortService::batch(const Batch& c)
 {
-    PortTable t = table_;
+    TableUndo undo(table_);
     std::vector<Staged> staged;
     for (size_t i = 0; i < c.commands.size(); i++) {
         try {
-            staged.push_back(std::visit([&](const auto& cmd) { return stage(t, cmd); }, c.commands[i]));
+            staged.push_back(std::visit(
+                [&](const auto& cmd) {
+                    undo.touch(port_of(cmd));
+                    return stage(table_, cmd);
+                },
+                c.commands[i]));
         } catch (const CommandError& e) {
             throw CommandError(e.code(), "command " + std::to_string(i + 1) + " of " +
                                              std::to_string(c.commands.size()) + ": " + e.what() +
                                              " (nothing changed)");
         }
     }
-    commit(std::move(t), staged);
+    commit(staged);
+    undo.keep();
     for (const Staged& s : staged)
         finish(s);
     reconcile_now_();

@@ -38,14 +38,14 @@ public:
     nlohmann::json set_port(const SetPort& c);
     nlohmann::json del_port(const DelPort& c);
     nlohmann::json attach_xsk(const AttachXsk& c);
-    // Port commands as one: applied in order to one copy of the table, all or none
+    // Port commands as one: applied in order to the table, all or none
     // (the refusal names the command), one state-file write, one reconcile.
     nlohmann::json batch(const Batch& c);
     // At a clean stop: the state file's journal folded into its snapshot.
     void fold_state();
 
 private:
-    // A port command checked and applied to a table not yet committed.
+    // A port command checked and applied to the table, not yet committed.
     struct Staged {
         enum Kind { Added, Changed, Deleted } kind;
         PortConfig port; // as it is now (deleted: as it was)
@@ -58,9 +58,9 @@ private:
     nlohmann::json port_result(const std::string& name) const;
     template <typename C> nlohmann::json apply_one(const C& c);
 
-    // Persist the ports `changed` (as t has them: changed, added or deleted), then make t
-    // the table; throws CommandError("state") leaving both unchanged.
-    void commit(PortTable t, const std::vector<Staged>& changed);
+    // Persist the ports `changed` (as the table has them now: changed, added or
+    // deleted); throws CommandError("state"), the file unchanged.
+    void commit(const std::vector<Staged>& changed);
     void check_request(const PortConfig& p) const;
     void check_xsk_names(const PortConfig& p) const;
     void check_kernel_port(const PortConfig& p) const;

@@ -65,24 +65,73 @@ void PortTable::check_macs(const PortConfig& p) const
         check_mac_owners(p, seen);
 }
 
-// A MAC is one port's within a VLAN.  One pass over the MACs of every other port
-// in a VLAN of p's, each looked up among p's few: a command costs O(all MACs),
-// not O(all MACs x this port's).
+// A MAC is one port's within a VLAN: each of p's looked up in the index.
 void PortTable::check_mac_owners(const PortConfig& p, const std::set<vepa::Mac>& macs) const
 {
-    for (const auto& [name, other] : ports_) {
-        if (name == p.name || !other.vlans.overlaps(p.vlans))
+    for (const auto& m : macs) {
+        const PortConfig* other = mac_owner(m, p.vlans, p.name);
+        if (!other)
             continue;
-        for (const auto& m : other.macs) {
-            if (!macs.count(m))
-                continue;
-            const std::string where =
-                other.vlans.empty() && p.vlans.empty()
-                    ? ""
-                    : ", whose VLANs (" + vlans_text(other.vlans) + ") overlap these (" + vlans_text(p.vlans) + ")";
-            throw CommandError(proto::kErrMacInUse, "MAC " + m.str() + " belongs to port " + name + where);
-        }
+        const std::string where = other->vlans.empty() && p.vlans.empty()
+                                      ? ""
+                                      : ", whose VLANs (" + vlans_text(other->vlans) + ") overlap these (" +
+                                            vlans_text(p.vlans) + ")";
+        throw CommandError(proto::kErrMacInUse, "MAC " + m.str() + " belongs to port " + other->name + where);
     }
+}
+
+const PortConfig* PortTable::mac_owner(const vepa::Mac& m, const vepa::PortVlans& vlans,
+                                       const std::string& except) const
+{
+    const auto [b, e] = mac_index_.equal_range(m);
+    for (auto it = b; it != e; ++it) {
+        const PortConfig& o = ports_.at(it->second);
+        if (o.name != except && o.vlans.overlaps(vlans))
+            return &o;
+    }
+    return nullptr;
+}
+
+std::vector<const PortConfig*> PortTable::mac_owners(const vepa::Mac& m) const
+{
+    std::vector<const PortConfig*> out;
+    const auto [b, e] = mac_index_.equal_range(m);
+    for (auto it = b; it != e; ++it)
+        out.push_back(&ports_.at(it->second));
+    return out;
+}
+
+PortConfig& PortTable::insert(PortConfig p)
+{
+    erase(p.name);
+    for (const auto& m : p.macs)
+        mac_index_.emplace(m, p.name);
+    const std::string name = p.name;
+    return ports_[name] = std::move(p);
+}
+
+void PortTable::erase(const std::string& name)
+{
+    const auto it = ports_.find(name);
+    if (it == ports_.end())
+        return;
+    for (const auto& m : it->second.macs) {
+        const auto [b, e] = mac_index_.equal_range(m);
+        for (auto i = b; i != e; ++i)
+            if (i->second == name) {
+                mac_index_.erase(i);
+                break;
+            }
+    }
+    ports_.erase(it);
+}
+
+void PortTable::put_back(const std::string& name, const std::optional<PortConfig>& was)
+{
+    if (was)
+        insert(*was);
+    else
+        erase(name);
 }
 
 PortConfig& PortTable::add(PortConfig p)
@@ -105,7 +154,7 @@ PortConfig& PortTable::add(PortConfig p)
     while (used.count(slot))
         slot++;
     p.slot = slot;
-    return ports_[p.name] = std::move(p);
+    return insert(std::move(p));
 }
 
 std::string xsk_peer_name(const std::string& name) { return "vx-" + name; }
@@ -182,17 +231,17 @@ void PortTable::replace(const PortConfig& p)
         throw CommandError(proto::kErrInvalid, "a port's type and queues are set when it is added (del-port, then "
                                                "add-port to change them)");
     check_xsk(p);
-    const uint16_t slot = it->second.slot;
-    const uint32_t first = it->second.xsk_first;
-    it->second = p;
-    it->second.slot = slot;
-    it->second.xsk_first = first;
+    PortConfig changed = p;
+    changed.slot = it->second.slot;
+    changed.xsk_first = it->second.xsk_first;
+    insert(std::move(changed));
 }
 
 void PortTable::remove(const std::string& name)
 {
-    if (!ports_.erase(name))
+    if (!ports_.count(name))
         throw CommandError(proto::kErrNotFound, "no port " + name);
+    erase(name);
 }
 
 json port_config_json(const PortConfig& p)
@@ -340,7 +389,7 @@ PortTable PortTable::from_json(const json& j, const std::string& origin)
         try {
             PortConfig p = port_from_json(e);
             t.check_restored(p);
-            t.ports_[p.name] = std::move(p);
+            t.insert(std::move(p));
         } catch (const vepa::Error& err) {
             throw bad(err.what());
         }

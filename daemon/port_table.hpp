@@ -51,6 +51,15 @@ public:
     PortConfig& add(PortConfig p);
     void replace(const PortConfig& p);
     void remove(const std::string& name);
+    // Undo: port `name` as it was (nullopt: not configured), unchecked.
+    void put_back(const std::string& name, const std::optional<PortConfig>& was);
+
+    // The port other than `except` that owns MAC m in a VLAN of `vlans`, if any
+    // (an index lookup: a command's checks cost O(its MACs x log all MACs)).
+    const PortConfig* mac_owner(const vepa::Mac& m, const vepa::PortVlans& vlans,
+                                const std::string& except = {}) const;
+    // Every port MAC m is configured on, in any VLAN.
+    std::vector<const PortConfig*> mac_owners(const vepa::Mac& m) const;
 
     nlohmann::json to_json(const std::string& uplink) const;
     // Throws vepa::Error naming `origin` on anything malformed.
@@ -62,7 +71,12 @@ private:
     void check_restored(const PortConfig& p) const;
     void check_xsk(const PortConfig& p) const;
     uint32_t allocate_xsk(const PortConfig& p) const;
+    // Every change of ports_ goes through these two, which keep the MAC index.
+    PortConfig& insert(PortConfig p);
+    void erase(const std::string& name);
+
     std::map<std::string, PortConfig> ports_;
+    std::multimap<vepa::Mac, std::string> mac_index_; // configured MAC -> its port(s)
 };
 
 nlohmann::json port_config_json(const PortConfig& p);

@@ -20,7 +20,7 @@ void Reconciler::run(const PortTable& table, bool full)
         // Devices made or removed change what the plan sees: once more, on the new kernel state.
         device_errors = applier_.apply_devices(p.devices, snap);
         // Devices leave the maps and the receive filter as they were: back to the observer.
-        observer_.recorded_maps(std::move(snap.maps));
+        observer_.recorded_maps(std::move(snap.maps), std::move(snap.state));
         observer_.recorded_rx(std::move(snap.rx));
         snap = observer_.observe(table, settings_.uplink, false);
         p = plan(table, snap, settings_);
@@ -46,6 +46,7 @@ void Reconciler::record(Plan p, const ApplyResult& r, const std::map<std::string
     p.uplink.rx_filter.mode = settings_.rx_filter;
     ports_ = std::move(p.ports);
     uplink_ = std::move(p.uplink);
+    counts_ = r.counts;
 }
 
 bool Reconciler::xsk_sockets_changed(const PortTable& table) const

@@ -37,6 +37,8 @@ public:
     const std::map<std::string, PortStatus>& ports() const { return ports_; }
     const UplinkStatus& uplink() const { return uplink_; }
     const ProgramIds& programs() const { return programs_; }
+    // What the maps held after the last run that wrote them.
+    const MapCounts& map_counts() const { return counts_; }
     const PlanSettings& settings() const { return settings_; }
 
 private:
@@ -48,6 +50,7 @@ private:
     ProgramIds programs_;
     std::map<std::string, PortStatus> ports_;
     UplinkStatus uplink_;
+    MapCounts counts_;
 };
 
 } // namespace vepad

@@ -112,7 +112,7 @@ json stats_json(const std::string& uplink, const std::vector<const PortConfig*>&
     return {{"uplink", {{"name", uplink}, {"counters", counters_json(sum(VEPA_SLOT_UPLINK))}}}, {"ports", out}};
 }
 
-json status_json(const Reconciler& r, vepa::Dataplane& dp, const StatusFacts& f)
+json status_json(const Reconciler& r, const StatusFacts& f)
 {
     size_t present = 0, up = 0;
     for (const auto& [n, ps] : r.ports()) {
@@ -127,10 +127,10 @@ json status_json(const Reconciler& r, vepa::Dataplane& dp, const StatusFacts& f)
             {"uplink", uplink_json(r.uplink())},
             {"programs", programs},
             {"maps",
-             {{"macs", dp.macs().keys().size()},
-              {"ports", dp.ports().keys().size()},
-              {"devs", dp.devs().keys().size()},
-              {"flood", dp.flood().current().size()}}},
+             {{"macs", r.map_counts().macs}, // as the last run left them: counting
+              {"ports", r.map_counts().ports}, // 66 000 entries would cost as many syscalls
+              {"devs", r.map_counts().devs},
+              {"flood", r.map_counts().flood}}},
             {"pin_dir", f.pin_dir},
             {"state_file", f.state_file},
             {"socket", f.socket},

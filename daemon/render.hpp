@@ -31,6 +31,6 @@ struct StatusFacts {
     size_t configured = 0;
     nlohmann::json reflective_relay;
 };
-nlohmann::json status_json(const Reconciler& r, vepa::Dataplane& dp, const StatusFacts& f);
+nlohmann::json status_json(const Reconciler& r, const StatusFacts& f);
 
 } // namespace vepad

@@ -39,7 +39,19 @@ struct RxFilterWant {
     std::set<vepa::Mac> macs;
     bool allmulti = false;
     bool promisc = false;
+    // Set: a change of these MACs only (macs: the wanted ones among them); every
+    // other entry is as the last run that met its want left it (RxFilterHave::applied).
+    std::optional<std::vector<vepa::Mac>> only;
     bool operator==(const RxFilterWant&) const = default;
+};
+
+// What a want was computed from, beside the ports' MACs.
+struct RxBasis {
+    RxFilterMode mode = RxFilterMode::Auto;
+    int uplink = 0;
+    std::optional<vepa::Mac> uplink_mac;
+    vepa::Mac probe_dst;
+    bool operator==(const RxBasis&) const = default;
 };
 
 // What vepad wants on the uplink in this mode: the unicast MACs ports own
@@ -55,6 +67,10 @@ struct RxFilterHave {
     std::map<vepa::Mac, uint32_t> ours; // recorded entries: MAC -> the device vepad added it on
     std::map<RxFlag, uint32_t> our_flags;
     std::set<int> devices; // ifindexes that exist (a record on a vanished device is forgotten)
+    // The basis of the last want met in full, when entries and records are as that
+    // run left them (nullopt: not known; the next plan is a full one).
+    std::optional<RxBasis> applied;
+    std::set<vepa::Mac> foreign; // with applied: wanted MACs in the filter by someone else's entry
 };
 
 struct RxFlagChange {

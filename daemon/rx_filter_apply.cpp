@@ -17,6 +17,39 @@ vepa_mac_key flag_key(RxFlag f)
 
 const char* flag_name(RxFlag f) { return f == RxFlag::Allmulti ? "all-multicast" : "promiscuous mode"; }
 
+// What status shows of the filter: vepad's entries on the uplink, and the wanted
+// MACs in it by someone else's entry (kept in have.foreign, updated for the MACs
+// the want is about).
+void count_rx(const RxFilterWant& want, RxFilterHave& have, RxFilterStatus& st)
+{
+    const auto up = static_cast<uint32_t>(have.uplink);
+    auto foreign = [&](const vepa::Mac& m) {
+        const auto o = have.ours.find(m);
+        return want.macs.count(m) && have.entries.count(m) && (o == have.ours.end() || o->second != up);
+    };
+    if (want.only) {
+        for (const auto& m : *want.only)
+            if (foreign(m))
+                have.foreign.insert(m);
+            else
+                have.foreign.erase(m);
+    } else {
+        have.foreign.clear();
+        for (const auto& m : want.macs)
+            if (foreign(m))
+                have.foreign.insert(m);
+    }
+    st.foreign = have.foreign.size();
+    // After a run that met a want on this uplink, every entry of ours is on it.
+    const bool all_here = have.applied && have.applied->uplink == have.uplink && want.only && st.error.empty();
+    st.entries = 0;
+    if (all_here)
+        st.entries = have.ours.size();
+    else
+        for (const auto& [mac, dev] : have.ours)
+            st.entries += dev == up;
+}
+
 } // namespace
 
 bool Applier::record_entry(const vepa::Mac& mac, uint32_t uplink, vepa::RxMacMap& record, const RxFail& fail)
@@ -101,15 +134,11 @@ void Applier::apply_rx_filter(const Plan& plan, Snapshot& snap, ApplyResult& r)
         fail("update", e.what());
         partly = true;
     }
-    size_t ours = 0, in_filter = 0;
-    for (const auto& [mac, dev] : have.ours)
-        ours += dev == up;
-    for (const auto& mac : plan.rx_want.macs) {
-        const auto o = have.ours.find(mac);
-        in_filter += have.entries.count(mac) && (o == have.ours.end() || o->second != up);
-    }
-    r.rx.entries = ours;
-    r.rx.foreign = in_filter;
+    count_rx(plan.rx_want, have, r.rx);
+    if (!r.rx.error.empty() || partly)
+        have.applied.reset(); // the next run plans the whole filter again
+    else
+        have.applied = plan.rx_basis;
     r.rx.allmulti = have.allmulti;
     r.rx.promisc = have.promisc;
     for (const auto& f : c.flags)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <set>
+#include <unordered_map>
 
 namespace vepa {
 
@@ -77,11 +78,21 @@ vepa_vlan_set vlan_set(const std::set<uint16_t>& vids)
     return s;
 }
 
+vepa_port_ref port_ref(const PresentPort& p)
+{
+    return {p.ifindex,
+            p.slot,
+            static_cast<uint8_t>(p.mode),
+            static_cast<uint8_t>(p.delivery),
+            p.vlans.untagged,
+            vlan_flags(p.vlans)};
+}
+
 // The MAC table entries of a port: each MAC in each VLAN the port is in (V3).
 // A MAC on two ports is an error only when their VLANs overlap.
-void add_macs(MapContents& c, std::map<Mac, std::vector<const PresentPort*>>& owners, const PresentPort& p,
-              const vepa_port_ref& ref)
+void add_macs(MacTable& c, std::map<Mac, std::vector<const PresentPort*>>& owners, const PresentPort& p)
 {
+    const vepa_port_ref ref = port_ref(p);
     if (p.vlans.untagged > VEPA_VID_MAX)
         throw Error("VLAN " + std::to_string(p.vlans.untagged) + " is out of range");
     for (const Mac& m : p.macs) {
@@ -91,54 +102,61 @@ void add_macs(MapContents& c, std::map<Mac, std::vector<const PresentPort*>>& ow
                 throw Error("MAC " + m.str() + " is on two ports in one VLAN");
         others.push_back(&p);
         for (uint16_t vid : p.vlans.mac_vids())
-            if (!c.macs.emplace(MacVid{vid, m}, ref).second)
+            if (!c.emplace(MacVid{vid, m}, ref).second)
                 throw Error("MAC " + m.str() + " is on two ports");
     }
 }
+
+// The checks of one port's record, and the slots seen so far.
+void check_port(const DataplaneState& st, const PresentPort& p, std::set<uint16_t>& slots)
+{
+    if (p.ifindex == 0 || p.ifindex == st.uplink_ifindex)
+        throw Error("port ifindex " + std::to_string(p.ifindex) + " is not a usable port");
+    if (p.slot == VEPA_SLOT_UPLINK || p.slot >= VEPA_MAX_PORTS || !slots.insert(p.slot).second)
+        throw Error("port slot " + std::to_string(p.slot) + " is reserved, out of range or used twice");
+    if (p.macs.size() > VEPA_MAX_PORT_MACS)
+        throw Error("a port has at most " + std::to_string(VEPA_MAX_PORT_MACS) + " MAC addresses");
+    if (p.vlans.untagged > VEPA_VID_MAX)
+        throw Error("VLAN " + std::to_string(p.vlans.untagged) + " is out of range");
+}
+
+void add_port(MapRecords& c, const PresentPort& p)
+{
+    const vepa_port_ref ref = port_ref(p);
+    vepa_port rec{};
+    rec.ref = ref;
+    rec.flags = p.flags;
+    rec.n_macs = static_cast<uint32_t>(p.macs.size());
+    for (size_t i = 0; i < p.macs.size() && i < VEPA_PORT_FAST_MACS; i++)
+        rec.macs[i] = p.macs[i].key();
+    if (ref.vflags & VEPA_VLAN_F_TRUNK)
+        c.vlans.emplace(p.slot, vlan_set(p.vlans.tagged));
+    if (!c.ports.emplace(p.ifindex, rec).second)
+        throw Error("ifindex " + std::to_string(p.ifindex) + " is two ports");
+    if (p.mode == VEPA_MODE_PRIVATE)
+        c.config.flags |= VEPA_CFG_F_HAVE_PRIVATE;
+    if (!p.vlans.empty())
+        c.config.flags |= VEPA_CFG_F_VLANS;
+    if (p.delivery == VEPA_DELIVER_XDP)
+        c.devs.emplace(p.ifindex, p.ifindex);
+    if (p.delivery != VEPA_DELIVER_DOWN) // no copies for a port that cannot take them
+        c.flood.push_back(ref);
+}
+
 } // namespace
 
-MapContents build_contents(const DataplaneState& st)
+MapRecords build_records(const DataplaneState& st)
 {
-    MapContents c;
+    MapRecords c;
     c.config.layout_version = VEPA_LAYOUT_VERSION;
     c.config.uplink_ifindex = st.uplink_ifindex;
     c.config.max_frame_len = st.max_frame_len;
     if (!st.probe_dst.is_zero())
         c.config.probe_dst = st.probe_dst.key();
     std::set<uint16_t> slots;
-    std::map<Mac, std::vector<const PresentPort*>> owners;
     for (const PresentPort& p : st.ports) {
-        if (p.ifindex == 0 || p.ifindex == st.uplink_ifindex)
-            throw Error("port ifindex " + std::to_string(p.ifindex) + " is not a usable port");
-        if (p.slot == VEPA_SLOT_UPLINK || p.slot >= VEPA_MAX_PORTS || !slots.insert(p.slot).second)
-            throw Error("port slot " + std::to_string(p.slot) + " is reserved, out of range or used twice");
-        if (p.macs.size() > VEPA_MAX_PORT_MACS)
-            throw Error("a port has at most " + std::to_string(VEPA_MAX_PORT_MACS) + " MAC addresses");
-        const vepa_port_ref ref{p.ifindex,
-                                p.slot,
-                                static_cast<uint8_t>(p.mode),
-                                static_cast<uint8_t>(p.delivery),
-                                p.vlans.untagged,
-                                vlan_flags(p.vlans)};
-        vepa_port rec{};
-        rec.ref = ref;
-        rec.flags = p.flags;
-        rec.n_macs = static_cast<uint32_t>(p.macs.size());
-        for (size_t i = 0; i < p.macs.size() && i < VEPA_PORT_FAST_MACS; i++)
-            rec.macs[i] = p.macs[i].key();
-        add_macs(c, owners, p, ref);
-        if (ref.vflags & VEPA_VLAN_F_TRUNK)
-            c.vlans.emplace(p.slot, vlan_set(p.vlans.tagged));
-        if (!c.ports.emplace(p.ifindex, rec).second)
-            throw Error("ifindex " + std::to_string(p.ifindex) + " is two ports");
-        if (p.mode == VEPA_MODE_PRIVATE)
-            c.config.flags |= VEPA_CFG_F_HAVE_PRIVATE;
-        if (!p.vlans.empty())
-            c.config.flags |= VEPA_CFG_F_VLANS;
-        if (p.delivery == VEPA_DELIVER_XDP)
-            c.devs.emplace(p.ifindex, p.ifindex);
-        if (p.delivery != VEPA_DELIVER_DOWN) // no copies for a port that cannot take them
-            c.flood.push_back(ref);
+        check_port(st, p, slots);
+        add_port(c, p);
     }
     if (st.uplink_ifindex && st.uplink_takes_xdp)
         c.devs.emplace(st.uplink_ifindex, st.uplink_ifindex);
@@ -148,6 +166,72 @@ MapContents build_contents(const DataplaneState& st)
         if (!c.xskports.emplace(x.ifindex, vepa_xsk_port{x.first_slot, x.queues, x.slot}).second)
             throw Error("ifindex " + std::to_string(x.ifindex) + " is two xsk devices");
     }
+    return c;
+}
+
+MapContents build_contents(const DataplaneState& st)
+{
+    MapContents c;
+    static_cast<MapRecords&>(c) = build_records(st);
+    std::map<Mac, std::vector<const PresentPort*>> owners;
+    for (const PresentPort& p : st.ports)
+        add_macs(c.macs, owners, p);
+    return c;
+}
+
+MacChanges diff_macs(const MacTable& want, const MacTable& have)
+{
+    MacChanges c;
+    for (const auto& [key, ref] : want)
+        if (auto it = have.find(key); it == have.end() || !same(it->second, ref))
+            c.put.emplace(key, ref);
+    for (const auto& [key, ref] : have)
+        if (!want.count(key))
+            c.remove.push_back(key);
+    return c;
+}
+
+namespace {
+
+// The ports of `a` that `b` does not hold alike (by slot): changed, added or removed.
+std::vector<const PresentPort*> changed_ports(const DataplaneState& a, const DataplaneState& b)
+{
+    std::unordered_map<uint16_t, const PresentPort*> by_slot;
+    for (const PresentPort& p : b.ports)
+        by_slot.emplace(p.slot, &p);
+    std::vector<const PresentPort*> out;
+    for (const PresentPort& p : a.ports)
+        if (auto it = by_slot.find(p.slot); it == by_slot.end() || !(*it->second == p))
+            out.push_back(&p);
+    return out;
+}
+
+} // namespace
+
+MacChanges diff_macs(const DataplaneState& want, const DataplaneState& was, const MacTable& have)
+{
+    const auto added = changed_ports(want, was), gone = changed_ports(was, want);
+    std::set<uint16_t> changed_slots; // their entries in `have` are rewritten or removed
+    for (const auto* list : {&added, &gone})
+        for (const PresentPort* p : *list)
+            changed_slots.insert(p->slot);
+    MacTable fresh; // every entry of the changed ports as they are now
+    std::map<Mac, std::vector<const PresentPort*>> owners;
+    for (const PresentPort* p : added)
+        add_macs(fresh, owners, *p);
+    MacChanges c;
+    for (const auto& [key, ref] : fresh) {
+        const auto it = have.find(key);
+        if (it != have.end() && !changed_slots.count(it->second.slot))
+            throw Error("MAC " + key.second.str() + " is on two ports");
+        if (it == have.end() || !same(it->second, ref))
+            c.put.emplace(key, ref);
+    }
+    for (const PresentPort* p : gone)
+        for (const Mac& m : p->macs)
+            for (uint16_t vid : p->vlans.mac_vids())
+                if (const MacVid key{vid, m}; !fresh.count(key) && have.count(key))
+                    c.remove.push_back(key);
     return c;
 }
 
@@ -169,12 +253,46 @@ MapContents read_contents(Dataplane& dp)
     return c;
 }
 
+std::vector<Mac> changed_macs(const DataplaneState& a, const DataplaneState& b)
+{
+    std::set<Mac> out;
+    for (const auto& [x, y] : {std::pair(&a, &b), std::pair(&b, &a)})
+        for (const PresentPort* p : changed_ports(*x, *y))
+            out.insert(p->macs.begin(), p->macs.end());
+    return {out.begin(), out.end()};
+}
+
 SyncStats sync_maps(Dataplane& dp, const DataplaneState& st)
 {
     return sync_maps(dp, build_contents(st), read_contents(dp));
 }
 
 SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& have)
+{
+    MapContents now = have;
+    return sync_maps(dp, want, diff_macs(want.macs, have.macs), now);
+}
+
+namespace {
+
+// Step 3: new owners in place (one atomic write per MAC), stale entries out.
+void sync_macs(Dataplane& dp, const MacChanges& c, MacTable& have, SyncStats& s)
+{
+    for (const auto& [key, ref] : c.put) {
+        dp.macs().update(key.second.key(key.first), ref);
+        have[key] = ref;
+        s.written++;
+    }
+    for (const MacVid& key : c.remove) {
+        if (dp.macs().erase(key.second.key(key.first)))
+            s.removed++;
+        have.erase(key);
+    }
+}
+
+} // namespace
+
+SyncStats sync_maps(Dataplane& dp, const MapRecords& want, const MacChanges& macs, MapContents& have)
 {
     SyncStats s;
     const uint32_t zero = 0;
@@ -192,17 +310,8 @@ SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& h
     s.written += upsert(dp.vlans(), want.vlans, have.vlans);
     s.written += upsert(dp.ports(), want.ports, have.ports);
     s.written += upsert(dp.xskports(), want.xskports, have.xskports);
-    // 3. MAC table: new owners in place (one atomic write per MAC), stale entries out.
-    for (const auto& [key, ref] : want.macs) {
-        auto it = have.macs.find(key);
-        if (it == have.macs.end() || !same(it->second, ref)) {
-            dp.macs().update(key.second.key(key.first), ref);
-            s.written++;
-        }
-    }
-    for (const auto& [key, ref] : have.macs)
-        if (!want.macs.count(key) && dp.macs().erase(key.second.key(key.first)))
-            s.removed++;
+    // 3. MAC table.
+    sync_macs(dp, macs, have.macs, s);
     // 4. Flood list, swapped whole; returns once frames see the new list.
     bool flood_same = have.flood.size() == want.flood.size();
     for (size_t i = 0; flood_same && i < have.flood.size(); i++)
@@ -226,6 +335,7 @@ SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& h
     s.removed += remove_stale(dp.xskports(), want.xskports, have.xskports);
     if (!same(want.config, transit))
         dp.config().update(zero, want.config);
+    static_cast<MapRecords&>(have) = want;
     return s;
 }
 

@@ -25,6 +25,7 @@ struct PresentPort {
     uint32_t flags = 0;    // VEPA_PORT_F_*
     std::vector<Mac> macs; // at most VEPA_MAX_PORT_MACS
     PortVlans vlans;       // empty: untagged frames only
+    bool operator==(const PresentPort&) const = default;
 };
 
 // The socket device of an xsk port (the vepa-side end is a PresentPort).
@@ -47,10 +48,9 @@ struct DataplaneState {
 // A key of the MAC table: (VLAN, MAC); VLAN 0 is untagged, VEPA_VID_ANY a trunk-all port's.
 using MacVid = std::pair<uint16_t, Mac>;
 
-// What each map must hold.
-struct MapContents {
+// What each map but the MAC table must hold: O(ports), built whole each time.
+struct MapRecords {
     vepa_config config{};
-    std::map<MacVid, vepa_port_ref> macs;
     std::map<uint32_t, vepa_vlan_set> vlans; // by slot: the tagged VLANs of VEPA_VLAN_F_TRUNK ports
     std::map<uint32_t, vepa_port> ports;
     std::map<uint32_t, uint32_t> devs;
@@ -58,8 +58,33 @@ struct MapContents {
     std::map<uint32_t, vepa_xsk_port> xskports;
 };
 
-// Throws Error on an inconsistent state (a MAC on two ports, a slot used twice, ...).
+using MacTable = std::map<MacVid, vepa_port_ref>;
+
+// What each map must hold.
+struct MapContents : MapRecords {
+    MacTable macs; // O(all MACs): changed by MacChanges, not rebuilt
+};
+
+// Writes that take the MAC table from one content to another.
+struct MacChanges {
+    MacTable put;               // new or changed entries
+    std::vector<MacVid> remove; // entries that go
+    bool empty() const { return put.empty() && remove.empty(); }
+};
+
+// Throw Error on an inconsistent state (a MAC on two ports, a slot used twice, ...).
 MapContents build_contents(const DataplaneState& st);
+MapRecords build_records(const DataplaneState& st);
+
+// The MAC table changes from `have` to `want`: O(all MACs).
+MacChanges diff_macs(const MacTable& want, const MacTable& have);
+// The same for a MAC table `have` that is build_contents(was).macs, in O(the MACs of
+// the ports that differ between was and want): ports are matched by slot.  Throws
+// Error when a changed port's MAC is another port's in one of its VLANs.
+MacChanges diff_macs(const DataplaneState& want, const DataplaneState& was, const MacTable& have);
+
+// The MACs of the ports that differ between a and b (matched by slot), each once.
+std::vector<Mac> changed_macs(const DataplaneState& a, const DataplaneState& b);
 
 struct SyncStats {
     size_t written = 0; // entries added or changed
@@ -71,7 +96,10 @@ struct SyncStats {
 MapContents read_contents(Dataplane& dp);
 
 // Make the maps go from `have` (what they hold: read_contents(), or the result
-// of the previous sync when nothing else writes them) to `want`.
+// of the previous sync when nothing else writes them) to `want` and the MAC
+// changes; `have` then holds what the maps hold (when it throws: unknown).
+SyncStats sync_maps(Dataplane& dp, const MapRecords& want, const MacChanges& macs, MapContents& have);
+// The same from whole contents.
 SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& have);
 
 // Both in one: read, then sync to build_contents(st).

@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstring>
+#include <random>
+
 #include "lib/map_sync.hpp"
 
 using namespace vepa;
@@ -151,4 +155,98 @@ TEST_CASE("map contents: a MAC on two ports is refused only within one VLAN")
     CHECK_THROWS_WITH(build_contents(st), Catch::Contains("on two ports"));
     st.ports[1].vlans = vlans(0, {4095});
     CHECK_THROWS_AS(build_contents(st), Error); // out of range
+}
+
+namespace {
+// A random state: up to 8 ports (slots 1-8) with MACs from a small pool (so ports
+// share some), some in VLANs; states build_contents refuses are drawn again.
+DataplaneState random_state(std::mt19937& rng)
+{
+    const std::vector<const char*> pool = {"02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03",
+                                           "02:00:00:00:00:04", "02:00:00:00:00:05", "02:00:00:00:00:06",
+                                           "02:00:00:00:00:07", "02:00:00:00:00:08", "02:00:00:00:00:09"};
+    for (;;) {
+        DataplaneState st;
+        st.uplink_ifindex = 2;
+        for (uint16_t slot = 1; slot <= 8; slot++) {
+            if (rng() % 3 == 0)
+                continue;
+            std::vector<const char*> macs;
+            for (unsigned i = rng() % 3; i > 0; i--)
+                macs.push_back(pool[rng() % pool.size()]);
+            std::sort(macs.begin(), macs.end());
+            macs.erase(std::unique(macs.begin(), macs.end()), macs.end());
+            PresentPort p = port(10 + slot + 20 * (rng() % 2), slot, rng() % 2 ? VEPA_MODE_VEPA : VEPA_MODE_PRIVATE,
+                                 macs, rng() % 2 ? VEPA_DELIVER_TC : VEPA_DELIVER_XDP);
+            if (rng() % 3 == 0)
+                p.vlans.untagged = 10 + rng() % 2;
+            if (rng() % 4 == 0)
+                p.vlans.tagged = {static_cast<uint16_t>(20 + rng() % 2)};
+            st.ports.push_back(p);
+        }
+        try {
+            build_contents(st);
+            return st;
+        } catch (const Error&) {
+        }
+    }
+}
+
+MacTable applied(MacTable t, const MacChanges& c)
+{
+    for (const auto& [k, v] : c.put)
+        t[k] = v;
+    for (const auto& k : c.remove)
+        CHECK(t.erase(k) == 1); // only entries that are there are removed
+    return t;
+}
+
+bool same_table(const MacTable& a, const MacTable& b)
+{
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) {
+               return x.first == y.first && std::memcmp(&x.second, &y.second, sizeof(x.second)) == 0;
+           });
+}
+} // namespace
+
+TEST_CASE("MAC table diff: the per-port diff of two states is the whole-table diff, in fewer writes")
+{
+    std::mt19937 rng(1234);
+    DataplaneState was = random_state(rng);
+    for (int i = 0; i < 3000; i++) {
+        DataplaneState want = random_state(rng);
+        if (i % 2) { // half the time a small change: one port differs
+            want = was;
+            if (!want.ports.empty())
+                want.ports[rng() % want.ports.size()].delivery = VEPA_DELIVER_DOWN;
+        }
+        const MacTable have = build_contents(was).macs;
+        const MacTable target = build_contents(want).macs;
+        const MacChanges whole = diff_macs(target, have);
+        const MacChanges part = diff_macs(want, was, have);
+        INFO("step " << i);
+        CHECK(same_table(applied(have, part), target));
+        CHECK(part.put.size() == whole.put.size()); // nothing rewritten that is already right
+        CHECK(part.remove.size() == whole.remove.size());
+        was = want;
+    }
+}
+
+TEST_CASE("MAC table diff: a changed port's MAC that an unchanged port holds is refused")
+{
+    DataplaneState was;
+    was.uplink_ifindex = 2;
+    was.ports = {port(10, 1, VEPA_MODE_VEPA, {"02:00:00:00:00:01"}), port(11, 2, VEPA_MODE_VEPA, {"02:00:00:00:00:02"})};
+    DataplaneState want = was;
+    want.ports[1].macs.push_back(*Mac::parse("02:00:00:00:00:01"));
+    CHECK_THROWS_WITH(diff_macs(want, was, build_contents(was).macs), Catch::Contains("on two ports"));
+    // Moving a MAC from one port to another in one change is fine.
+    want = was;
+    want.ports[0].macs.clear();
+    want.ports[1].macs.push_back(*Mac::parse("02:00:00:00:00:01"));
+    const MacChanges c = diff_macs(want, was, build_contents(was).macs);
+    CHECK(c.remove.empty());
+    CHECK(c.put.size() == 1);
+    CHECK(c.put.begin()->second.ifindex == 11);
+    CHECK(changed_macs(want, was).size() == 2);
 }

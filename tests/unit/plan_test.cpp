@@ -193,8 +193,8 @@ TEST_CASE("plan: learned guest MACs, and who keeps one two ports claim")
     CHECK_THAT(p.ports.at("c3").reason, Catch::Contains("already another port's"));
     CHECK_THAT(p.ports.at("c4").reason, Catch::Contains("cannot be read"));
     CHECK_THAT(p.ports.at("t1").reason, Catch::Contains("give the guest's MAC with --mac"));
-    CHECK(p.maps.macs.size() == 1); // c5 is absent: nothing of it in the maps
-    CHECK(p.maps.macs.at({VEPA_VID_UNTAGGED, g}).ifindex == 10);
+    CHECK(vepa::build_contents(p.state).macs.size() == 1); // c5 is absent: nothing of it in the maps
+    CHECK(vepa::build_contents(p.state).macs.at({VEPA_VID_UNTAGGED, g}).ifindex == 10);
     // A port without a MAC still gets its record (frames from it are spoofed until it has one).
     CHECK(p.maps.ports.count(11));
     CHECK(p.maps.ports.at(11).n_macs == 0);

@@ -286,3 +286,49 @@ TEST_CASE("port table: VLANs survive the state file; a file without them is port
         {"name": "b", "slot": 2, "macs": ["02:00:00:00:00:01"], "trunk": [10]}]})");
     CHECK_THROWS_WITH(PortTable::from_json(clash, "state.json"), Catch::Contains("belongs to port a"));
 }
+
+TEST_CASE("port table: the MAC index follows add, replace, remove and put_back")
+{
+    const Mac m1 = *Mac::parse("02:00:00:00:00:01"), m2 = *Mac::parse("02:00:00:00:00:02");
+    PortTable t;
+    t.add(port("a", {"02:00:00:00:00:01"}));
+    t.add(vlan_port("b", {"02:00:00:00:00:01"}, 10));
+    const vepa::PortVlans untagged, v10{10, {}, false};
+    CHECK(t.mac_owner(m1, untagged)->name == "a");
+    CHECK(t.mac_owner(m1, v10)->name == "b");
+    CHECK(t.mac_owner(m1, untagged, "a") == nullptr); // the port itself is not in its way
+    CHECK(t.mac_owners(m1).size() == 2);
+    CHECK(t.mac_owner(m2, untagged) == nullptr);
+
+    // replace: the old MAC leaves the index, the new one enters it
+    const PortConfig was = *t.find("a");
+    PortConfig changed = was;
+    changed.macs = {m2};
+    t.replace(changed);
+    CHECK(t.mac_owner(m1, untagged) == nullptr);
+    CHECK(t.mac_owner(m2, untagged)->name == "a");
+    CHECK(code([&] { t.add(port("c", {"02:00:00:00:00:02"})); }) == "mac-in-use");
+
+    // put_back undoes it, slot included
+    t.put_back("a", was);
+    CHECK(*t.find("a") == was);
+    CHECK(t.mac_owner(m1, untagged)->name == "a");
+    CHECK(t.mac_owner(m2, untagged) == nullptr);
+
+    // remove, then put_back as it was; add, then put_back as absent
+    t.remove("a");
+    CHECK(t.mac_owner(m1, untagged) == nullptr);
+    CHECK(t.mac_owners(m1).size() == 1);
+    t.put_back("a", was);
+    CHECK(t.mac_owner(m1, untagged)->name == "a");
+    t.add(port("c", {"02:00:00:00:00:02"}));
+    t.put_back("c", std::nullopt);
+    CHECK(t.find("c") == nullptr);
+    CHECK(t.mac_owner(m2, untagged) == nullptr);
+    CHECK(t.size() == 2);
+
+    // a table read back from its JSON has the index too
+    const PortTable r = PortTable::from_json(t.to_json("up0"), "test");
+    CHECK(r.mac_owner(m1, v10)->name == "b");
+    CHECK(r.mac_owners(m1).size() == 2);
+}

@@ -2,6 +2,8 @@
 // and the changes from what is there, without a kernel.
 #include <catch2/catch.hpp>
 
+#include <random>
+
 #include "daemon/rx_filter.hpp"
 
 using namespace vepad;
@@ -120,4 +122,62 @@ TEST_CASE("rx filter: promiscuous mode")
     h.promisc = false; // someone cleared it: the record goes, and vepad sets it again if it wants it
     CHECK(plan_rx_filter({}, h).forget_flags == std::vector<RxFlag>{RxFlag::Promisc});
     CHECK(plan_rx_filter({{}, false, true}, h).flags == std::vector<RxFlagChange>{{RxFlag::Promisc, 5, true}});
+}
+
+namespace {
+// What apply does with the changes, without a kernel.
+void apply_changes(const RxFilterChanges& ch, RxFilterHave& h)
+{
+    for (const auto& [dev, m] : ch.remove) {
+        if (static_cast<int>(dev) == h.uplink)
+            h.entries.erase(m);
+        h.ours.erase(m);
+    }
+    for (const auto& m : ch.forget)
+        h.ours.erase(m);
+    for (const auto& m : ch.add) {
+        h.entries.insert(m);
+        h.ours[m] = static_cast<uint32_t>(h.uplink);
+    }
+}
+
+std::set<Mac> random_macs(std::mt19937& rng, const std::vector<Mac>& pool)
+{
+    std::set<Mac> out;
+    for (const auto& m : pool)
+        if (rng() % 2)
+            out.insert(m);
+    return out;
+}
+
+template <typename T> std::set<T> as_set(const std::vector<T>& v) { return {v.begin(), v.end()}; }
+} // namespace
+
+TEST_CASE("rx filter: a plan for the changed MACs only is the whole plan, after a run that met its want")
+{
+    std::vector<Mac> pool;
+    for (int i = 1; i <= 10; i++)
+        pool.push_back(Mac({0x02, 0, 0, 0, 0, static_cast<uint8_t>(i)}));
+    std::mt19937 rng(42);
+    for (int i = 0; i < 2000; i++) {
+        RxFilterHave h = uplink();
+        h.entries = random_macs(rng, pool); // someone else's entries
+        const RxFilterWant before{random_macs(rng, pool), true, false};
+        apply_changes(plan_rx_filter(before, h), h);
+        RxFilterWant after{random_macs(rng, pool), true, false};
+        const RxFilterChanges whole = plan_rx_filter(after, h);
+        // The MACs that changed, and a few that did not (a changed port's unchanged MACs).
+        std::vector<Mac> only;
+        for (const auto& m : pool)
+            if (before.macs.count(m) != after.macs.count(m) || rng() % 4 == 0)
+                only.push_back(m);
+        RxFilterWant delta = after;
+        delta.only = only;
+        const RxFilterChanges part = plan_rx_filter(delta, h);
+        INFO("step " << i);
+        CHECK(as_set(part.add) == as_set(whole.add));
+        CHECK(as_set(part.remove) == as_set(whole.remove));
+        CHECK(as_set(part.forget) == as_set(whole.forget));
+        CHECK(part.flags == whole.flags);
+    }
 }
