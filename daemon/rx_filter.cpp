@@ -46,37 +46,41 @@ RxFilterWant rx_filter_want(RxFilterMode mode, const std::set<vepa::Mac>& port_m
 
 namespace {
 
-// One MAC: an entry of ours that goes or is forgotten, one that comes.
-void plan_entry(const vepa::Mac& mac, bool wanted, const RxFilterHave& have, RxFilterChanges& c)
+// One MAC's record of ours: kept, or its entry goes, or it is forgotten.
+void plan_ours(const vepa::Mac& mac, bool wanted, const RxFilterHave& have, RxFilterChanges& c)
 {
+    const auto o = have.ours.find(mac);
+    if (o == have.ours.end())
+        return;
     const auto up = static_cast<uint32_t>(have.uplink);
-    const bool there = have.entries.count(mac);
-    if (const auto o = have.ours.find(mac); o != have.ours.end()) {
-        const uint32_t dev = o->second;
-        const bool here = dev == up && there;
-        if (dev == up && wanted && here)
-            return; // ours, wanted, there
-        if (here || (dev != up && have.devices.count(static_cast<int>(dev))))
-            c.remove.emplace_back(dev, mac); // not wanted, or on a device that is no longer the uplink
-        else
-            c.forget.push_back(mac); // gone with its device, or removed by someone
-    }
-    if (wanted && !there)
-        c.add.push_back(mac); // missing; an entry someone else made is left to them
+    const uint32_t dev = o->second;
+    const bool here = dev == up && have.entries.count(mac);
+    if (dev == up && wanted && here)
+        return; // ours, wanted, there
+    if (here || (dev != up && have.devices.count(static_cast<int>(dev))))
+        c.remove.emplace_back(dev, mac); // not wanted, or on a device that is no longer the uplink
+    else
+        c.forget.push_back(mac); // gone with its device, or removed by someone
 }
 
 void plan_entries(const RxFilterWant& want, const RxFilterHave& have, RxFilterChanges& c)
 {
+    auto add = [&](const vepa::Mac& mac) {
+        if (want.macs.count(mac) && !have.entries.count(mac))
+            c.add.push_back(mac); // missing; an entry someone else made is left to them
+    };
     if (want.only) {
-        for (const auto& mac : std::set<vepa::Mac>(want.only->begin(), want.only->end()))
-            plan_entry(mac, want.macs.count(mac), have, c);
+        const std::set<vepa::Mac> only(want.only->begin(), want.only->end());
+        for (const auto& mac : only)
+            plan_ours(mac, want.macs.count(mac), have, c);
+        for (const auto& mac : only)
+            add(mac);
         return;
     }
     for (const auto& [mac, dev] : have.ours)
-        plan_entry(mac, want.macs.count(mac), have, c);
+        plan_ours(mac, want.macs.count(mac), have, c);
     for (const auto& mac : want.macs)
-        if (!have.ours.count(mac))
-            plan_entry(mac, true, have, c);
+        add(mac);
 }
 
 void plan_flag(RxFlag f, bool want, bool on, const RxFilterHave& have, RxFilterChanges& c)

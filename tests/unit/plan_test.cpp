@@ -365,11 +365,13 @@ TEST_CASE("plan_teardown: everything of ours off, maps empty, our pairs deleted"
     k.snap.maps.ports[21] = vepa_port{};
     k.snap.maps.xskports[20] = vepa_xsk_port{};
     k.snap.maps.config.uplink_ifindex = kUplink;
+    k.snap.maps.macs[{VEPA_VID_UNTAGGED, mac("02:00:00:00:00:01")}] = vepa_port_ref{10, 1, 0, 0, 0, 0};
     const Plan p = plan_teardown(k.snap, kSettings);
     CHECK(p.unhook == std::vector<int>{kUplink, 10, 20, 21});
     CHECK(p.hooks.empty());
     CHECK(p.maps.ports.empty());
-    CHECK(p.maps.macs.empty());
+    CHECK(p.macs.put.empty());
+    CHECK(p.macs.remove.size() == 1); // every MAC entry goes
     REQUIRE(p.devices.remove.size() == 1);
     CHECK(p.devices.remove[0].ifindex == 21);
 }
