@@ -582,6 +582,12 @@ def run_case(case_name, case, rounds, seconds, warmup, results, smoke):
 
 
 # -- reporting ----------------------------------------------------------------
+def copies_share(runs, n):
+    """Group floods: the median per round of the copies delivered over those offered (a copy per port
+    and the host's per frame sent); 1.0 is nothing dropped."""
+    return statistics.median(x["delivered_pps"] / (x["offered_pps"] * (n + 1)) for x in runs if x["offered_pps"])
+
+
 def summarize(results):
     groups = {}
     for r in results:
@@ -603,6 +609,8 @@ def summarize(results):
                                                                          ("median_mpps", "min_mpps", "max_mpps",
                                                                           "cpu_ns", "sender_core_ns",
                                                                           "offered_mpps")}}
+            if CASES[case].get("flood"):
+                row["copies_share"] = copies_share(vs[v], n)
             if v.startswith("vepad") or v == "tc-floor":
                 for other in ("macvlan", "bridge", "limit", "kernel-veth", "tc-floor"):
                     if other in base and other != v:
@@ -649,10 +657,11 @@ def per_core(r, other):
 
 
 def copies_offered(rows, r):
-    """Every variant of r's case, port count and size: Mpps of copies delivered of those offered
-    (a copy per port and the host's per frame)."""
-    return ", ".join("%s %.3f of %.3f" % (o["variant"], o["median_mpps"], o["offered_mpps"] * (o["n"] + 1))
-                     for o in rows if (o["case"], o["n"], o["size"]) == (r["case"], r["n"], r["size"]))
+    """Every variant of r's case, port count and size: Mpps of copies delivered, and their share of
+    those offered (median per round)."""
+    return ", ".join("%s %.3f (%.1f%%)" % (o["variant"], o["median_mpps"], 100 * o["copies_share"])
+                     for o in rows if (o["case"], o["n"], o["size"]) == (r["case"], r["n"], r["size"])
+                     and "copies_share" in o)
 
 
 def flood_floor_lines(rows):
@@ -661,8 +670,8 @@ def flood_floor_lines(rows):
     for r in rows:
         if CASES[r["case"]].get("flood") and r["variant"] == "vepad":
             out.append("- %s, %d ports + host, %d B: vepad's copies per busy core %s the TC floor's (CPU per copy "
-                       "%s), %s macvlan's; copies delivered %s the floor's. Mpps of copies delivered of those "
-                       "offered: %s" % (r["case"], r["n"], r["size"], per_core(r, "tc-floor"),
+                       "%s), %s macvlan's; copies delivered %s the floor's. Mpps of copies delivered (share of "
+                       "those offered): %s" % (r["case"], r["n"], r["size"], per_core(r, "tc-floor"),
                                         ("%.2fx" % r["cpu_vs_tc-floor"]) if "cpu_vs_tc-floor" in r else "-",
                                         per_core(r, "macvlan"),
                                         ("%.2fx" % r["vs_tc-floor"]) if "vs_tc-floor" in r else "-",
