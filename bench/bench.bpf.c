@@ -8,6 +8,8 @@
  *               drops it, as a guest's stack would consume it (an skb was built).
  *   bench_xdp_sink  XDP sink (an extra, labelled case only: it builds no skb and
  *               gives a veth NAPI, which a real container end lacks).
+ *   bench_clone_flood  TC on the uplink: a group frame cloned to every port of
+ *               flood_to, then to the host (the floor of TC flooding).
  *   bench_xsk   XDP: every frame to the AF_XDP socket bound to its receive
  *               queue (XSKMAP xsks), else to the stack: the AF_XDP tests' and
  *               the xsk path's LIMIT.
@@ -154,6 +156,42 @@ int bench_tc_redirect(struct __sk_buff *skb __attribute__((unused)))
 	__u32 zero = 0, *to = bpf_map_lookup_elem(&tc_to, &zero);
 
 	return to ? bpf_redirect(*to, 0) : TC_ACT_SHOT;
+}
+
+/*
+ * The floor of flooding a group frame over TC: a copy to every port by
+ * bpf_clone_redirect (out of each, to its peer), then the frame itself to the
+ * host stack.  flood_to holds the count in slot 0 and the ports' ifindexes in
+ * slots 1 to count.  No rule, no VLAN, no counter: what any TC flooder pays.
+ */
+#define BENCH_MAX_FLOOD 64
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BENCH_MAX_FLOOD + 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} flood_to SEC(".maps");
+
+SEC("tc")
+int bench_clone_flood(struct __sk_buff *skb)
+{
+	__u8 *dst = (__u8 *)(long)skb->data;
+	__u32 zero = 0, *n = bpf_map_lookup_elem(&flood_to, &zero), *to;
+
+	if ((void *)(dst + ETH_HLEN) > (void *)(long)skb->data_end)
+		return TC_ACT_SHOT;
+	if (!(dst[0] & 1) || !n)
+		return TC_ACT_OK;
+	/* The index stays in a register (the key is a copy): the verifier sees the bound. */
+	for (__u32 i = 1, count = *n; i <= BENCH_MAX_FLOOD && i <= count; i++) {
+		__u32 key = i;
+
+		to = bpf_map_lookup_elem(&flood_to, &key);
+		if (to)
+			bpf_clone_redirect(skb, *to, 0);
+	}
+	return TC_ACT_OK;
 }
 
 SEC("tc")

@@ -199,9 +199,10 @@ class Topology:
     """One variant of one case: generator namespace (g0), host namespace (uplink
     u0 and the ports), VM namespace (the guests' ends), and the receivers."""
 
-    def __init__(self, name, variant, kind, n, outbound=False):
+    def __init__(self, name, variant, kind, n, outbound=False, flood=False):
         self.name, self.variant, self.kind, self.n = name, variant, kind, n
         self.outbound = outbound      # the ports send; the generator's side receives
+        self.flood = flood            # group frames from the uplink, to every port and the host
         self.gen, self.host, self.vm = RUN + "-" + name + "-g", RUN + "-" + name + "-h", RUN + "-" + name + "-v"
         self.pin = "%s/%s" % (PIN_ROOT, name)
         self.sink_pin = self.pin + "/sink"
@@ -312,12 +313,22 @@ class Topology:
         # made of), at tcx: inbound one MAC lookup and bpf_redirect_peer on u0; outbound
         # bpf_redirect of everything from p0 to u0.  No rules, no counters.
         self.veth_ports()
+        if self.flood:
+            self.build_tc_flood_floor()
+            return
         if self.outbound:
             bench("tcredirect --netns %s --ifname p0 --to u0" % ns_path(self.host))
             return
         self.veth_sinks()
         bench("peerfwd --netns %s --ifname u0 --dst %s --ifaces %s" % (ns_path(self.host), ",".join(self.macs),
                                                                      ",".join(self.port_names())))
+
+    def build_tc_flood_floor(self):
+        # The floor of any TC flooder (what vepad's group path from the uplink is made of),
+        # at tcx on u0: a bpf_clone_redirect out of every port, then the frame to the host.
+        # No rules, no VLANs, no counters.
+        self.veth_sinks()
+        bench("cloneflood --netns %s --ifname u0 --ifaces %s" % (ns_path(self.host), ",".join(self.port_names())))
 
     def build_vepad_xdp_sink(self):
         # Extra, labelled: the VM ends run an XDP sink, which gives them NAPI (vepad then
@@ -499,7 +510,8 @@ def send_outbound_tap(t, seconds, size):
 
 
 CASES = {
-    # name: kind, variants, sender, host copies counted, port counts, sizes
+    # name: kind, variants, sender, host copies counted, port counts, sizes;
+    # flood: the frames are group frames from the uplink to every port (the TC floor floods)
     "veth-unicast": dict(kind="veth", variants=["vepad", "macvlan", "bridge", "limit"],
                          extras=["tc-floor", "vepad-clsact", "vepad-guest-gro", "vepad-xdp-sink"], send=send_unicast, count_host=False,
                          ns=[1, 4, 16, 64], sizes={64: [1, 4, 16, 64], 1514: [4]},
@@ -507,8 +519,8 @@ CASES = {
     "tap-unicast": dict(kind="tap", variants=["vepad", "macvlan", "bridge", "limit"], extras=[],
                         send=send_unicast, count_host=False, ns=[1, 4, 16, 64],
                         sizes={64: [1, 4, 16, 64], 1514: [4]}, what="inbound unicast into VM taps"),
-    "bcast-external": dict(kind="veth", variants=["vepad", "macvlan", "bridge"], extras=[],
-                           send=send_bcast_external, count_host=True, ns=[4, 16], sizes={64: [4, 16]},
+    "bcast-external": dict(kind="veth", variants=["vepad", "macvlan", "bridge"], extras=["tc-floor"],
+                           send=send_bcast_external, count_host=True, flood=True, ns=[4, 16], sizes={64: [4, 16]},
                            what="broadcast from outside: every port + the host stack"),
     "bcast-reflected": dict(kind="veth", variants=["vepad", "macvlan", "bridge"], extras=[],
                             send=send_bcast_reflected, count_host=True, ns=[4], sizes={64: [4]},
@@ -531,7 +543,7 @@ CASES = {
 def build_for_case(case_name, case, variant, n, size):
     # Unique per case, port count, frame size and variant: names of namespaces, sockets, device nodes.
     t = Topology("%s%d%s%d" % (case_name.replace("-", "")[:6], n, variant.replace("-", "")[:6], size), variant,
-                 case["kind"], n, outbound=case_name.startswith("out-"))
+                 case["kind"], n, outbound=case_name.startswith("out-"), flood=case.get("flood", False))
     t.build()
     if case_name == "out-live" and variant != "limit":
         # a live-frames sender XDP_TXes out of e0: its peer p0 needs NAPI to take the frames
@@ -570,6 +582,12 @@ def run_case(case_name, case, rounds, seconds, warmup, results, smoke):
 
 
 # -- reporting ----------------------------------------------------------------
+def copies_share(runs, n):
+    """Group floods: the median per round of the copies delivered over those offered (a copy per port
+    and the host's per frame sent); 1.0 is nothing dropped."""
+    return statistics.median(x["delivered_pps"] / (x["offered_pps"] * (n + 1)) for x in runs if x["offered_pps"])
+
+
 def summarize(results):
     groups = {}
     for r in results:
@@ -591,6 +609,8 @@ def summarize(results):
                                                                          ("median_mpps", "min_mpps", "max_mpps",
                                                                           "cpu_ns", "sender_core_ns",
                                                                           "offered_mpps")}}
+            if CASES[case].get("flood"):
+                row["copies_share"] = copies_share(vs[v], n)
             if v.startswith("vepad") or v == "tc-floor":
                 for other in ("macvlan", "bridge", "limit", "kernel-veth", "tc-floor"):
                     if other in base and other != v:
@@ -613,28 +633,70 @@ def summarize(results):
     return rows
 
 
+def variant_label(r):
+    """A row's variant as the tables name it."""
+    v, case = r["variant"], CASES[r["case"]]
+    if v == "tc-floor":
+        if case.get("flood"):
+            return "TC floor (clone_redirect to every port + host)"
+        return "TC floor (redirect to the uplink)" if r["case"].startswith("out-") else \
+            "TC floor (lookup + redirect_peer)"
+    if v == "macvlan" and case["kind"] == "tap":
+        return "macvtap vepa"
+    if v == "macvlan" and case["kind"] == "xsk":
+        return "macvlan vepa + AF_XDP (generic XDP)"
+    if v == "limit" and case["kind"] == "xsk":
+        return "LIMIT (AF_XDP on the uplink)"
+    return {"macvlan": "macvlan vepa", "limit": "LIMIT", "kernel-veth": "vepad, kernel veth port"}.get(v, v)
+
+
+def per_core(r, other):
+    """Copies per busy core of r against other's: the inverse of the CPU-per-copy ratio."""
+    k = "cpu_vs_" + other
+    return ("%.2fx" % (1 / r[k])) if r.get(k) else "-"
+
+
+def copies_offered(rows, r):
+    """Every variant of r's case, port count and size: Mpps of copies delivered, and their share of
+    those offered (median per round)."""
+    return ", ".join("%s %.3f (%.1f%%)" % (o["variant"], o["median_mpps"], 100 * o["copies_share"])
+                     for o in rows if (o["case"], o["n"], o["size"]) == (r["case"], r["n"], r["size"])
+                     and "copies_share" in o)
+
+
+def flood_floor_lines(rows):
+    """Group floods (cases with flood): vepad against the TC floor, and what every variant delivered."""
+    out = []
+    for r in rows:
+        if CASES[r["case"]].get("flood") and r["variant"] == "vepad":
+            out.append("- %s, %d ports + host, %d B: vepad's copies per busy core %s the TC floor's (CPU per copy "
+                       "%s), %s macvlan's; copies delivered %s the floor's. Mpps of copies delivered (share of "
+                       "those offered): %s" % (r["case"], r["n"], r["size"], per_core(r, "tc-floor"),
+                                        ("%.2fx" % r["cpu_vs_tc-floor"]) if "cpu_vs_tc-floor" in r else "-",
+                                        per_core(r, "macvlan"),
+                                        ("%.2fx" % r["vs_tc-floor"]) if "vs_tc-floor" in r else "-",
+                                        copies_offered(rows, r)))
+    if out:
+        out = ["", "Group floods against the TC floor (a bpf_clone_redirect out of every port, then the frame to "
+               "the host, at tcx: what any TC flooder pays):", ""] + out
+    return out
+
+
 def markdown(rows, meta):
     lines = ["| case | ports | frame | variant | delivered Mpps median (min-max) | offered Mpps | CPU ns/pkt | "
              "sender core ns/frame | vepad/macvlan | vepad/bridge | vepad/LIMIT | CPU vepad/macvlan | "
-             "sender core vepad/macvlan | vepad/TC floor | sender core vepad/TC floor |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    names = {"macvlan": "macvlan vepa", "limit": "LIMIT", "kernel-veth": "vepad, kernel veth port",
-             "tc-floor": "TC floor (lookup + redirect_peer)"}
+             "sender core vepad/macvlan | vepad/TC floor | CPU vepad/TC floor | sender core vepad/TC floor |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        v = r["variant"]
-        label = names.get(v, v)
-        if v == "macvlan" and CASES[r["case"]]["kind"] == "tap":
-            label = "macvtap vepa"
-        if v == "macvlan" and CASES[r["case"]]["kind"] == "xsk":
-            label = "macvlan vepa + AF_XDP (generic XDP)"
-        if v == "limit" and CASES[r["case"]]["kind"] == "xsk":
-            label = "LIMIT (AF_XDP on the uplink)"
         f = lambda k: ("%.2fx" % r[k]) if k in r else ""
-        lines.append("| %s | %d | %d B | %s | %.3f (%.3f-%.3f) | %.3f | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            r["case"], r["n"], r["size"], label, r["median_mpps"], r["min_mpps"], r["max_mpps"], r["offered_mpps"],
-            "%.0f" % r["cpu_ns"] if r["cpu_ns"] else "-",
-            "%.0f" % r["sender_core_ns"] if r["sender_core_ns"] else "-", f("vs_macvlan"), f("vs_bridge"),
-            f("vs_limit"), f("cpu_vs_macvlan"), f("core_vs_macvlan"), f("vs_tc-floor"), f("core_vs_tc-floor")))
+        lines.append("| %s | %d | %d B | %s | %.3f (%.3f-%.3f) | %.3f | %s | %s | %s | %s | %s | %s | %s | %s | %s "
+                     "| %s |" % (
+                         r["case"], r["n"], r["size"], variant_label(r), r["median_mpps"], r["min_mpps"],
+                         r["max_mpps"], r["offered_mpps"], "%.0f" % r["cpu_ns"] if r["cpu_ns"] else "-",
+                         "%.0f" % r["sender_core_ns"] if r["sender_core_ns"] else "-", f("vs_macvlan"),
+                         f("vs_bridge"), f("vs_limit"), f("cpu_vs_macvlan"), f("core_vs_macvlan"), f("vs_tc-floor"),
+                         f("cpu_vs_tc-floor"), f("core_vs_tc-floor")))
+    lines += flood_floor_lines(rows)
     head = ["# vepad benchmark", "", "%s; %s; %d rounds of %.1f s per variant, interleaved, after a %.1f s warm-up." % (
         meta["date"], meta["machine"], meta["rounds"], meta["seconds"], meta["warmup"]), "",
         "Delivered packets/s are counted at guest-like receivers (TC counter on a container's veth end, "
@@ -644,7 +706,8 @@ def markdown(rows, meta):
         "pinned, and the kernel forwarding it triggers there) per frame sent: the cost of forwarding when the "
         "receiver, not the forwarder, limits delivery. Ratios are medians of per-round ratios. The TC floor "
         "(veth-unicast) is the cheapest TC forwarder into containers: one MAC lookup and bpf_redirect_peer at tcx, "
-        "no rules and no counters.", ""]
+        "no rules and no counters; out-skb's, one bpf_redirect to the uplink; bcast-external's, the cheapest TC "
+        "flooder: a bpf_clone_redirect out of every port, then the frame to the host.", ""]
     xsk = [r for r in rows if CASES[r["case"]]["kind"] == "xsk" and r["variant"] == "vepad"]
     if xsk:
         lines += ["", "AF_XDP ports (xsk-unicast): the xsk port against the kernel-port path in the same run:", ""]
@@ -661,15 +724,15 @@ def markdown(rows, meta):
 def summary(rows):
     """vepad's rows only, with its ratios: the table README shows."""
     lines = ["| case | ports | frame | vepad Mpps | vs macvlan | vs bridge | vs LIMIT | CPU/pkt vs macvlan | "
-             "sender core vs macvlan | vs TC floor |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "sender core vs macvlan | vs TC floor | CPU/pkt vs TC floor |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     f = lambda r, k: ("%.2fx" % r[k]) if k in r else "-"
     for r in rows:
         if not r["variant"].startswith("vepad") and r["variant"] != "tc-floor":
             continue
         label = r["case"] + ("" if r["variant"] == "vepad" else " (%s)" % r["variant"].replace("vepad-", ""))
-        lines.append("| %s | %d | %d B | %.2f | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %d | %d B | %.2f | %s | %s | %s | %s | %s | %s | %s |" % (
             label, r["n"], r["size"], r["median_mpps"], f(r, "vs_macvlan"), f(r, "vs_bridge"), f(r, "vs_limit"),
-            f(r, "cpu_vs_macvlan"), f(r, "core_vs_macvlan"), f(r, "vs_tc-floor")))
+            f(r, "cpu_vs_macvlan"), f(r, "core_vs_macvlan"), f(r, "vs_tc-floor"), f(r, "cpu_vs_tc-floor")))
     return "\n".join(lines) + "\n"
 
 

@@ -7,6 +7,8 @@
 //   vepa-bench sink    --netns P --ifaces IF[,IF..] --pin PATH [--xdp]
 //   vepa-bench count   --pin PATH
 //   vepa-bench redirect --netns P --ifname IF --to IF   (XDP on IF sending everything to TO: LIMIT for taps)
+//   vepa-bench cloneflood --netns P --ifname IF --ifaces IF[,IF..]  (TC on IF: group frames cloned out of every
+//                                                            IF of --ifaces, then to the host: the flooding floor)
 //   vepa-bench xskredirect --netns P --ifname IF --pin PATH [--generic]  (XDP on IF to the AF_XDP socket of each queue;
 //                                                            XSKMAP at PATH; --generic: SKB-mode XDP, e.g. macvlan)
 //   vepa-bench tapsink --netns P (--taps NAME[,NAME..] | --devs PATH[,PATH..]) --shm FILE
@@ -288,6 +290,36 @@ int cmd_tcredirect(const Options& o)
                     vepa::tc_hook_available());
     bench_bpf__destroy(skel);
     std::printf("{\"tc_redirect\": \"%s -> %s\"}\n", o.ifname.c_str(), o.to.c_str());
+    return 0;
+}
+
+// The TC flooding floor: bench_clone_flood at tcx ingress of ifname, a group
+// frame cloned out of every interface of ifaces (in order), then to the host.
+constexpr size_t kMaxFlood = 64; // BENCH_MAX_FLOOD in bench.bpf.c
+
+void fill_flood_to(bench_bpf* skel, const std::vector<std::string>& ifaces)
+{
+    const int fd = bpf_map__fd(skel->maps.flood_to);
+    for (uint32_t i = 0; i < ifaces.size(); i++) {
+        const uint32_t slot = i + 1, to = ifindex_or_die(ifaces[i]);
+        if (bpf_map_update_elem(fd, &slot, &to, BPF_ANY) != 0)
+            die("flood_to map");
+    }
+    const uint32_t zero = 0, count = static_cast<uint32_t>(ifaces.size());
+    if (bpf_map_update_elem(fd, &zero, &count, BPF_ANY) != 0)
+        die("flood_to map");
+}
+
+int cmd_cloneflood(const Options& o)
+{
+    vepa::ScopedNetns in(o.netns);
+    const unsigned ifindex = ifindex_or_die(o.ifname);
+    bench_bpf* skel = load_bench_object();
+    fill_flood_to(skel, o.ifaces);
+    vepa::tc_attach(static_cast<int>(ifindex), bpf_program__fd(skel->progs.bench_clone_flood),
+                    vepa::tc_hook_available());
+    bench_bpf__destroy(skel);
+    std::printf("{\"clone_flood\": \"%s\", \"ports\": %zu}\n", o.ifname.c_str(), o.ifaces.size());
     return 0;
 }
 
@@ -575,6 +607,22 @@ void peerfwd_options(CLI::App& cmd, Options& o)
         ->check(vepa::tools::kIfname);
 }
 
+void cloneflood_options(CLI::App& cmd, Options& o)
+{
+    add_netns(cmd, o);
+    cmd.add_option("--ifname", o.ifname, "interface to attach the TC program to (the uplink)")
+        ->required()
+        ->type_name("IF")
+        ->check(vepa::tools::kIfname);
+    cmd.add_option("--ifaces", o.ifaces,
+                   "interfaces a group frame is cloned out of (bpf_clone_redirect, egress), comma-separated, "
+                   "1 to 64")
+        ->required()
+        ->type_name("IF[,IF..]")
+        ->delimiter(',')
+        ->check(vepa::tools::kIfname);
+}
+
 void xskredirect_options(CLI::App& cmd, Options& o)
 {
     add_netns(cmd, o);
@@ -660,6 +708,9 @@ const Command kCommands[] = {
      "peer_forwarding (MACs)", peerfwd_options, cmd_peerfwd},
     {"tcredirect", "TC (tcx where the kernel has it) sending every frame of --ifname out of --to: bpf_redirect",
      "tc_redirect (\"IF -> TO\")", redirect_options, cmd_tcredirect},
+    {"cloneflood", "TC (tcx where the kernel has it) cloning each group frame of --ifname out of every --ifaces "
+     "interface (bpf_clone_redirect), then passing it to the host",
+     "clone_flood (interface), ports (copies per frame)", cloneflood_options, cmd_cloneflood},
     {"xskredirect", "XDP sending every frame to the AF_XDP socket of its queue (pinned XSKMAP), else to the stack",
      "xsk_redirect (interface), map (pin)", xskredirect_options, cmd_xskredirect},
     {"tapsink", "read taps as QEMU does (one frame per read) until SIGTERM, counting into a shared file",
@@ -679,6 +730,16 @@ void check_gen_targets(const Options& o)
     }
 }
 
+// --ifaces of cloneflood: at most 64 interfaces (the flood_to map).
+void check_flood_ports(const CLI::App& app, const Options& o)
+{
+    if (app.got_subcommand("cloneflood") && o.ifaces.size() > kMaxFlood) {
+        std::fprintf(stderr, "vepa-bench cloneflood: --ifaces takes 1 to %zu interfaces, not %zu\n", kMaxFlood,
+                     o.ifaces.size());
+        std::exit(vepa::tools::kExitUsage);
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -694,6 +755,7 @@ int main(int argc, char** argv)
     }
     vepa::tools::parse_or_exit(app, argc, argv);
     check_gen_targets(o);
+    check_flood_ports(app, o);
     libbpf_set_print([](enum libbpf_print_level l, const char* f, va_list ap) {
         return l == LIBBPF_WARN ? std::vfprintf(stderr, f, ap) : 0;
     });
