@@ -813,6 +813,7 @@ def control_plane(out):
         if not r.get("ok"):
             raise RuntimeError("add-port q%d: %s" % (i, r))
     took = time.monotonic() - t0
+    time.sleep(2)  # idle (see below)
     with open("/proc/%d/status" % vepad.proc.pid) as st:
         rss_kb = int(re.search(r"VmRSS:\s+(\d+)", st.read()).group(1))
     status = json.loads(vepad.ctl("status --json", capture=True))
@@ -858,6 +859,22 @@ def control_plane(out):
         m = re.search(r"^%s\{%s\} (\S+)$" % (family, re.escape(labels)), request("metrics", {})["text"], re.M)
         return float(m.group(1)) * 1000
 
+    def one_more(name, macs, runs=21):
+        """add-port then del-port of one port, `runs` times: client and daemon medians (ms)."""
+        one, daemon, rec = [], [], []
+        for j in range(runs):
+            t1 = time.monotonic()
+            request("add-port", {"name": name, "macs": macs})
+            one.append((time.monotonic() - t1) * 1000)
+            daemon.append(daemon_ms("vepad_control_request_last_duration_seconds", 'uplink="u0",command="add-port"'))
+            rec.append(daemon_ms("vepad_reconcile_last_duration_seconds", 'uplink="u0"'))
+            request("del-port", {"name": name})
+        return statistics.median(one), statistics.median(daemon), statistics.median(rec)
+
+    q1000_macs = ["02:ff:00:00:00:%02x" % k for k in range(66)]
+    # The same command with no other port: what the kernel's part (attaching the port's
+    # program, publishing the flood list) costs by itself.
+    alone = one_more("q1000", q1000_macs)
     t0 = time.monotonic()
     batch, size, requests = [], 0, 0
     for i in range(1000):
@@ -871,20 +888,17 @@ def control_plane(out):
         size += n
     request("batch", {"commands": batch})
     took = time.monotonic() - t0
+    time.sleep(2)  # idle: vepad gives freed heap back a second after a run (malloc_trim)
     with open("/proc/%d/status" % vepad.proc.pid) as st:
         rss_kb = int(re.search(r"VmRSS:\s+(\d+)", st.read()).group(1))
-    one, daemon, rec = [], [], []
-    for j in range(21):
-        t1 = time.monotonic()
-        request("add-port", {"name": "q1000", "macs": ["02:ff:00:00:00:%02x" % k for k in range(66)]})
-        one.append((time.monotonic() - t1) * 1000)
-        daemon.append(daemon_ms("vepad_control_request_last_duration_seconds", 'uplink="u0",command="add-port"'))
-        rec.append(daemon_ms("vepad_reconcile_last_duration_seconds", 'uplink="u0"'))
-        request("del-port", {"name": "q1000"})
+    one, daemon, rec = one_more("q1000", q1000_macs)
     res["ports_1000_macs_66000_batched"] = {"seconds": took, "requests": requests + 1, "daemon_rss_mib": rss_kb / 1024,
-                                            "one_more_add_port_ms": statistics.median(one),
-                                            "one_more_add_port_daemon_ms": statistics.median(daemon),
-                                            "one_more_add_port_reconcile_ms": statistics.median(rec)}
+                                            "one_more_add_port_ms": one,
+                                            "one_more_add_port_daemon_ms": daemon,
+                                            "one_more_add_port_reconcile_ms": rec,
+                                            "add_port_alone_ms": alone[0],
+                                            "add_port_alone_daemon_ms": alone[1],
+                                            "add_port_alone_reconcile_ms": alone[2]}
     s.close()
     vepad.stop()
     netns_del(host, vm)

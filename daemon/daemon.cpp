@@ -69,7 +69,7 @@ vepa::TcHook tc_hook(const Config& cfg)
 
 } // namespace
 
-Daemon::Daemon(Config cfg) : cfg_(std::move(cfg)), signals_(io_, SIGTERM, SIGINT), xsk_timer_(io_)
+Daemon::Daemon(Config cfg) : cfg_(std::move(cfg)), signals_(io_, SIGTERM, SIGINT), xsk_timer_(io_), trim_timer_(io_)
 {
     StateFile state(cfg_.state_file());
     PortTable table = restore_table(state, cfg_.uplink);
@@ -145,9 +145,22 @@ int Daemon::run()
     return 0;
 }
 
-namespace {
-constexpr size_t kTrimAbove = 8u << 20; // free bytes in the heap worth giving back
-} // namespace
+// A run builds and drops its plan (O(ports)), a full one whole copies of every MAC;
+// glibc keeps the freed memory in its heap unless asked to give it back.  Asking walks
+// the heap (milliseconds at 1000 ports): not on a command's path, but a second after
+// the first run since the last time, so a burst of commands costs one walk a second.
+void Daemon::schedule_trim()
+{
+    if (trim_pending_)
+        return;
+    trim_pending_ = true;
+    trim_timer_.expires_after(std::chrono::seconds(1));
+    trim_timer_.async_wait([this](const boost::system::error_code& ec) {
+        trim_pending_ = false;
+        if (!ec)
+            malloc_trim(0);
+    });
+}
 
 void Daemon::after_reconcile()
 {
@@ -157,11 +170,7 @@ void Daemon::after_reconcile()
     lldp_->uplink_changed(up.ifindex, up.name, up.mac.value_or(vepa::Mac{}), is_up);
     relay_->check(ports_->table());
     notify_status();
-    // A full reconcile (at start, after a cache was dropped) builds and drops whole copies
-    // of the desired state (every MAC); glibc keeps the freed memory in its heap unless
-    // asked to give it back.  Asking costs a walk of the heap: only when much is free.
-    if (mallinfo2().fordblks > kTrimAbove)
-        malloc_trim(0);
+    schedule_trim();
 }
 
 void Daemon::notify_status()

@@ -55,6 +55,7 @@ private:
 
     // What follows every reconcile.
     void after_reconcile();
+    void schedule_trim();
     void on_link(const vepa::LinkInfo& link, bool removed, std::optional<int> nsid);
     // While xsk ports exist: look at their sockets every second (the kernel tells
     // no one when a socket closes), reconcile when they changed.
@@ -80,6 +81,8 @@ private:
     std::unique_ptr<vepa::Explainer> explainer_; // vepactl trace's programs, loaded by the first trace
     RequestCounts requests_;
     boost::asio::steady_timer xsk_timer_;
+    boost::asio::steady_timer trim_timer_; // malloc_trim, off the commands' path
+    bool trim_pending_ = false;
     bool detach_at_exit_ = false;
 };
 

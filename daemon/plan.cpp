@@ -267,13 +267,13 @@ bool in_state(const vepa::Mac& m, const PortTable& table, const Plan& p, const s
 
 // The receive filter's want for the MACs of the ports that changed since the last
 // run that met its want: O(those MACs), not O(all MACs).
-RxFilterWant rx_want_delta(const PortTable& table, const Snapshot& snap, const Plan& p)
+RxFilterWant rx_want_delta(const PortTable& table, const vepa::PortChanges& changed, const Plan& p)
 {
     std::set<vepa::Mac> learned, macs;
     for (const auto& [n, ps] : p.ports)
         if (ps.learned && ps.present())
             learned.insert(ps.macs.begin(), ps.macs.end());
-    auto considered = vepa::changed_macs(p.state, *snap.state);
+    auto considered = vepa::changed_macs(changed);
     for (const auto& m : considered)
         if (in_state(m, table, p, learned))
             macs.insert(m);
@@ -283,11 +283,13 @@ RxFilterWant rx_want_delta(const PortTable& table, const Snapshot& snap, const P
     return w;
 }
 
-void plan_rx(const PortTable& table, const Snapshot& snap, const Device* up, const PlanSettings& s, Plan& p)
+// changed: the ports that changed since the maps' last sync (nullptr: not known).
+void plan_rx(const PortTable& table, const Snapshot& snap, const vepa::PortChanges* changed, const Device* up,
+             const PlanSettings& s, Plan& p)
 {
     p.rx_basis = {s.rx_filter, p.uplink.ifindex, up ? up->link.mac : std::nullopt, s.probe_dst};
-    if (snap.state && snap.rx.applied == p.rx_basis) {
-        p.rx_want = rx_want_delta(table, snap, p);
+    if (changed && snap.rx.applied == p.rx_basis) {
+        p.rx_want = rx_want_delta(table, *changed, p);
     } else {
         std::set<vepa::Mac> macs;
         for (const auto& port : p.state.ports)
@@ -314,15 +316,18 @@ Plan plan(const PortTable& table, const Snapshot& snap, const PlanSettings& s)
         if (!d.plan.ports.count(p->name)) // not an xsk port blocked by a foreign device
             plan_port(*p, snap, s, d);
     d.plan.maps = vepa::build_records(d.plan.state);
-    d.plan.macs = snap.state ? vepa::diff_macs(d.plan.state, *snap.state, snap.maps.macs)
-                             : vepa::diff_macs(vepa::build_contents(d.plan.state).macs, snap.maps.macs);
+    std::optional<vepa::PortChanges> changed; // since the maps' last sync, when known
+    if (snap.state)
+        changed = vepa::diff_ports(d.plan.state, *snap.state);
+    d.plan.macs = changed ? vepa::diff_macs(*changed, snap.maps.macs)
+                          : vepa::diff_macs(vepa::build_contents(d.plan.state).macs, snap.maps.macs);
     if (d.plan.uplink.ifindex)
         d.plan.hooks[d.plan.uplink.ifindex] = uplink_hooks(d.plan, s);
     for (auto& [idx, h] : d.plan.hooks)
         h.tc_hook = s.tc_hook;
     d.plan.unhook = plan_unhook(snap, d.plan);
-    plan_rx(table, snap, up, s, d.plan);
-    return d.plan;
+    plan_rx(table, snap, changed ? &*changed : nullptr, up, s, d.plan);
+    return std::move(d.plan);
 }
 
 Plan plan_teardown(const Snapshot& snap, const PlanSettings& s)

@@ -84,11 +84,9 @@ const PortConfig* PortTable::mac_owner(const vepa::Mac& m, const vepa::PortVlans
                                        const std::string& except) const
 {
     const auto [b, e] = mac_index_.equal_range(m);
-    for (auto it = b; it != e; ++it) {
-        const PortConfig& o = ports_.at(it->second);
-        if (o.name != except && o.vlans.overlaps(vlans))
-            return &o;
-    }
+    for (auto it = b; it != e; ++it)
+        if (it->second->name != except && it->second->vlans.overlaps(vlans))
+            return it->second;
     return nullptr;
 }
 
@@ -97,17 +95,26 @@ std::vector<const PortConfig*> PortTable::mac_owners(const vepa::Mac& m) const
     std::vector<const PortConfig*> out;
     const auto [b, e] = mac_index_.equal_range(m);
     for (auto it = b; it != e; ++it)
-        out.push_back(&ports_.at(it->second));
+        out.push_back(it->second);
     return out;
 }
 
 PortConfig& PortTable::insert(PortConfig p)
 {
     erase(p.name);
-    for (const auto& m : p.macs)
-        mac_index_.emplace(m, p.name);
     const std::string name = p.name;
-    return ports_[name] = std::move(p);
+    PortConfig& in = ports_[name] = std::move(p);
+    for (const auto& m : in.macs)
+        mac_index_.emplace(m, &in);
+    return in;
+}
+
+void PortTable::index_all()
+{
+    mac_index_.clear();
+    for (const auto& [name, p] : ports_)
+        for (const auto& m : p.macs)
+            mac_index_.emplace(m, &p);
 }
 
 void PortTable::erase(const std::string& name)
@@ -118,7 +125,7 @@ void PortTable::erase(const std::string& name)
     for (const auto& m : it->second.macs) {
         const auto [b, e] = mac_index_.equal_range(m);
         for (auto i = b; i != e; ++i)
-            if (i->second == name) {
+            if (i->second == &it->second) {
                 mac_index_.erase(i);
                 break;
             }

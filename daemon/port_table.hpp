@@ -41,6 +41,17 @@ struct PortConfig {
 
 class PortTable {
 public:
+    PortTable() = default;
+    PortTable(const PortTable& o) : ports_(o.ports_) { index_all(); }
+    PortTable& operator=(const PortTable& o)
+    {
+        ports_ = o.ports_;
+        index_all();
+        return *this;
+    }
+    PortTable(PortTable&&) = default; // map nodes move with the map: the index stays right
+    PortTable& operator=(PortTable&&) = default;
+
     const std::map<std::string, PortConfig>& ports() const { return ports_; }
     const PortConfig* find(const std::string& name) const;
     size_t size() const { return ports_.size(); }
@@ -74,9 +85,11 @@ private:
     // Every change of ports_ goes through these two, which keep the MAC index.
     PortConfig& insert(PortConfig p);
     void erase(const std::string& name);
+    void index_all();
 
     std::map<std::string, PortConfig> ports_;
-    std::multimap<vepa::Mac, std::string> mac_index_; // configured MAC -> its port(s)
+    // Configured MAC -> its port(s): pointers to ports_'s entries, which stay where they are.
+    std::multimap<vepa::Mac, const PortConfig*> mac_index_;
 };
 
 nlohmann::json port_config_json(const PortConfig& p);

@@ -78,13 +78,22 @@ MapRecords build_records(const DataplaneState& st);
 
 // The MAC table changes from `have` to `want`: O(all MACs).
 MacChanges diff_macs(const MacTable& want, const MacTable& have);
-// The same for a MAC table `have` that is build_contents(was).macs, in O(the MACs of
-// the ports that differ between was and want): ports are matched by slot.  Throws
-// Error when a changed port's MAC is another port's in one of its VLANs.
-MacChanges diff_macs(const DataplaneState& want, const DataplaneState& was, const MacTable& have);
 
-// The MACs of the ports that differ between a and b (matched by slot), each once.
-std::vector<Mac> changed_macs(const DataplaneState& a, const DataplaneState& b);
+// The ports that differ between two states, matched by slot: O(ports), with
+// pointers into both (alive while they are).
+struct PortChanges {
+    std::vector<const PresentPort*> now;    // of want: added or changed
+    std::vector<const PresentPort*> before; // of was: removed or changed
+};
+PortChanges diff_ports(const DataplaneState& want, const DataplaneState& was);
+
+// The MAC table changes for a table `have` that is build_contents(was).macs, in
+// O(the MACs of the changed ports).  Throws Error when a changed port's MAC is
+// another port's in one of its VLANs.
+MacChanges diff_macs(const PortChanges& changed, const MacTable& have);
+
+// The MACs of the changed ports, each once.
+std::vector<Mac> changed_macs(const PortChanges& changed);
 
 struct SyncStats {
     size_t written = 0; // entries added or changed
