@@ -421,3 +421,74 @@ TEST_CASE("plan: two present ports learn the same guest MAC in disjoint VLANs")
     CHECK(p.ports.at("c2").macs == std::vector<Mac>{g});
     CHECK(p.ports.at("c3").macs.empty()); // VLAN 20 is c2's, the lower slot
 }
+
+namespace {
+// What apply leaves in a snapshot: the maps as the plan wants them, the filter with its changes.
+void applied(Snapshot& s, const Plan& p)
+{
+    s.maps.macs = vepa::build_contents(p.state).macs;
+    static_cast<vepa::MapRecords&>(s.maps) = p.maps;
+    s.state = p.state;
+    for (const auto& [dev, m] : p.rx.remove) {
+        s.rx.entries.erase(m);
+        s.rx.ours.erase(m);
+    }
+    for (const auto& m : p.rx.forget)
+        s.rx.ours.erase(m);
+    for (const auto& m : p.rx.add) {
+        s.rx.entries.insert(m);
+        s.rx.ours[m] = kUplink;
+    }
+    s.rx.applied = p.rx_basis;
+}
+
+template <typename T> std::set<T> as_set(const std::vector<T>& v) { return {v.begin(), v.end()}; }
+} // namespace
+
+TEST_CASE("plan: after a run, a change is planned for what changed only, and alike the whole plan")
+{
+    Kernel k;
+    k.snap.rx.uplink = kUplink;
+    k.snap.rx.devices = {kUplink};
+    k.snap.rx.entries = {mac("02:00:00:00:00:09")}; // someone else's entry, for a MAC of c3's
+    k.container(10, "c1", mac("02:00:00:00:00:05")); // learns its guest's MAC
+    k.container(11, "c2");
+    k.container(12, "c3");
+    k.container(13, "c4");
+    PortTable t;
+    t.add(port("c1"));
+    t.add(port("c2", {"02:00:00:00:00:01", "02:00:00:00:00:02"}));
+    t.add(port("c3", {"02:00:00:00:00:03", "02:00:00:00:00:09"}));
+    const Plan first = plan(t, k.snap, kSettings);
+    CHECK_FALSE(first.rx_want.only); // nothing known of a last run: the whole filter
+    applied(k.snap, first);
+
+    // c2 goes, c4 comes with one of c2's MACs, c3 changes mode; c1 (learned) stays.
+    t.remove("c2");
+    t.add(port("c4", {"02:00:00:00:00:02", "02:00:00:00:00:04"}));
+    PortConfig c3 = *t.find("c3");
+    c3.mode = VEPA_MODE_PRIVATE;
+    t.replace(c3);
+    const Plan delta = plan(t, k.snap, kSettings);
+    Snapshot unknown = k.snap; // the same kernel, read anew
+    unknown.state.reset();
+    unknown.rx.applied.reset();
+    const Plan whole = plan(t, unknown, kSettings);
+
+    REQUIRE(delta.rx_want.only);
+    CHECK_FALSE(whole.rx_want.only);
+    CHECK(as_set(delta.rx.add) == as_set(whole.rx.add));
+    CHECK(as_set(delta.rx.remove) == as_set(whole.rx.remove));
+    CHECK(as_set(delta.rx.forget) == as_set(whole.rx.forget));
+    CHECK(as_set(delta.rx.add) == std::set<Mac>{mac("02:00:00:00:00:04")});
+    CHECK(delta.rx.remove.size() == 1); // 02:..:01 (02:..:02 is c4's now)
+    // The MAC table: the same writes either way, the unchanged learned port's not among them.
+    CHECK(delta.macs.put.size() == whole.macs.put.size());
+    CHECK(as_set(delta.macs.remove) == as_set(whole.macs.remove));
+    CHECK(delta.macs.put.size() == 4); // c3's two (its mode), c4's two
+    CHECK_FALSE(delta.macs.put.count({VEPA_VID_UNTAGGED, mac("02:00:00:00:00:05")}));
+    // The receive filter's basis changes (another probe destination): the whole filter again.
+    PlanSettings other = kSettings;
+    other.probe_dst = mac("0a:76:65:00:00:02");
+    CHECK_FALSE(plan(t, k.snap, other).rx_want.only);
+}
