@@ -265,18 +265,24 @@ def main():
     fds_before = fd_count(a.pid)
 
     stop = threading.Event()
-    watch = {"runs": 0, "max": 0.0, "failed": 0}
+    watch = {"runs": 0, "max": 0.0, "failed": 0, "limited": 0}
 
     def watcher():
         env = dict(os.environ, VEPAD_SOCKET=a.socket)
         while not stop.is_set():
             t = time.monotonic()
-            rc = subprocess.run([a.vepactl, "status"], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, timeout=30).returncode
+            r = subprocess.run([a.vepactl, "status"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, timeout=30)
             d = time.monotonic() - t
             watch["runs"] += 1
             watch["max"] = max(watch["max"], d)
-            watch["failed"] += rc != 0
+            # While the crowd of 300 holds every connection, a refusal for the limit is the
+            # daemon doing what it must; anything else is a failure.
+            limited = r.returncode != 0 and "too many control connections" in r.stderr
+            watch["limited"] += limited
+            watch["failed"] += r.returncode != 0 and not limited
+            if r.returncode != 0 and not limited:
+                print("vepactl status failed (%d): %s" % (r.returncode, r.stderr.strip()), flush=True)
             time.sleep(0.2)
 
     w = threading.Thread(target=watcher, daemon=True)
@@ -320,9 +326,10 @@ def main():
         fail("file descriptors: %d before, %d after" % (fds_before, fds_after))
     print("socket fuzz: %d lines sent, %d replies (%d accepted, %d refused) in %.1f s; 1 MiB line and 60000-deep "
           "nesting refused; 20 slow clients answered; 300 concurrent clients: %d served, %d refused for the limit; "
-          "51 half-closed connections; vepactl status %d times, slowest %.0f ms; fds %d -> %d; %d violations"
+          "51 half-closed connections; vepactl status %d times (%d refused for the limit during the crowd), "
+          "slowest %.0f ms; fds %d -> %d; %d violations"
           % (sent, replies, accepted, refused, time.monotonic() - t0, served, limited, watch["runs"],
-             watch["max"] * 1000, fds_before, fds_after, len(failures)), flush=True)
+             watch["limited"], watch["max"] * 1000, fds_before, fds_after, len(failures)), flush=True)
     return 1 if failures else 0
 
 
