@@ -905,6 +905,24 @@ def control_plane(out):
     return res
 
 
+def control_plane_only(out, t_start):
+    try:
+        cp = control_plane(out)
+    finally:
+        cleanup()
+    meta = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
+            "machine": "%s, %d CPUs, kernel %s" % (os.uname().nodename, os.cpu_count(), os.uname().release),
+            "duration_s": round(time.monotonic() - t_start, 1)}
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "control-plane.json"), "w") as f:
+        json.dump({"meta": meta, "control_plane": cp}, f, indent=1)
+    md = "Control plane (%s, %s):\n\n```\n%s\n```\n" % (meta["date"], meta["machine"], json.dumps(cp, indent=1))
+    with open(os.path.join(out, "control-plane.md"), "w") as f:
+        f.write(md)
+    print(md)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5)
@@ -913,6 +931,9 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="every case once, briefly; fail if any delivered nothing")
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--no-control-plane", action="store_true")
+    ap.add_argument("--control-plane-only", action="store_true",
+                    help="only the control plane's measurements, into OUT/control-plane.json and .md "
+                         "(the dataplane's files in OUT are left as they are)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest"))
     a = ap.parse_args()
     if os.geteuid() != 0:
@@ -933,6 +954,8 @@ def main():
     if sh("mountpoint -q /sys/fs/bpf", check=False) != 0:
         sh("mount -t bpf bpf /sys/fs/bpf")
     t_start = time.monotonic()
+    if a.control_plane_only:
+        return control_plane_only(a.out, t_start)
     results = []
     try:
         for name in a.cases.split(","):
