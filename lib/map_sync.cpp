@@ -200,7 +200,8 @@ bool alike(const PresentPort& a, const PresentPort& b)
     static_assert(sizeof(Mac) == 6, "MAC lists are compared as bytes");
     return a.ifindex == b.ifindex && a.slot == b.slot && a.mode == b.mode && a.delivery == b.delivery &&
            a.flags == b.flags && a.macs.size() == b.macs.size() &&
-           std::memcmp(a.macs.data(), b.macs.data(), a.macs.size() * sizeof(Mac)) == 0 && a.vlans == b.vlans;
+           (a.macs.empty() || std::memcmp(a.macs.data(), b.macs.data(), a.macs.size() * sizeof(Mac)) == 0) &&
+           a.vlans == b.vlans;
 }
 
 // The ports of `a` that `b` does not hold alike (by slot): changed, added or removed.
