@@ -5,9 +5,10 @@
 // what they make stale (link_changed, peer_changed), apply records what it
 // changed, and a full observation forgets everything first.  The large parts
 // (the maps' contents, the receive filter) are moved into the snapshot, not
-// copied: apply hands them back as it left them, so a run costs what it
-// changes, not what the kernel holds; a run that fails before that makes the
-// next observation read them again.
+// copied: apply hands them back as it left them, with the state the maps were
+// synced to (from which the next plan finds the ports that changed), so a run
+// costs what it changes, not what the kernel holds; a run that fails before
+// that makes the next observation read them again.
 #pragma once
 
 #include <map>

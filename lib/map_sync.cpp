@@ -280,13 +280,10 @@ MapContents read_contents(Dataplane& dp)
 
 SyncStats sync_maps(Dataplane& dp, const DataplaneState& st)
 {
-    return sync_maps(dp, build_contents(st), read_contents(dp));
-}
-
-SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& have)
-{
-    MapContents now = have;
-    return sync_maps(dp, want, diff_macs(want.macs, have.macs), now);
+    const MapContents want = build_contents(st);
+    MapContents have = read_contents(dp);
+    const MacChanges macs = diff_macs(want.macs, have.macs);
+    return sync_maps(dp, want, macs, have);
 }
 
 namespace {

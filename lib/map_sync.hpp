@@ -108,8 +108,6 @@ MapContents read_contents(Dataplane& dp);
 // of the previous sync when nothing else writes them) to `want` and the MAC
 // changes; `have` then holds what the maps hold (when it throws: unknown).
 SyncStats sync_maps(Dataplane& dp, const MapRecords& want, const MacChanges& macs, MapContents& have);
-// The same from whole contents.
-SyncStats sync_maps(Dataplane& dp, const MapContents& want, const MapContents& have);
 
 // Both in one: read, then sync to build_contents(st).
 SyncStats sync_maps(Dataplane& dp, const DataplaneState& st);
