@@ -64,22 +64,19 @@ private:
     std::vector<std::pair<std::string, std::optional<PortConfig>>> was_;
 };
 
-template <typename C> const std::string& port_of(const C& c) { return c.name; }
-
 } // namespace
 
 void PortService::commit(const std::vector<Staged>& changed)
 {
-    const PortTable& t = table_;
     json ports = json::array(), deleted = json::array();
     for (const Staged& s : changed) // a port staged twice in a batch is written twice, alike
-        if (const PortConfig* p = t.find(s.port.name))
+        if (const PortConfig* p = table_.find(s.port.name))
             ports.push_back(port_config_json(*p));
         else
             deleted.push_back(s.port.name);
     try {
         state_.save_change({{"ports", std::move(ports)}, {"deleted", std::move(deleted)}},
-                           [&] { return t.to_json(cfg_.uplink); });
+                           [&] { return table_.to_json(cfg_.uplink); });
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
         throw CommandError(proto::kErrState, std::string("configuration not changed: ") + e.what());
@@ -253,7 +250,7 @@ json PortService::batch(const Batch& c)
         try {
             staged.push_back(std::visit(
                 [&](const auto& cmd) {
-                    undo.touch(port_of(cmd));
+                    undo.touch(cmd.name);
                     return stage(table_, cmd);
                 },
                 c.commands[i]));
