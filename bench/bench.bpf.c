@@ -142,6 +142,33 @@ int bench_peer_fwd(struct __sk_buff *skb)
 	return ifindex ? bpf_redirect_peer(*ifindex, 0) : TC_ACT_OK;
 }
 
+/*
+ * The floor of forwarding by MAC over XDP into taps (what vepad's tap path is
+ * made of): the same lookup of the destination in peer_of, then
+ * bpf_redirect_map into a devmap of the targets.  No rule, no counter.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, BENCH_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xdp_to SEC(".maps");
+
+SEC("xdp")
+int bench_xdp_fwd(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	struct ethhdr *eth = data;
+	struct bench_mac_key key = {};
+	__u32 *ifindex;
+
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		return XDP_DROP;
+	__builtin_memcpy(key.addr, eth->h_dest, 6);
+	ifindex = bpf_map_lookup_elem(&peer_of, &key);
+	return ifindex ? bpf_redirect_map(&xdp_to, *ifindex, XDP_PASS) : XDP_PASS;
+}
+
 /* The outbound floor: every frame a container sends, to the uplink (bpf_redirect, egress). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

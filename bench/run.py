@@ -330,6 +330,14 @@ class Topology:
         self.veth_sinks()
         bench("cloneflood --netns %s --ifname u0 --ifaces %s" % (ns_path(self.host), ",".join(self.port_names())))
 
+    def build_xdp_floor(self):
+        # The floor of any XDP forwarder for VMs (what vepad's tap path is made of), on
+        # u0: one MAC lookup and bpf_redirect_map into a devmap of the taps.  No rules, no
+        # counters.  The same readers on the taps.
+        self.taps()
+        bench("xdpfwd --netns %s --ifname u0 --dst %s --ifaces %s" % (ns_path(self.host), ",".join(self.macs),
+                                                                    ",".join(self.port_names())))
+
     def build_vepad_xdp_sink(self):
         # Extra, labelled: the VM ends run an XDP sink, which gives them NAPI (vepad then
         # delivers by XDP) and builds no skb: not what a container is.
@@ -516,7 +524,7 @@ CASES = {
                          extras=["tc-floor", "vepad-clsact", "vepad-guest-gro", "vepad-xdp-sink"], send=send_unicast, count_host=False,
                          ns=[1, 4, 16, 64], sizes={64: [1, 4, 16, 64], 1514: [4]},
                          what="inbound unicast into container veths"),
-    "tap-unicast": dict(kind="tap", variants=["vepad", "macvlan", "bridge", "limit"], extras=[],
+    "tap-unicast": dict(kind="tap", variants=["vepad", "macvlan", "bridge", "limit"], extras=["xdp-floor"],
                         send=send_unicast, count_host=False, ns=[1, 4, 16, 64],
                         sizes={64: [1, 4, 16, 64], 1514: [4]}, what="inbound unicast into VM taps"),
     "bcast-external": dict(kind="veth", variants=["vepad", "macvlan", "bridge"], extras=["tc-floor"],
@@ -549,6 +557,10 @@ def build_for_case(case_name, case, variant, n, size):
         # a live-frames sender XDP_TXes out of e0: its peer p0 needs NAPI to take the frames
         sh(in_ns(t.host, "ethtool -K p0 gro on"))
     return t
+
+
+# The floors: the cheapest forwarder of a case's kind, no rules and no counters (one per case).
+FLOORS = ("tc-floor", "xdp-floor")
 
 
 def run_case(case_name, case, rounds, seconds, warmup, results, smoke):
@@ -611,8 +623,8 @@ def summarize(results):
                                                                           "offered_mpps")}}
             if CASES[case].get("flood"):
                 row["copies_share"] = copies_share(vs[v], n)
-            if v.startswith("vepad") or v == "tc-floor":
-                for other in ("macvlan", "bridge", "limit", "kernel-veth", "tc-floor"):
+            if v.startswith("vepad") or v in FLOORS:
+                for other in ("macvlan", "bridge", "limit", "kernel-veth") + FLOORS:
                     if other in base and other != v:
                         ratios, cpu_ratios, core_ratios = [], [], []
                         for rnd, x in base[v]["by_round"].items():
@@ -623,12 +635,13 @@ def summarize(results):
                                 cpu_ratios.append(x["cpu_ns_per_pkt"] / y["cpu_ns_per_pkt"])
                             if y and x.get("sender_core_ns_per_frame") and y.get("sender_core_ns_per_frame"):
                                 core_ratios.append(x["sender_core_ns_per_frame"] / y["sender_core_ns_per_frame"])
+                        name = "floor" if other in FLOORS else other   # a case has one floor
                         if ratios:
-                            row["vs_" + other] = statistics.median(ratios)
+                            row["vs_" + name] = statistics.median(ratios)
                         if cpu_ratios:
-                            row["cpu_vs_" + other] = statistics.median(cpu_ratios)
+                            row["cpu_vs_" + name] = statistics.median(cpu_ratios)
                         if core_ratios:
-                            row["core_vs_" + other] = statistics.median(core_ratios)
+                            row["core_vs_" + name] = statistics.median(core_ratios)
             rows.append(row)
     return rows
 
@@ -641,6 +654,8 @@ def variant_label(r):
             return "TC floor (clone_redirect to every port + host)"
         return "TC floor (redirect to the uplink)" if r["case"].startswith("out-") else \
             "TC floor (lookup + redirect_peer)"
+    if v == "xdp-floor":
+        return "XDP floor (lookup + devmap redirect)"
     if v == "macvlan" and case["kind"] == "tap":
         return "macvtap vepa"
     if v == "macvlan" and case["kind"] == "xsk":
@@ -671,10 +686,10 @@ def flood_floor_lines(rows):
         if CASES[r["case"]].get("flood") and r["variant"] == "vepad":
             out.append("- %s, %d ports + host, %d B: vepad's copies per busy core %s the TC floor's (CPU per copy "
                        "%s), %s macvlan's; copies delivered %s the floor's. Mpps of copies delivered (share of "
-                       "those offered): %s" % (r["case"], r["n"], r["size"], per_core(r, "tc-floor"),
-                                        ("%.2fx" % r["cpu_vs_tc-floor"]) if "cpu_vs_tc-floor" in r else "-",
+                       "those offered): %s" % (r["case"], r["n"], r["size"], per_core(r, "floor"),
+                                        ("%.2fx" % r["cpu_vs_floor"]) if "cpu_vs_floor" in r else "-",
                                         per_core(r, "macvlan"),
-                                        ("%.2fx" % r["vs_tc-floor"]) if "vs_tc-floor" in r else "-",
+                                        ("%.2fx" % r["vs_floor"]) if "vs_floor" in r else "-",
                                         copies_offered(rows, r)))
     if out:
         out = ["", "Group floods against the TC floor (a bpf_clone_redirect out of every port, then the frame to "
@@ -685,7 +700,7 @@ def flood_floor_lines(rows):
 def markdown(rows, meta):
     lines = ["| case | ports | frame | variant | delivered Mpps median (min-max) | offered Mpps | CPU ns/pkt | "
              "sender core ns/frame | vepad/macvlan | vepad/bridge | vepad/LIMIT | CPU vepad/macvlan | "
-             "sender core vepad/macvlan | vepad/TC floor | CPU vepad/TC floor | sender core vepad/TC floor |",
+             "sender core vepad/macvlan | vepad/floor | CPU vepad/floor | sender core vepad/floor |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         f = lambda k: ("%.2fx" % r[k]) if k in r else ""
@@ -694,8 +709,8 @@ def markdown(rows, meta):
                          r["case"], r["n"], r["size"], variant_label(r), r["median_mpps"], r["min_mpps"],
                          r["max_mpps"], r["offered_mpps"], "%.0f" % r["cpu_ns"] if r["cpu_ns"] else "-",
                          "%.0f" % r["sender_core_ns"] if r["sender_core_ns"] else "-", f("vs_macvlan"),
-                         f("vs_bridge"), f("vs_limit"), f("cpu_vs_macvlan"), f("core_vs_macvlan"), f("vs_tc-floor"),
-                         f("cpu_vs_tc-floor"), f("core_vs_tc-floor")))
+                         f("vs_bridge"), f("vs_limit"), f("cpu_vs_macvlan"), f("core_vs_macvlan"), f("vs_floor"),
+                         f("cpu_vs_floor"), f("core_vs_floor")))
     lines += flood_floor_lines(rows)
     head = ["# vepad benchmark", "", "%s; %s; %d rounds of %.1f s per variant, interleaved, after a %.1f s warm-up." % (
         meta["date"], meta["machine"], meta["rounds"], meta["seconds"], meta["warmup"]), "",
@@ -707,7 +722,8 @@ def markdown(rows, meta):
         "receiver, not the forwarder, limits delivery. Ratios are medians of per-round ratios. The TC floor "
         "(veth-unicast) is the cheapest TC forwarder into containers: one MAC lookup and bpf_redirect_peer at tcx, "
         "no rules and no counters; out-skb's, one bpf_redirect to the uplink; bcast-external's, the cheapest TC "
-        "flooder: a bpf_clone_redirect out of every port, then the frame to the host.", ""]
+        "flooder: a bpf_clone_redirect out of every port, then the frame to the host. The XDP floor (tap-unicast) "
+        "is the cheapest XDP forwarder into VMs: one MAC lookup and bpf_redirect_map into a devmap of the taps.", ""]
     xsk = [r for r in rows if CASES[r["case"]]["kind"] == "xsk" and r["variant"] == "vepad"]
     if xsk:
         lines += ["", "AF_XDP ports (xsk-unicast): the xsk port against the kernel-port path in the same run:", ""]
@@ -724,15 +740,17 @@ def markdown(rows, meta):
 def summary(rows):
     """vepad's rows only, with its ratios: the table README shows."""
     lines = ["| case | ports | frame | vepad Mpps | vs macvlan | vs bridge | vs LIMIT | CPU/pkt vs macvlan | "
-             "sender core vs macvlan | vs TC floor | CPU/pkt vs TC floor |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "sender core vs macvlan | vs floor | CPU/pkt vs floor | sender core vs floor |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     f = lambda r, k: ("%.2fx" % r[k]) if k in r else "-"
     for r in rows:
-        if not r["variant"].startswith("vepad") and r["variant"] != "tc-floor":
+        if not r["variant"].startswith("vepad") and r["variant"] not in FLOORS:
             continue
         label = r["case"] + ("" if r["variant"] == "vepad" else " (%s)" % r["variant"].replace("vepad-", ""))
-        lines.append("| %s | %d | %d B | %.2f | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %d | %d B | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             label, r["n"], r["size"], r["median_mpps"], f(r, "vs_macvlan"), f(r, "vs_bridge"), f(r, "vs_limit"),
-            f(r, "cpu_vs_macvlan"), f(r, "core_vs_macvlan"), f(r, "vs_tc-floor"), f(r, "cpu_vs_tc-floor")))
+            f(r, "cpu_vs_macvlan"), f(r, "core_vs_macvlan"), f(r, "vs_floor"), f(r, "cpu_vs_floor"),
+            f(r, "core_vs_floor")))
     return "\n".join(lines) + "\n"
 
 

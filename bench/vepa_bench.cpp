@@ -7,6 +7,8 @@
 //   vepa-bench sink    --netns P --ifaces IF[,IF..] --pin PATH [--xdp]
 //   vepa-bench count   --pin PATH
 //   vepa-bench redirect --netns P --ifname IF --to IF   (XDP on IF sending everything to TO: LIMIT for taps)
+//   vepa-bench peerfwd|xdpfwd --netns P --ifname IF --dst MAC[,MAC..] --ifaces IF[,IF..]  (forwarding floors: one
+//                                                            MAC lookup, then TC bpf_redirect_peer or XDP devmap)
 //   vepa-bench cloneflood --netns P --ifname IF --ifaces IF[,IF..]  (TC on IF: group frames cloned out of every
 //                                                            IF of --ifaces, then to the host: the flooding floor)
 //   vepa-bench xskredirect --netns P --ifname IF --pin PATH [--generic]  (XDP on IF to the AF_XDP socket of each queue;
@@ -253,13 +255,11 @@ int cmd_redirect(const Options& o)
     return 0;
 }
 
-// The TC forwarding floor: bench_peer_fwd at tcx ingress of ifname, dsts[i] to ifaces[i]'s peer.
-int cmd_peerfwd(const Options& o)
+// peer_of of the forwarding floors: dsts[i] to ifaces[i]'s ifindex.
+void fill_peer_of(bench_bpf* skel, const Options& o)
 {
-    vepa::ScopedNetns in(o.netns);
     if (o.dsts.size() != o.ifaces.size())
         throw std::runtime_error("--dst and --ifaces must name as many MACs as interfaces");
-    bench_bpf* skel = load_bench_object();
     for (size_t i = 0; i < o.dsts.size(); i++) {
         struct {
             uint8_t addr[6];
@@ -271,10 +271,34 @@ int cmd_peerfwd(const Options& o)
         if (bpf_map_update_elem(bpf_map__fd(skel->maps.peer_of), &key, &to, BPF_ANY) != 0)
             die("peer_of map");
     }
+}
+
+// The TC forwarding floor: bench_peer_fwd at tcx ingress of ifname, dsts[i] to ifaces[i]'s peer.
+int cmd_peerfwd(const Options& o)
+{
+    vepa::ScopedNetns in(o.netns);
+    bench_bpf* skel = load_bench_object();
+    fill_peer_of(skel, o);
     vepa::tc_attach(static_cast<int>(ifindex_or_die(o.ifname)), bpf_program__fd(skel->progs.bench_peer_fwd),
                     vepa::tc_hook_available());
     bench_bpf__destroy(skel);
     std::printf("{\"peer_forwarding\": %zu}\n", o.dsts.size());
+    return 0;
+}
+
+// The XDP forwarding floor: bench_xdp_fwd on ifname (native), dsts[i] redirected out of ifaces[i].
+int cmd_xdpfwd(const Options& o)
+{
+    vepa::ScopedNetns in(o.netns);
+    bench_bpf* skel = load_bench_object();
+    fill_peer_of(skel, o);
+    for (const std::string& ifname : o.ifaces) {
+        const uint32_t to = ifindex_or_die(ifname);
+        if (bpf_map_update_elem(bpf_map__fd(skel->maps.xdp_to), &to, &to, BPF_ANY) != 0)
+            die("xdp_to devmap: " + ifname);
+    }
+    attach_and_close(skel, skel->progs.bench_xdp_fwd, ifindex_or_die(o.ifname), o.ifname);
+    std::printf("{\"xdp_forwarding\": %zu}\n", o.dsts.size());
     return 0;
 }
 
@@ -588,10 +612,10 @@ void redirect_options(CLI::App& cmd, Options& o)
         ->check(vepa::tools::kIfname);
 }
 
-void peerfwd_options(CLI::App& cmd, Options& o)
+void fwd_options(CLI::App& cmd, Options& o)
 {
     add_netns(cmd, o);
-    cmd.add_option("--ifname", o.ifname, "interface to attach the TC program to (the uplink)")
+    cmd.add_option("--ifname", o.ifname, "interface to attach the program to (the uplink)")
         ->required()
         ->type_name("IF")
         ->check(vepa::tools::kIfname);
@@ -600,7 +624,8 @@ void peerfwd_options(CLI::App& cmd, Options& o)
         ->type_name("MAC[,MAC..]")
         ->delimiter(',')
         ->check(vepa::tools::kMac);
-    cmd.add_option("--ifaces", o.ifaces, "the veth each MAC's frames go to the peer of, comma-separated, in order")
+    cmd.add_option("--ifaces", o.ifaces, "where each MAC's frames go, comma-separated, in order (peerfwd: to the peer of this veth; "
+                   "xdpfwd: out of this interface)")
         ->required()
         ->type_name("IF[,IF..]")
         ->delimiter(',')
@@ -705,7 +730,9 @@ const Command kCommands[] = {
     {"redirect", "XDP sending every frame of --ifname to --to (LIMIT for taps)", "redirect (\"IF -> TO\")",
      redirect_options, cmd_redirect},
     {"peerfwd", "TC (tcx where the kernel has it) sending each --dst MAC to the peer of its veth: bpf_redirect_peer",
-     "peer_forwarding (MACs)", peerfwd_options, cmd_peerfwd},
+     "peer_forwarding (MACs)", fwd_options, cmd_peerfwd},
+    {"xdpfwd", "XDP (native) sending each --dst MAC out of its interface: bpf_redirect_map into a devmap",
+     "xdp_forwarding (MACs)", fwd_options, cmd_xdpfwd},
     {"tcredirect", "TC (tcx where the kernel has it) sending every frame of --ifname out of --to: bpf_redirect",
      "tc_redirect (\"IF -> TO\")", redirect_options, cmd_tcredirect},
     {"cloneflood", "TC (tcx where the kernel has it) cloning each group frame of --ifname out of every --ifaces "

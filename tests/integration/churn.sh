@@ -36,6 +36,25 @@ tap_dropped() {
              $(ip -n "$NS_VM3" -j -s link show qemu0 | jq '.[0].stats64.tx.dropped') ))
 }
 
+# Where a lossy round lost its frames: the drop counters of every device on the
+# untouched streams' paths (the switch's, the host's, the guests' and the remote
+# host's), vepad's drop counters and the frames it handed to the host stack (where
+# frames for an absent MAC go), as "where counter value" lines.
+hop_drops() {
+    local ns
+    for ns in "$NS_REM" "$NS_SW" "$NS_HOST" "$NS_C1" "$NS_VM3"; do
+        ip -n "$ns" -j -s link show | jq -r --arg ns "${ns#"$LAB"-}" \
+            '.[] | "\($ns)/\(.ifname) rx_dropped \(.stats64.rx.dropped)", "\($ns)/\(.ifname) tx_dropped \(.stats64.tx.dropped)"'
+    done
+    vepactl stats --json | jq -r '(.ports[], .uplink) as $p | ($p.counters.drops | to_entries[] |
+        "vepad/\($p.name) drops.\(.key) \(.value)"), "vepad/\($p.name) host_packets \($p.counters.host_packets)"'
+}
+# hop_drops_delta BEFORE AFTER: the counters that grew, with how much.
+hop_drops_delta() {
+    join -j1 <(sed 's/ /|/' "$1" | sort) <(sed 's/ /|/' "$2" | sort) |
+        awk '$3 > $2 { sub(/\|/, " ", $1); printf "      %s +%d\n", $1, $3 - $2 }'
+}
+
 test_churn_under_load() {
     section "$CYCLES churn cycles with traffic on the untouched ports"
     local start=$SECONDS churn_pid rounds=0 lost=0 foreign=0 sent=0 tapq=0 tapq0 q id f sockq=0 s
@@ -43,6 +62,7 @@ test_churn_under_load() {
     churn_pid=$!
     while [ ! -e "$LAB_DIR/churn.done" ]; do
         tapq0=$(tap_dropped)
+        hop_drops >"$LAB_DIR/drops.before"
         streams_start 3
         stream_start 5 "$NS_REM" "$NS_C2" "$MAC_REM" "$MAC_C2" 3 2000   # into the churn: may be lost, must not stray
         stream_start 6 "$NS_REM" "$NS_C3" "$MAC_REM" "$MAC_C3" 3 2000
@@ -50,6 +70,11 @@ test_churn_under_load() {
         q=$(( $(tap_dropped) - tapq0 ))
         [ "$q" -eq 0 ] || echo "    round $rounds: $q frames dropped on the VM's side (tap queue full or guest veth refused: its reader was late)"
         tapq=$((tapq + q))
+        if [ "$(jq -s 'map(.lost) | add' "$LAB_DIR"/stream.[1234])" -ne 0 ]; then
+            hop_drops >"$LAB_DIR/drops.after"
+            echo "    round $rounds lost frames; drop counters that grew in it (the churned ports' included):"
+            hop_drops_delta "$LAB_DIR/drops.before" "$LAB_DIR/drops.after"
+        fi
         for id in 1 2 3 4; do
             lost=$((lost + $(stream_field $id lost)))
             sent=$((sent + $(stream_field $id sent)))
