@@ -159,7 +159,7 @@ namespace {
 std::string vlans_log(const vepa::PortVlans& v) { return v.empty() ? "" : ", VLANs " + v.str(); }
 } // namespace
 
-PortService::Staged PortService::stage(PortTable& t, const AddPort& c) const
+PortService::Staged PortService::stage(const AddPort& c)
 {
     PortConfig p;
     p.name = c.name;
@@ -172,14 +172,14 @@ PortService::Staged PortService::stage(PortTable& t, const AddPort& c) const
         p.type = PortType::Xsk;
         p.queues = c.queues.value_or(1);
     }
-    const PortConfig added = t.add(p); // refuses a taken name, bad xsk names, queues, MACs before any netlink work
+    const PortConfig added = table_.add(p); // refuses a taken name, bad xsk names, queues, MACs before any netlink work
     check_request(added);
     return {Staged::Added, added};
 }
 
-PortService::Staged PortService::stage(PortTable& t, const SetPort& c) const
+PortService::Staged PortService::stage(const SetPort& c)
 {
-    const PortConfig* cur = t.find(c.name);
+    const PortConfig* cur = table_.find(c.name);
     if (!cur)
         throw CommandError(proto::kErrNotFound, "no port " + c.name);
     PortConfig p = *cur;
@@ -189,17 +189,17 @@ PortService::Staged PortService::stage(PortTable& t, const SetPort& c) const
     p.vlans = c.vlans(p.vlans);
     p.owner = c.owner.value_or(p.owner);
     check_request(p);
-    t.replace(p);
+    table_.replace(p);
     return {Staged::Changed, p};
 }
 
-PortService::Staged PortService::stage(PortTable& t, const DelPort& c) const
+PortService::Staged PortService::stage(const DelPort& c)
 {
-    const PortConfig* cur = t.find(c.name);
+    const PortConfig* cur = table_.find(c.name);
     if (!cur)
         throw CommandError(proto::kErrNotFound, "no port " + c.name);
     Staged s{Staged::Deleted, *cur};
-    t.remove(c.name);
+    table_.remove(c.name);
     return s;
 }
 
@@ -231,7 +231,7 @@ template <typename C> json PortService::apply_one(const C& c)
 {
     TableUndo undo(table_);
     undo.touch(c.name);
-    const Staged s = stage(table_, c);
+    const Staged s = stage(c);
     commit({s});
     undo.keep();
     finish(s);
@@ -251,7 +251,7 @@ json PortService::batch(const Batch& c)
             staged.push_back(std::visit(
                 [&](const auto& cmd) {
                     undo.touch(cmd.name);
-                    return stage(table_, cmd);
+                    return stage(cmd);
                 },
                 c.commands[i]));
         } catch (const CommandError& e) {

@@ -50,9 +50,9 @@ private:
         enum Kind { Added, Changed, Deleted } kind;
         PortConfig port; // as it is now (deleted: as it was)
     };
-    Staged stage(PortTable& t, const AddPort& c) const;
-    Staged stage(PortTable& t, const SetPort& c) const;
-    Staged stage(PortTable& t, const DelPort& c) const;
+    Staged stage(const AddPort& c);
+    Staged stage(const SetPort& c);
+    Staged stage(const DelPort& c);
     // What only a command knows of, once its table is committed: slots and counters, the log.
     void finish(const Staged& s);
     nlohmann::json port_result(const std::string& name) const;
