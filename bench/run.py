@@ -40,6 +40,8 @@ BENCH = os.path.join(BUILD, "bench", "vepa-bench")
 VEPAD = os.path.join(BUILD, "daemon", "vepad")
 VEPACTL = os.path.join(BUILD, "cli", "vepactl")
 XSK = os.path.join(BUILD, "tools", "vepa-xsk")
+# --before BUILD: vepad and vepactl of another build (another commit), run as the variant vepad-before.
+BEFORE = None
 RUN = "vb%d" % os.getpid()
 PIN_ROOT = "/sys/fs/bpf/" + RUN
 TMP = None   # this run's scratch directory, made by main() (importing the module makes none)
@@ -144,6 +146,11 @@ def stop_process(p):
         children.remove(p)
 
 
+def build_binaries(build):
+    """vepad and vepactl of a build directory."""
+    return os.path.join(build, "daemon", "vepad"), os.path.join(build, "cli", "vepactl")
+
+
 class Vepad:
     """vepad on uplink in netns, started as tools/lablib.sh's lab_start_vepad starts it: a config file naming
     the uplink, then --config, --state-dir, --socket and --pin-dir, extra flags after those; up once vepactl
@@ -152,8 +159,9 @@ class Vepad:
 
     EXTRA = ["--probe-interval", "0", "--lldp-interval", "0"]
 
-    def __init__(self, name, netns, uplink, pin_dir, conf=()):
+    def __init__(self, name, netns, uplink, pin_dir, conf=(), build=None):
         d = os.path.join(TMP, name + "-vepad")
+        self.vepad_bin, self.vepactl_bin = (VEPAD, VEPACTL) if build is None else build_binaries(build)
         # A fresh port table: topologies of the same name (another frame size) come and go.
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(os.path.join(d, "state"))
@@ -162,7 +170,7 @@ class Vepad:
         self.sock = os.path.join(d, "vepad.sock")
         self.log = os.path.join(TMP, name + "-vepad.log")
         with open(self.log, "a") as log:
-            self.proc = subprocess.Popen(["nsenter", "--net=" + ns_path(netns), VEPAD, "--config",
+            self.proc = subprocess.Popen(["nsenter", "--net=" + ns_path(netns), self.vepad_bin, "--config",
                                           os.path.join(d, "vepad.conf"), "--state-dir", os.path.join(d, "state"),
                                           "--socket", self.sock, "--pin-dir", pin_dir] + self.EXTRA,
                                          stdout=log, stderr=log)
@@ -177,7 +185,7 @@ class Vepad:
             raise RuntimeError("vepad did not start for %s; its log:\n%s" % (name, log.read()))
 
     def ctl(self, args, check=True, capture=False):
-        return sh("VEPAD_SOCKET=%s %s %s" % (self.sock, VEPACTL, args), check=check, capture=capture)
+        return sh("VEPAD_SOCKET=%s %s %s" % (self.sock, self.vepactl_bin, args), check=check, capture=capture)
 
     def stop(self):
         stop_process(self.proc)
@@ -274,11 +282,11 @@ class Topology:
         for t in names:
             ip(self.host, "link set %s up" % t)
 
-    def start_vepad(self, conf=()):
-        self.vepad = Vepad(self.name, self.host, "u0", self.pin + "/vepad", conf)
+    def start_vepad(self, conf=(), build=None):
+        self.vepad = Vepad(self.name, self.host, "u0", self.pin + "/vepad", conf, build)
 
     # variants
-    def build_vepad(self, guest_gro=False, xdp_sink=False, conf=()):
+    def build_vepad(self, guest_gro=False, xdp_sink=False, conf=(), build=None):
         if self.kind == "xsk":
             # An xsk port: vepad's veth pair, its socket handed over with SCM_RIGHTS.
             self.start_vepad()
@@ -294,9 +302,14 @@ class Topology:
             self.veth_sinks(xdp=xdp_sink)
         else:
             self.taps()
-        self.start_vepad(conf)
+        self.start_vepad(conf, build)
         for i, port in enumerate(self.port_names()):
             self.vepad.ctl("add-port " + port + ("" if self.kind == "veth" else " --mac " + self.macs[i]))
+
+    def build_vepad_before(self):
+        # A/B across commits in one run (--before BUILD): the same topology and ports, that
+        # build's vepad and vepactl.  Ratios against it are free of the host's run-to-run spread.
+        self.build_vepad(build=BEFORE)
 
     def build_vepad_guest_gro(self):
         # The guests' veth ends with GRO on (a container tool can set it when it creates
@@ -624,7 +637,7 @@ def summarize(results):
             if CASES[case].get("flood"):
                 row["copies_share"] = copies_share(vs[v], n)
             if v.startswith("vepad") or v in FLOORS:
-                for other in ("macvlan", "bridge", "limit", "kernel-veth") + FLOORS:
+                for other in ("macvlan", "bridge", "limit", "kernel-veth", "vepad-before") + FLOORS:
                     if other in base and other != v:
                         ratios, cpu_ratios, core_ratios = [], [], []
                         for rnd, x in base[v]["by_round"].items():
@@ -751,6 +764,35 @@ def summary(rows):
             label, r["n"], r["size"], r["median_mpps"], f(r, "vs_macvlan"), f(r, "vs_bridge"), f(r, "vs_limit"),
             f(r, "cpu_vs_macvlan"), f(r, "core_vs_macvlan"), f(r, "vs_floor"), f(r, "cpu_vs_floor"),
             f(r, "core_vs_floor")))
+    return "\n".join(lines) + "\n"
+
+
+def build_label(build):
+    """A build directory as a commit: "commit abc1234 (build in PATH)", or the path when it says none."""
+    try:
+        with open(os.path.join(build, "meson-info", "meson-info.json")) as f:
+            src = json.load(f)["directories"]["source"]
+        commit = subprocess.run(["git", "-C", src, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        return "commit %s (build in %s)" % (commit, build)
+    except (OSError, KeyError, ValueError, subprocess.CalledProcessError):
+        return "the build in " + build
+
+
+def before_after(rows, meta, before):
+    """vepad against vepad-before (--before), every case of one run: the ratios of the two on the
+    same topology, interleaved, so the host's spread between runs is not in them."""
+    lines = ["# vepad against another build, in one run", "",
+             "%s; %s. vepad-before: %s. Each ratio is the median of per-round ratios of this "
+             "build's vepad to vepad-before on the same topology; delivered above 1.0x and CPU below 1.0x "
+             "are better." % (meta["date"], meta["machine"], build_label(before)), "",
+             "| case | ports | frame | delivered vs before | CPU/pkt vs before | sender core vs before |",
+             "|---|---|---|---|---|---|"]
+    f = lambda r, k: ("%.2fx" % r[k]) if k in r else "-"
+    for r in rows:
+        if r["variant"] == "vepad":
+            lines.append("| %s | %d | %d B | %s | %s | %s |" % (r["case"], r["n"], r["size"], f(r, "vs_vepad-before"),
+                                                             f(r, "cpu_vs_vepad-before"), f(r, "core_vs_vepad-before")))
     return "\n".join(lines) + "\n"
 
 
@@ -923,21 +965,29 @@ def control_plane(out):
     return res
 
 
-def control_plane_only(out, t_start):
-    try:
-        cp = control_plane(out)
-    finally:
-        cleanup()
-    meta = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
+def run_meta(t_start):
+    return {"date": datetime.datetime.now().isoformat(timespec="seconds"),
             "machine": "%s, %d CPUs, kernel %s" % (os.uname().nodename, os.cpu_count(), os.uname().release),
             "duration_s": round(time.monotonic() - t_start, 1)}
+
+
+def write_control_plane(out, cp, meta):
+    """OUT/control-plane.json and .md: the control plane's measurements, from either kind of run."""
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "control-plane.json"), "w") as f:
         json.dump({"meta": meta, "control_plane": cp}, f, indent=1)
     md = "Control plane (%s, %s):\n\n```\n%s\n```\n" % (meta["date"], meta["machine"], json.dumps(cp, indent=1))
     with open(os.path.join(out, "control-plane.md"), "w") as f:
         f.write(md)
-    print(md)
+    return md
+
+
+def control_plane_only(out, t_start):
+    try:
+        cp = control_plane(out)
+    finally:
+        cleanup()
+    print(write_control_plane(out, cp, run_meta(t_start)))
     return 0
 
 
@@ -953,6 +1003,9 @@ def main():
                     help="only the control plane's measurements, into OUT/control-plane.json and .md "
                          "(the dataplane's files in OUT are left as they are)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest"))
+    ap.add_argument("--before", metavar="BUILD",
+                    help="another build directory (another commit's): its vepad runs in every case as the variant "
+                         "vepad-before, and before-after.md gets vepad's ratios against it from this one run")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("SKIP: the benchmark needs root (network namespaces, BPF)")
@@ -965,7 +1018,16 @@ def main():
         a.rounds, a.seconds, a.warmup = 1, 0.3, 0.1
         for c in CASES.values():
             c["sizes"] = {64: c["sizes"][64][:1]}
-    global TMP
+    global TMP, BEFORE
+    if a.before:
+        BEFORE = os.path.abspath(a.before)
+        for b in build_binaries(BEFORE):
+            if not os.access(b, os.X_OK):
+                print("bench: --before: %s is not built" % b, file=sys.stderr)
+                return 1
+        for c in CASES.values():
+            if any(v.startswith("vepad") for v in c["variants"]):
+                c["extras"] = c["extras"] + ["vepad-before"]
     TMP = tempfile.mkdtemp(prefix=RUN + "-")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.makedirs(PIN_ROOT, exist_ok=True)
@@ -984,10 +1046,7 @@ def main():
     finally:
         cleanup()
     rows = summarize(results)
-    meta = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
-            "machine": "%s, %d CPUs, kernel %s" % (os.uname().nodename, os.cpu_count(), os.uname().release),
-            "rounds": a.rounds, "seconds": a.seconds, "warmup": a.warmup,
-            "duration_s": round(time.monotonic() - t_start, 1)}
+    meta = dict(run_meta(t_start), rounds=a.rounds, seconds=a.seconds, warmup=a.warmup)
     if a.smoke:
         empty = [r for r in results if r["delivered"] == 0]
         for r in empty:
@@ -999,12 +1058,15 @@ def main():
         json.dump({"meta": meta, "rows": rows, "runs": results, "control_plane": cp}, f, indent=1)
     md = markdown(rows, meta)
     if cp:
-        md += "\nControl plane:\n\n```\n%s\n```\n" % json.dumps(cp, indent=1)
+        md += "\n" + write_control_plane(a.out, cp, {k: meta[k] for k in ("date", "machine", "duration_s")})
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(md)
     with open(os.path.join(a.out, "summary.md"), "w") as f:
         f.write(summary(rows))
     plot(rows, os.path.join(a.out, "mpps.png"))
+    if a.before:
+        with open(os.path.join(a.out, "before-after.md"), "w") as f:
+            f.write(before_after(rows, meta, BEFORE))
     print(md)
     print("results in %s (%.0f s)" % (a.out, meta["duration_s"]))
     return 0
