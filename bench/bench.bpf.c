@@ -127,19 +127,28 @@ struct {
 	__type(value, __u32);
 } peer_of SEC(".maps");
 
-SEC("tc")
-int bench_peer_fwd(struct __sk_buff *skb)
+/* The ifindex peer_of gives a frame's destination MAC: 0 when none, -1 when the frame is too short. */
+static __always_inline long target_of(void *data, void *data_end)
 {
-	void *data = (void *)(long)skb->data;
 	struct ethhdr *eth = data;
 	struct bench_mac_key key = {};
 	__u32 *ifindex;
 
-	if ((void *)(eth + 1) > (void *)(long)skb->data_end)
-		return TC_ACT_SHOT;
+	if ((void *)(eth + 1) > data_end)
+		return -1;
 	__builtin_memcpy(key.addr, eth->h_dest, 6);
 	ifindex = bpf_map_lookup_elem(&peer_of, &key);
-	return ifindex ? bpf_redirect_peer(*ifindex, 0) : TC_ACT_OK;
+	return ifindex ? *ifindex : 0;
+}
+
+SEC("tc")
+int bench_peer_fwd(struct __sk_buff *skb)
+{
+	long to = target_of((void *)(long)skb->data, (void *)(long)skb->data_end);
+
+	if (to < 0)
+		return TC_ACT_SHOT;
+	return to ? bpf_redirect_peer(to, 0) : TC_ACT_OK;
 }
 
 /*
@@ -157,16 +166,11 @@ struct {
 SEC("xdp")
 int bench_xdp_fwd(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	struct ethhdr *eth = data;
-	struct bench_mac_key key = {};
-	__u32 *ifindex;
+	long to = target_of((void *)(long)ctx->data, (void *)(long)ctx->data_end);
 
-	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+	if (to < 0)
 		return XDP_DROP;
-	__builtin_memcpy(key.addr, eth->h_dest, 6);
-	ifindex = bpf_map_lookup_elem(&peer_of, &key);
-	return ifindex ? bpf_redirect_map(&xdp_to, *ifindex, XDP_PASS) : XDP_PASS;
+	return to ? bpf_redirect_map(&xdp_to, to, XDP_PASS) : XDP_PASS;
 }
 
 /* The outbound floor: every frame a container sends, to the uplink (bpf_redirect, egress). */
