@@ -11,12 +11,16 @@ delivered packets/s, the CPU time per delivered packet, and paired ratios
 Receivers behave like guests: a TC ingress program that counts and drops on a
 container's veth end (left as a container has it: no XDP program, GRO off), a
 process reading each tap's fd as QEMU does.  LIMIT is the generator, one hop
-and the same kind of receiver, without forwarding.
+and the same kind of receiver, without forwarding.  A case's floor (tc-floor,
+xdp-floor) is the cheapest eBPF forwarder of its kind: no rules, no counters.
 
   bench/run.py [--rounds N] [--seconds S] [--smoke] [--out DIR] [--cases a,b]
+               [--no-control-plane | --control-plane-only] [--before OTHER_BUILD]
 
-Writes DIR/results.json, DIR/results.md and DIR/mpps.png (gnuplot), and prints
-the table.  Cleans up after itself, also when interrupted.
+Writes DIR/results.json, DIR/results.md, DIR/summary.md, DIR/control-plane.json
+and .md, DIR/mpps.png (gnuplot), and with --before DIR/before-after.md (this
+build's vepad against OTHER_BUILD's, run as the variant vepad-before), and
+prints the table.  Cleans up after itself, also when interrupted.
 """
 import argparse
 import datetime
