@@ -624,7 +624,8 @@ void fwd_options(CLI::App& cmd, Options& o)
         ->type_name("MAC[,MAC..]")
         ->delimiter(',')
         ->check(vepa::tools::kMac);
-    cmd.add_option("--ifaces", o.ifaces, "where each MAC's frames go, comma-separated, in order (peerfwd: to the peer of this veth; "
+    cmd.add_option("--ifaces", o.ifaces,
+                   "where each MAC's frames go, comma-separated, in order (peerfwd: to the peer of this veth; "
                    "xdpfwd: out of this interface)")
         ->required()
         ->type_name("IF[,IF..]")
@@ -735,7 +736,8 @@ const Command kCommands[] = {
      "xdp_forwarding (MACs)", fwd_options, cmd_xdpfwd},
     {"tcredirect", "TC (tcx where the kernel has it) sending every frame of --ifname out of --to: bpf_redirect",
      "tc_redirect (\"IF -> TO\")", redirect_options, cmd_tcredirect},
-    {"cloneflood", "TC (tcx where the kernel has it) cloning each group frame of --ifname out of every --ifaces "
+    {"cloneflood",
+     "TC (tcx where the kernel has it) cloning each group frame of --ifname out of every --ifaces "
      "interface (bpf_clone_redirect), then passing it to the host",
      "clone_flood (interface), ports (copies per frame)", cloneflood_options, cmd_cloneflood},
     {"xskredirect", "XDP sending every frame to the AF_XDP socket of its queue (pinned XSKMAP), else to the stack",
