@@ -293,7 +293,7 @@ class Topology:
     def build_vepad(self, guest_gro=False, xdp_sink=False, conf=(), build=None):
         if self.kind == "xsk":
             # An xsk port: vepad's veth pair, its socket handed over with SCM_RIGHTS.
-            self.start_vepad()
+            self.start_vepad(conf, build)
             self.vepad.ctl("add-port x0 --type xsk --mac %s" % self.macs[0])
             self.start_xsk_reader("x0", self.host, ["--attach", "--socket", self.vepad.sock])
             for _ in range(100):
@@ -534,6 +534,9 @@ def send_outbound_tap(t, seconds, size):
                  % (ns_path(t.host), where, EXT_MAC, t.macs[0], size, seconds), cpu=GEN_CPU)
 
 
+# The floors: the cheapest forwarder of a case's kind, no rules and no counters (one per case).
+FLOORS = ("tc-floor", "xdp-floor")
+
 CASES = {
     # name: kind, variants, sender, host copies counted, port counts, sizes;
     # flood: the frames are group frames from the uplink to every port (the TC floor floods)
@@ -574,10 +577,6 @@ def build_for_case(case_name, case, variant, n, size):
         # a live-frames sender XDP_TXes out of e0: its peer p0 needs NAPI to take the frames
         sh(in_ns(t.host, "ethtool -K p0 gro on"))
     return t
-
-
-# The floors: the cheapest forwarder of a case's kind, no rules and no counters (one per case).
-FLOORS = ("tc-floor", "xdp-floor")
 
 
 def run_case(case_name, case, rounds, seconds, warmup, results, smoke):
@@ -1030,8 +1029,7 @@ def main():
                 print("bench: --before: %s is not built" % b, file=sys.stderr)
                 return 1
         for c in CASES.values():
-            if any(v.startswith("vepad") for v in c["variants"]):
-                c["extras"] = c["extras"] + ["vepad-before"]
+            c["extras"] = c["extras"] + ["vepad-before"]
     TMP = tempfile.mkdtemp(prefix=RUN + "-")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.makedirs(PIN_ROOT, exist_ok=True)
@@ -1062,7 +1060,7 @@ def main():
         json.dump({"meta": meta, "rows": rows, "runs": results, "control_plane": cp}, f, indent=1)
     md = markdown(rows, meta)
     if cp:
-        md += "\n" + write_control_plane(a.out, cp, {k: meta[k] for k in ("date", "machine", "duration_s")})
+        md += "\n" + write_control_plane(a.out, cp, meta)
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(md)
     with open(os.path.join(a.out, "summary.md"), "w") as f:
